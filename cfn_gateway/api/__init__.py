@@ -1,0 +1,1 @@
+"""AWS actions: one plain handler function per action, registered per service."""

@@ -1,0 +1,1 @@
+"""Auto Scaling (2011-01-01) actions."""

@@ -1,0 +1,1 @@
+"""CloudWatch (2010-08-01) actions."""

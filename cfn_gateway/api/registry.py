@@ -1,0 +1,47 @@
+"""The table of handlers: ``@action(service, name)`` registers a plain function.
+
+A handler takes ``(ctx: RequestContext, params: dict)`` where ``params`` holds the
+operation's input members by their AWS names, already parsed and validated against the
+botocore model, and returns a dict shaped like the operation's output shape (or None when
+the operation has no output).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from cfn_gateway.context import RequestContext
+
+Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | None]
+
+_HANDLERS: dict[tuple[str, str], Handler] = {}
+
+# Modules whose import registers handlers.  Add a module here when it gains actions.
+HANDLER_MODULES = (
+    "cfn_gateway.api.cloudwatch.metrics",
+)
+
+
+def action(service: str, name: str) -> Callable[[Handler], Handler]:
+    """Register ``func`` as the handler of AWS action ``name`` of ``service``."""
+
+    def register(func: Handler) -> Handler:
+        key = (service, name)
+        if key in _HANDLERS:
+            raise RuntimeError(f"two handlers for {service}.{name}")
+        _HANDLERS[key] = func
+        return func
+
+    return register
+
+
+def load_handlers() -> None:
+    for module in HANDLER_MODULES:
+        importlib.import_module(module)
+
+
+def lookup(service: str, name: str) -> Handler | None:
+    load_handlers()
+    return _HANDLERS.get((service, name))

@@ -1,0 +1,1 @@
+"""Signature parsing (SigV2, SigV4), verifiers, the local credential store, the paste filter."""

@@ -1,0 +1,1 @@
+"""The embedded SQLite drivers (the standalone default)."""

@@ -1,0 +1,1 @@
+"""Small utilities shared by several layers (no AWS or OpenStack knowledge)."""

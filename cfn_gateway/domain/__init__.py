@@ -1,0 +1,1 @@
+"""Backend-independent truths: statistics math, period alignment; later alarm and capacity math."""

@@ -1,0 +1,117 @@
+"""AWS errors as exception classes, one per AWS error code.
+
+Anything below the protocol edge raises one of these; the faultwrap filter renders it in
+the request's own wire protocol (Query XML, JSON with ``x-amzn-query-error``, or CBOR).
+The class name is the AWS error code unless ``code`` says otherwise.
+"""
+
+from __future__ import annotations
+
+
+class AWSError(Exception):
+    """Base of every error a client may see.  Subclasses set ``status`` and ``sender_fault``."""
+
+    status: int = 400
+    sender_fault: bool = True
+    code: str = ""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            cls.code = cls.__name__
+
+    @property
+    def fault_type(self) -> str:
+        """``Sender`` or ``Receiver``, as Query errors and ``x-amzn-query-error`` spell it."""
+        return "Sender" if self.sender_fault else "Receiver"
+
+
+# --- Common errors shared by every AWS Query/JSON service -------------------------------
+
+class MissingParameter(AWSError):
+    pass
+
+
+class ValidationError(AWSError):
+    pass
+
+
+class InvalidParameterValue(AWSError):
+    pass
+
+
+class InvalidParameterCombination(AWSError):
+    pass
+
+
+class InvalidQueryParameter(AWSError):
+    pass
+
+
+class MalformedQueryString(AWSError):
+    status = 404
+
+
+class InvalidAction(AWSError):
+    pass
+
+
+class MissingAction(AWSError):
+    pass
+
+
+class SerializationException(AWSError):
+    """The request body is not well-formed JSON/CBOR for the operation."""
+
+
+class UnknownOperationException(AWSError):
+    """JSON/CBOR target or path names no operation of the service."""
+
+
+class NotImplemented(AWSError):  # noqa: A001 - the AWS error code is NotImplemented
+    """A valid operation of the model that this gateway has no handler for yet."""
+
+    status = 501
+    sender_fault = False
+
+
+class MissingAuthenticationToken(AWSError):
+    status = 403
+
+
+class IncompleteSignature(AWSError):
+    pass
+
+
+class InvalidClientTokenId(AWSError):
+    status = 403
+
+
+class SignatureDoesNotMatch(AWSError):
+    status = 403
+
+
+class RequestExpired(AWSError):
+    pass
+
+
+class AccessDenied(AWSError):
+    status = 403
+
+
+class RequestEntityTooLarge(AWSError):
+    status = 413
+
+
+class InternalFailure(AWSError):
+    status = 500
+    sender_fault = False
+
+
+class ServiceUnavailable(AWSError):
+    status = 503
+    sender_fault = False

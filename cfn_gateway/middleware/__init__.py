@@ -1,0 +1,1 @@
+"""Paste filters of the pipeline: request id, fault wrapping, routing."""

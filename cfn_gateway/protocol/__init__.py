@@ -1,0 +1,1 @@
+"""Wire protocols: botocore models, request parsers, validation, response serializers."""

@@ -1,0 +1,41 @@
+"""Packaging of cfn-gateway: ``pip install .`` on a fresh machine."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="cfn-gateway",
+    version="0.1.0",
+    description="AWS CloudWatch and Auto Scaling APIs for OpenStack, or standalone",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["cfn_gateway", "cfn_gateway.*"]),
+    include_package_data=True,
+    package_data={"cfn_gateway": ["api-paste.ini"]},
+    install_requires=[
+        "WebOb>=1.8",
+        "PasteDeploy>=3.0",
+        "lxml>=5.0",
+        # 1.42.7 is the first release whose CloudWatch model lists json and rpc-v2-cbor.
+        "botocore>=1.42.7,<2",
+        "cbor2>=5.6",
+        "oslo.config>=9.0",
+        "gunicorn>=23.0",
+    ],
+    extras_require={
+        "test": [
+            "pytest>=8",
+            "hypothesis>=6",
+            "boto3>=1.42.7",
+            "awscli>=1.43",
+            "boto==2.49.0",
+            "requests>=2.31",
+            "ruff>=0.6",
+        ],
+    },
+    entry_points={
+        "console_scripts": ["cfn-gateway = cfn_gateway.cmd.main:main"],
+        "oslo.config.opts": ["cfn_gateway = cfn_gateway.config:list_opts"],
+        "paste.app_factory": ["gateway = cfn_gateway.dispatch:app_factory"],
+    },
+)
