@@ -115,3 +115,7 @@ class InternalFailure(AWSError):
 class ServiceUnavailable(AWSError):
     status = 503
     sender_fault = False
+
+
+class NoSuchVersion(AWSError):
+    pass

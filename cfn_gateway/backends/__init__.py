@@ -17,10 +17,12 @@ class Backends:
     metrics: MetricStore
 
 
-def open_standalone(data_dir: str) -> Backends:
-    """The embedded SQLite backends, files under ``data_dir``."""
-    import os
+def open_backends() -> Backends:
+    """The backends the configuration selects (``mode``)."""
+    from cfn_gateway.config import CONF, data_path
 
+    if CONF.mode != "standalone":
+        raise RuntimeError(f"mode {CONF.mode!r} has no backends yet")
     from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
 
-    return Backends(metrics=SQLiteMetricStore(os.path.join(data_dir, "store.sqlite3")))
+    return Backends(metrics=SQLiteMetricStore(data_path("store.sqlite3")))

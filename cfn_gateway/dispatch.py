@@ -1,0 +1,65 @@
+"""The paste app at the end of the pipeline: parse, validate, call the handler, render.
+
+Input comes from the route filter (``AWSRequest``) and the ec2auth filter (``Identity``).
+The backends are opened once per process, on first use (after the server forked its
+workers, so no SQLite connection crosses a fork).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from cfn_gateway import errors
+from cfn_gateway.api.registry import lookup
+from cfn_gateway.backends import Backends, open_backends
+from cfn_gateway.context import ENV_AWS_REQUEST, ENV_IDENTITY, ENV_REQUEST_ID, RequestContext
+from cfn_gateway.middleware.wsgi import Environ, StartResponse, reply
+from cfn_gateway.protocol import parse_params, render_result, validate_params
+from cfn_gateway.protocol.models import operation_model
+
+
+class Gateway:
+    def __init__(self) -> None:
+        self._backends: Backends | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def backends(self) -> Backends:
+        if self._backends is None:
+            with self._lock:
+                if self._backends is None:
+                    self._backends = open_backends()
+        return self._backends
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Any:
+        aws_request = environ.get(ENV_AWS_REQUEST)
+        identity = environ.get(ENV_IDENTITY)
+        if aws_request is None:
+            raise errors.MissingAction("Could not find operation in the request.")
+        if identity is None:
+            raise errors.MissingAuthenticationToken("Request is missing Authentication Token")
+        service, name = aws_request.service, aws_request.operation
+        op = operation_model(service, name, aws_request.protocol)
+        handler = lookup(service, name)
+        if handler is None:
+            raise errors.NotImplemented(
+                f"The action {name} is not implemented by this gateway yet."
+            )
+        params = parse_params(aws_request, op)
+        validate_params(op, params)
+        request_id = environ[ENV_REQUEST_ID]
+        ctx = RequestContext(
+            request_id=request_id,
+            identity=identity,
+            service=service,
+            operation=name,
+            backends=self.backends,
+        )
+        result = handler(ctx, params)
+        http = render_result(service, aws_request.protocol, op, result, request_id)
+        return reply(start_response, http.status, http.headers, http.body)
+
+
+def app_factory(global_conf: dict, **local_conf: str) -> Gateway:
+    return Gateway()

@@ -1,0 +1,55 @@
+"""Paste filter ``access_log``: one log line per request.
+
+The line names the request id, the tenant (project), service, action, HTTP status and
+latency, so that an operator can follow one client call through the logs.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from cfn_gateway.context import ENV_AWS_REQUEST, ENV_IDENTITY, ENV_REQUEST_ID
+from cfn_gateway.middleware.wsgi import Environ, StartResponse, WSGIApp
+
+LOG = logging.getLogger("cfn_gateway.access")
+
+
+class AccessLog:
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Any:
+        started = time.perf_counter()
+        status_seen: list[str] = []
+
+        def recording_start(status: str, headers: list[tuple[str, str]], exc_info: Any = None):
+            status_seen.append(status.split(" ", 1)[0])
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.app(environ, recording_start)
+        finally:
+            self._log(environ, status_seen[-1] if status_seen else "-", started)
+
+    @staticmethod
+    def _log(environ: Environ, status: str, started: float) -> None:
+        aws_request = environ.get(ENV_AWS_REQUEST)
+        identity = environ.get(ENV_IDENTITY)
+        LOG.info(
+            "request_id=%s tenant=%s service=%s action=%s status=%s latency_ms=%.1f "
+            "method=%s path=%s",
+            environ.get(ENV_REQUEST_ID, "-"),
+            identity.project_id if identity else "-",
+            aws_request.service if aws_request else "-",
+            aws_request.operation if aws_request else "-",
+            status,
+            (time.perf_counter() - started) * 1000.0,
+            environ.get("REQUEST_METHOD", "-"),
+            environ.get("PATH_INFO", "-"),
+        )
+
+
+def filter_factory(global_conf: dict, **local_conf: str):
+    return AccessLog

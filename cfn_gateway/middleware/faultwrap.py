@@ -1,0 +1,61 @@
+"""Paste filter ``faultwrap``: the one place where errors become HTTP responses.
+
+An ``AWSError`` raised anywhere inside is rendered in the request's own protocol (what the
+route filter learnt of service and protocol; Query XML for CloudWatch when it learnt
+nothing).  Any other exception is logged with its traceback and answered as
+``InternalFailure`` (500) with a generic message: no traceback leaves the process.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from cfn_gateway.context import (
+    CLOUDWATCH,
+    ENV_PROTOCOL_HINT,
+    ENV_REQUEST_ID,
+    QUERY,
+    ProtocolHint,
+)
+from cfn_gateway.errors import AWSError, InternalFailure
+from cfn_gateway.middleware.wsgi import Environ, StartResponse, WSGIApp, reply
+from cfn_gateway.protocol import render_error
+
+LOG = logging.getLogger(__name__)
+
+DEFAULT_HINT = ProtocolHint(service=CLOUDWATCH, protocol=QUERY)
+
+
+class FaultWrap:
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Any:
+        try:
+            # Inner layers return complete bodies (lists); materialising keeps errors
+            # raised while iterating inside this try.
+            return list(self.app(environ, start_response))
+        except AWSError as error:
+            return self._render(environ, start_response, error)
+        except Exception:
+            LOG.exception("unhandled error in request %s", environ.get(ENV_REQUEST_ID))
+            return self._render(
+                environ, start_response, InternalFailure("An internal error occurred.")
+            )
+
+    @staticmethod
+    def _render(environ: Environ, start_response: StartResponse, error: AWSError) -> Any:
+        hint = environ.get(ENV_PROTOCOL_HINT) or DEFAULT_HINT
+        request_id = environ.get(ENV_REQUEST_ID, "")
+        try:
+            http = render_error(hint.service, hint.protocol, error, request_id)
+        except Exception:
+            LOG.exception("could not render %s for request %s", error.code, request_id)
+            http = render_error(CLOUDWATCH, QUERY, InternalFailure("An internal error "
+                                                                   "occurred."), request_id)
+        return reply(start_response, http.status, http.headers, http.body)
+
+
+def filter_factory(global_conf: dict, **local_conf: str):
+    return FaultWrap

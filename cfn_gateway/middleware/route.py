@@ -1,0 +1,225 @@
+"""Paste filter ``route``: recognise which AWS operation an HTTP request calls.
+
+It reads the body once (bounded), undoes gzip ``Content-Encoding`` while keeping the bytes
+as received for signature hashing, and decides service, protocol and operation:
+
+- ``X-Amz-Target: GraniteServiceVersion20100801.<Op>``            -> CloudWatch, JSON 1.0
+- path ``.../service/GraniteServiceVersion20100801/operation/<Op>`` -> CloudWatch, RPC v2 CBOR
+- ``Action=<Op>`` in the query string or form body                 -> Query; the service by
+  ``Version``, else the SigV4 scope's service name, else the only model naming the action.
+
+Any path prefix is accepted (cfn-push-stats posts to ``/v1/``).  The result is an
+``AWSRequest`` at ``environ[ENV_AWS_REQUEST]``; a ``ProtocolHint`` is stored as soon as
+the protocol is known so that errors are rendered the way the client reads them.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from typing import Any
+from urllib.parse import parse_qsl
+
+from cfn_gateway import errors
+from cfn_gateway.config import CONF
+from cfn_gateway.context import (
+    AUTOSCALING,
+    CBOR,
+    CLOUDWATCH,
+    ENV_AWS_REQUEST,
+    ENV_PROTOCOL_HINT,
+    JSON,
+    QUERY,
+    AWSRequest,
+    ProtocolHint,
+)
+from cfn_gateway.middleware.wsgi import Environ, StartResponse, WSGIApp
+from cfn_gateway.protocol.models import service_model
+
+CLOUDWATCH_TARGET_PREFIX = "GraniteServiceVersion20100801"
+CBOR_PATH = re.compile(r"/service/(?P<service>[^/]+)/operation/(?P<operation>[^/]+)$")
+QUERY_VERSIONS = {"2010-08-01": CLOUDWATCH, "2011-01-01": AUTOSCALING}
+SIGNING_NAMES = {"monitoring": CLOUDWATCH, "autoscaling": AUTOSCALING}
+SCOPE_SERVICE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]*/(?P<service>[^/,\s]+)/")
+
+
+def read_body(environ: Environ) -> bytes:
+    """The request body as sent, refusing one larger than the configured limit."""
+    limit = CONF.max_request_body_size
+    length_text = environ.get("CONTENT_LENGTH") or ""
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return b""
+    if length_text:
+        try:
+            length = int(length_text)
+        except ValueError as exc:
+            raise errors.MalformedQueryString("Content-Length is not a number.") from exc
+        if length > limit:
+            raise errors.RequestEntityTooLarge(
+                f"Request size {length} exceeded {limit} bytes"
+            )
+        return stream.read(length) if length > 0 else b""
+    body = stream.read(limit + 1)  # chunked: read up to one byte past the limit
+    if len(body) > limit:
+        raise errors.RequestEntityTooLarge(f"Request size exceeded {limit} bytes")
+    return body
+
+
+def decode_body(body: bytes, content_encoding: str) -> bytes:
+    """Undo ``Content-Encoding: gzip`` within the decompressed-size limit."""
+    encodings = [e.strip().lower() for e in content_encoding.split(",") if e.strip()]
+    payload = body
+    for encoding in reversed(encodings):
+        if encoding == "identity":
+            continue
+        if encoding != "gzip":
+            raise errors.InvalidParameterValue(
+                f"Unsupported Content-Encoding: {encoding}."
+            )
+        payload = gunzip(payload)
+    return payload
+
+
+def gunzip(data: bytes) -> bytes:
+    limit = CONF.max_decompressed_body_size
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, limit + 1)
+    except zlib.error as exc:
+        raise errors.InvalidParameterValue("The request body is not valid gzip data.") from exc
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise errors.RequestEntityTooLarge(f"Decompressed request exceeded {limit} bytes")
+    if not inflater.eof:
+        raise errors.InvalidParameterValue("The request body is not valid gzip data.")
+    return out
+
+
+def parse_form(text: bytes | str) -> dict[str, str]:
+    """Query-protocol parameters; malformed encodings are refused as AWS does."""
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise errors.MalformedQueryString("The query string is malformed.") from exc
+    return dict(pairs)
+
+
+def request_headers(environ: Environ) -> dict[str, str]:
+    headers = {
+        key[5:].replace("_", "-").lower(): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.replace("_", "-").lower()] = environ[key]
+    return headers
+
+
+def raw_path(environ: Environ) -> str:
+    """The path exactly as the client sent it (servers unquote PATH_INFO)."""
+    raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+    if raw:
+        if "://" in raw:  # absolute-form request target
+            raw = "/" + raw.split("://", 1)[1].partition("/")[2]
+        return raw.split("?", 1)[0] or "/"
+    from urllib.parse import quote
+
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    return quote(path.encode("latin-1"), safe="/~!$&'()*+,;=:@%") or "/"
+
+
+def check_operation(service: str, operation: str, protocol: str) -> None:
+    if operation in service_model(service).operation_names:
+        return
+    if protocol == QUERY:
+        raise errors.InvalidAction(f"The action {operation} is not valid for this web service.")
+    raise errors.UnknownOperationException(f"Unknown operation {operation}.")
+
+
+def query_service(params: dict[str, str], headers: dict[str, str]) -> str:
+    version = params.get("Version")
+    if version in QUERY_VERSIONS:
+        return QUERY_VERSIONS[version]
+    scope = SCOPE_SERVICE.search(headers.get("authorization", "")) or SCOPE_SERVICE.search(
+        "Credential=" + params.get("X-Amz-Credential", "")
+    )
+    if scope and scope.group("service") in SIGNING_NAMES:
+        return SIGNING_NAMES[scope.group("service")]
+    action = params.get("Action", "")
+    owners = [s for s in (CLOUDWATCH, AUTOSCALING) if action in service_model(s).operation_names]
+    if len(owners) == 1:
+        return owners[0]
+    if version:
+        raise errors.NoSuchVersion(f"The requested version ({version}) is not valid.")
+    return CLOUDWATCH
+
+
+class Route:
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Any:
+        environ[ENV_AWS_REQUEST] = self.recognise(environ)
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def recognise(environ: Environ) -> AWSRequest:
+        headers = request_headers(environ)
+        path = raw_path(environ)
+        query_string = environ.get("QUERY_STRING", "")
+        target = headers.get("x-amz-target")
+        cbor_path = CBOR_PATH.search(path)
+        if target is not None:
+            service, protocol = CLOUDWATCH, JSON
+        elif cbor_path is not None:
+            service, protocol = CLOUDWATCH, CBOR
+        else:
+            service, protocol = CLOUDWATCH, QUERY
+        environ[ENV_PROTOCOL_HINT] = ProtocolHint(service, protocol)
+
+        body = read_body(environ)
+        payload = decode_body(body, headers.get("content-encoding", ""))
+        params = parse_form(query_string)
+
+        if protocol == JSON:
+            prefix, _, operation = (target or "").partition(".")
+            if prefix != CLOUDWATCH_TARGET_PREFIX or not operation:
+                raise errors.UnknownOperationException(f"Unknown operation target {target}.")
+        elif protocol == CBOR:
+            assert cbor_path is not None
+            operation = cbor_path.group("operation")
+            if cbor_path.group("service") != CLOUDWATCH_TARGET_PREFIX:
+                raise errors.UnknownOperationException(
+                    f"Unknown service {cbor_path.group('service')}."
+                )
+        else:
+            content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+            if payload and content_type in ("", "application/x-www-form-urlencoded"):
+                params.update(parse_form(payload))
+            operation = params.get("Action", "")
+            if not operation:
+                raise errors.MissingAction("Could not find operation in the request.")
+            service = query_service(params, headers)
+            environ[ENV_PROTOCOL_HINT] = ProtocolHint(service, protocol)
+
+        check_operation(service, operation, protocol)
+        return AWSRequest(
+            service=service,
+            protocol=protocol,
+            operation=operation,
+            method=environ.get("REQUEST_METHOD", "GET"),
+            host=headers.get("host", ""),
+            path=path,
+            query_string=query_string,
+            headers=headers,
+            body=body,
+            payload=payload,
+            params=params,
+        )
+
+
+def filter_factory(global_conf: dict, **local_conf: str):
+    return Route

@@ -1,0 +1,92 @@
+"""Start and stop a real ``cfn-gateway serve`` process on 127.0.0.1 for functional tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+BIN_DIR = Path(sys.executable).parent
+
+
+def cfn_gateway_command() -> list[str]:
+    script = BIN_DIR / "cfn-gateway"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cfn_gateway.cmd.main"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Credentials:
+    access_key: str
+    secret_key: str
+    project: str
+
+
+@dataclass
+class GatewayProcess:
+    data_dir: Path
+    port: int
+    log_path: Path
+    process: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, workers: int = 2, timeout: float = 30.0) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                [*cfn_gateway_command(), "serve", "--host", "127.0.0.1", "--port",
+                 str(self.port), "--workers", str(workers), "--data-dir", str(self.data_dir)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gateway exited: {self.log_path.read_text()[-4000:]}")
+            try:
+                if requests.get(self.endpoint + "/healthcheck", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"gateway did not start: {self.log_path.read_text()[-4000:]}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+    def create_credentials(self, project: str) -> Credentials:
+        out = subprocess.run(
+            [*cfn_gateway_command(), "credentials", "create", "--project", project,
+             "--data-dir", str(self.data_dir), "--json"],
+            check=True, capture_output=True, text=True,
+        ).stdout
+        data = json.loads(out)
+        return Credentials(data["AccessKeyId"], data["SecretAccessKey"], data["Project"])
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")

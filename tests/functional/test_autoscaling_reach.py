@@ -1,0 +1,49 @@
+"""Auto Scaling requests from boto3 and boto2 reach the router and get AWS answers."""
+
+from __future__ import annotations
+
+import pytest
+from boto.exception import BotoServerError
+from botocore.exceptions import ClientError
+
+from tests.functional import boto2_clients
+from tests.functional.clients import aws_cli, boto3_client
+
+pytestmark = pytest.mark.functional
+
+EXPECTED_TYPES = ["ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity"]
+
+
+def test_boto3_describe_adjustment_types(gateway, creds):
+    client = boto3_client("autoscaling", gateway.endpoint, creds)
+    types = client.describe_adjustment_types()["AdjustmentTypes"]
+    assert [t["AdjustmentType"] for t in types] == EXPECTED_TYPES
+
+
+def test_boto3_unimplemented_action_is_a_clear_error(gateway, creds):
+    client = boto3_client("autoscaling", gateway.endpoint, creds)
+    with pytest.raises(ClientError) as caught:
+        client.describe_auto_scaling_groups()
+    error = caught.value.response
+    assert error["Error"]["Code"] == "NotImplemented"
+    assert "DescribeAutoScalingGroups" in error["Error"]["Message"]
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
+
+
+@pytest.mark.parametrize("signature", ["v4", "v2"])
+def test_boto2_reaches_autoscaling(gateway, creds, signature):
+    conn = boto2_clients.autoscale(gateway.endpoint, creds, signature)
+    with pytest.raises(BotoServerError) as caught:
+        conn.get_all_groups()
+    assert caught.value.status == 501
+    assert caught.value.error_code == "NotImplemented"
+    # A signed call that does have a handler answers.
+    body = conn.make_request("DescribeAdjustmentTypes", {}, verb="GET").read()
+    for name in EXPECTED_TYPES:
+        assert name.encode() in body
+
+
+def test_aws_cli_autoscaling(gateway, creds):
+    done = aws_cli(gateway.endpoint, creds, "autoscaling", "describe-adjustment-types")
+    assert done.returncode == 0, done.stderr
+    assert "PercentChangeInCapacity" in done.stdout

@@ -1,0 +1,60 @@
+"""PutMetricData / ListMetrics / GetMetricStatistics through every real client flavour."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.functional.metric_clients import FLAVOURS, metric_client
+
+pytestmark = pytest.mark.functional
+
+
+def minute_ago(minutes: int) -> dt.datetime:
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    return now - dt.timedelta(minutes=minutes)
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_put_list_statistics(flavour, gateway, creds, namespace, tmp_path):
+    client = metric_client(flavour, gateway.endpoint, creds, tmp_path)
+    t0 = minute_ago(10)
+    host = {"InstanceId": "i-0001"}
+    host_and_disk = {"InstanceId": "i-0001", "Disk": "vda"}
+    for offset, value in ((0, 1.0), (20, 2.0), (40, 6.0)):
+        client.put(namespace, "CPUUtilization", host, value,
+                   t0 + dt.timedelta(seconds=offset), "Percent")
+    client.put(namespace, "CPUUtilization", host, 10.0, t0 + dt.timedelta(minutes=1), "Percent")
+    client.put(namespace, "CPUUtilization", host_and_disk, 99.0, t0, "Percent")
+
+    listed = client.list(namespace)
+    assert sorted(listed, key=lambda m: len(m[1])) == [
+        ("CPUUtilization", host), ("CPUUtilization", host_and_disk)]
+
+    points = client.stats(namespace, "CPUUtilization", host, t0, t0 + dt.timedelta(minutes=2),
+                          60)
+    points.sort(key=lambda p: p.timestamp)
+    assert [p.timestamp for p in points] == [t0, t0 + dt.timedelta(minutes=1)]
+    assert points[0].stats == {"SampleCount": 3.0, "Sum": 9.0, "Average": 3.0,
+                               "Minimum": 1.0, "Maximum": 6.0}
+    assert points[1].stats == {"SampleCount": 1.0, "Sum": 10.0, "Average": 10.0,
+                               "Minimum": 10.0, "Maximum": 10.0}
+    assert {p.unit for p in points} == {"Percent"}
+
+    # The exact dimension set is the metric: {InstanceId, Disk} is a different one.
+    wide = client.stats(namespace, "CPUUtilization", host_and_disk, t0,
+                        t0 + dt.timedelta(minutes=2), 120)
+    assert [(p.timestamp, p.stats["Sum"]) for p in wide] == [(t0, 99.0)]
+
+
+@pytest.mark.parametrize("flavour", ["boto3-json", "boto2-sigv4"])
+def test_projects_do_not_see_each_other(flavour, gateway, creds, other_creds, namespace,
+                                        tmp_path):
+    mine = metric_client(flavour, gateway.endpoint, creds, tmp_path)
+    theirs = metric_client(flavour, gateway.endpoint, other_creds, tmp_path)
+    t0 = minute_ago(5)
+    mine.put(namespace, "Secret", {}, 1.0, t0, "Count")
+    assert mine.list(namespace) == [("Secret", {})]
+    assert theirs.list(namespace) == []
+    assert theirs.stats(namespace, "Secret", {}, t0, t0 + dt.timedelta(minutes=1), 60) == []

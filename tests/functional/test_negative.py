@@ -1,0 +1,200 @@
+"""Bad requests of every kind: each gets the right AWS error and status, and stores nothing.
+
+Every request here would write a datapoint into the test's namespace if it were accepted;
+after each one the namespace must still be empty.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import json
+
+import pytest
+
+from tests.functional import raw
+from tests.functional.clients import boto3_client
+from tests.functional.server import Credentials
+
+pytestmark = pytest.mark.functional
+
+
+def put_payload(namespace: str, **datum) -> dict:
+    return {"Namespace": namespace,
+            "MetricData": [{"MetricName": "Bad", "Value": 1.0} | datum]}
+
+
+def put_params(namespace: str, **extra: str) -> dict[str, str]:
+    return {"Action": "PutMetricData", "Namespace": namespace,
+            "MetricData.member.1.MetricName": "Bad",
+            "MetricData.member.1.Value": "1"} | extra
+
+
+@pytest.fixture
+def expect_error(gateway, creds, namespace):
+    """Send a request; assert its status and code, that it is no 500, and stored nothing."""
+
+    def check(request, status: int, code: str, headers: dict[str, str] | None = None):
+        response = raw.send(request, headers)
+        assert raw.error_of(response) == (status, code), response.content[:500]
+        assert response.headers.get("x-amzn-RequestId")
+        metrics = boto3_client("cloudwatch", gateway.endpoint, creds).list_metrics(
+            Namespace=namespace)["Metrics"]
+        assert metrics == []
+        return response
+
+    return check
+
+
+def wrong(creds: Credentials, access_key: str | None = None, secret: str | None = None):
+    return Credentials(access_key or creds.access_key, secret or creds.secret_key,
+                       creds.project)
+
+
+# --- signatures ---------------------------------------------------------------------
+
+def test_tampered_json_body(gateway, creds, namespace, expect_error):
+    request = raw.sign(raw.json_request(gateway.endpoint, "PutMetricData",
+                                        put_payload(namespace)), creds)
+    request.data = json.dumps(put_payload(namespace, Value=2.0)).encode()
+    expect_error(request, 403, "SignatureDoesNotMatch")
+
+
+def test_tampered_query_parameter(gateway, creds, namespace, expect_error):
+    request = raw.sign(raw.query_request(gateway.endpoint, put_params(namespace), "GET"),
+                       creds)
+    request.url = request.url.replace("MetricName=Bad", "MetricName=Other")
+    expect_error(request, 403, "SignatureDoesNotMatch")
+
+
+def test_tampered_signed_header(gateway, creds, namespace, expect_error):
+    request = raw.sign(raw.json_request(gateway.endpoint, "PutMetricData",
+                                        put_payload(namespace)), creds)
+    request.headers.replace_header("Content-Type", "application/x-amz-json-1.1")
+    expect_error(request, 403, "SignatureDoesNotMatch")
+
+
+def test_tampered_host(gateway, creds, namespace, expect_error):
+    request = raw.sign(raw.json_request(gateway.endpoint, "PutMetricData",
+                                        put_payload(namespace)), creds)
+    expect_error(request, 403, "SignatureDoesNotMatch", {"Host": "monitoring.example.com"})
+
+
+def test_wrong_secret(gateway, creds, namespace, expect_error):
+    request = raw.sign(raw.json_request(gateway.endpoint, "PutMetricData",
+                                        put_payload(namespace)), wrong(creds, secret="x" * 40))
+    expect_error(request, 403, "SignatureDoesNotMatch")
+
+
+def test_unknown_access_key(gateway, creds, namespace, expect_error):
+    request = raw.sign(raw.query_request(gateway.endpoint, put_params(namespace)),
+                       wrong(creds, access_key="AKIANOSUCHKEY0000000"))
+    expect_error(request, 403, "InvalidClientTokenId")
+
+
+@pytest.mark.parametrize("minutes", [-20, 20])
+def test_expired_and_future_timestamps(gateway, creds, namespace, expect_error, minutes):
+    with raw.clock(dt.timedelta(minutes=minutes)):
+        request = raw.sign(raw.json_request(gateway.endpoint, "PutMetricData",
+                                            put_payload(namespace)), creds)
+    expect_error(request, 400, "RequestExpired")
+
+
+def test_no_signature_at_all(gateway, namespace, expect_error):
+    expect_error(raw.json_request(gateway.endpoint, "PutMetricData", put_payload(namespace)),
+                 403, "MissingAuthenticationToken")
+
+
+@pytest.mark.parametrize("part", ["Credential=", "SignedHeaders=", "Signature="])
+def test_authorization_missing_a_part(gateway, creds, namespace, expect_error, part):
+    request = raw.sign(raw.json_request(gateway.endpoint, "PutMetricData",
+                                        put_payload(namespace)), creds)
+    pieces = request.headers["Authorization"].split(" ", 1)[1].split(", ")
+    kept = ", ".join(p for p in pieces if not p.startswith(part))
+    request.headers.replace_header("Authorization", "AWS4-HMAC-SHA256 " + kept)
+    expect_error(request, 400, "IncompleteSignature")
+
+
+def test_missing_date(gateway, creds, namespace, expect_error):
+    request = raw.sign(raw.json_request(gateway.endpoint, "PutMetricData",
+                                        put_payload(namespace)), creds)
+    del request.headers["X-Amz-Date"]
+    expect_error(request, 400, "IncompleteSignature")
+
+
+# --- malformed requests of every protocol --------------------------------------------
+
+def test_bad_json(gateway, creds, expect_error):
+    request = raw.sign(raw.json_request(gateway.endpoint, "PutMetricData", b"{not json"), creds)
+    expect_error(request, 400, "SerializationException")
+
+
+def test_bad_cbor(gateway, creds, expect_error):
+    request = raw.sign(raw.cbor_request(gateway.endpoint, "PutMetricData", b"\xff\x00\x13"),
+                       creds)
+    expect_error(request, 400, "SerializationException")
+
+
+def test_xml_posted_as_query(gateway, creds, expect_error):
+    request = raw.AWSRequest("POST", gateway.endpoint + "/", data=b"<PutMetricData/>",
+                             headers={"Content-Type": "text/xml"})
+    expect_error(raw.sign(request, creds), 400, "MissingAction")
+
+
+@pytest.mark.parametrize("protocol", ["query", "json", "cbor"])
+def test_unknown_action(gateway, creds, protocol, expect_error):
+    if protocol == "query":
+        request = raw.query_request(gateway.endpoint, {"Action": "PutMetricDatum"})
+        code = "InvalidAction"
+    elif protocol == "json":
+        request = raw.json_request(gateway.endpoint, "PutMetricDatum", {})
+        code = "UnknownOperationException"
+    else:
+        request = raw.cbor_request(gateway.endpoint, "PutMetricDatum", {})
+        code = "UnknownOperationException"
+    expect_error(raw.sign(request, creds), 400, code)
+
+
+def test_wrong_types(gateway, creds, namespace, expect_error):
+    payload = put_payload(namespace)
+    payload["MetricData"][0]["Value"] = "one"
+    request = raw.sign(raw.json_request(gateway.endpoint, "PutMetricData", payload), creds)
+    status = raw.send(request).status_code
+    assert status == 400
+    cbor_payload = put_payload(namespace)
+    cbor_payload["MetricData"] = {"not": "a list"}
+    expect_error(raw.sign(raw.cbor_request(gateway.endpoint, "PutMetricData", cbor_payload),
+                          creds), 400, "SerializationException")
+
+
+def test_huge_values(gateway, creds, namespace, expect_error):
+    too_long = raw.sign(raw.query_request(
+        gateway.endpoint, put_params(namespace) | {"MetricData.member.1.MetricName": "m" * 300}),
+        creds)
+    response = raw.send(too_long)
+    assert response.status_code == 400
+    too_big_int = raw.sign(raw.json_request(gateway.endpoint, "GetMetricStatistics", {
+        "Namespace": namespace, "MetricName": "Bad", "Period": 2**70,
+        "StartTime": 0, "EndTime": 60, "Statistics": ["Sum"]}), creds)
+    assert raw.send(too_big_int).status_code == 400
+    big_body = raw.sign(raw.json_request(gateway.endpoint, "PutMetricData",
+                                         b" " * (2 * 1024 * 1024)), creds)
+    expect_error(big_body, 413, "RequestEntityTooLarge")
+
+
+def test_gzip_bomb_is_refused(gateway, creds, expect_error):
+    bomb = gzip.compress(b" " * (64 * 1024 * 1024))
+    request = raw.json_request(gateway.endpoint, "PutMetricData", bomb)
+    request.headers["Content-Encoding"] = "gzip"
+    expect_error(raw.sign(request, creds), 413, "RequestEntityTooLarge")
+
+
+def test_gzip_body_is_accepted(gateway, creds, namespace):
+    request = raw.json_request(gateway.endpoint, "PutMetricData",
+                               gzip.compress(json.dumps(put_payload(namespace)).encode()))
+    request.headers["Content-Encoding"] = "gzip"
+    response = raw.send(raw.sign(request, creds))
+    assert response.status_code == 200, response.content
+    metrics = boto3_client("cloudwatch", gateway.endpoint, creds).list_metrics(
+        Namespace=namespace)["Metrics"]
+    assert [m["MetricName"] for m in metrics] == ["Bad"]
