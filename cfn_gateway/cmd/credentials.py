@@ -6,10 +6,8 @@ import argparse
 import json
 import sys
 
-from cfn_gateway.auth.credential_store import Credential, CredentialStore
+from cfn_gateway.auth.credential_store import CREDENTIALS_FILE, Credential, CredentialStore
 from cfn_gateway.config import data_path
-
-CREDENTIALS_FILE = "credentials.sqlite3"
 
 
 def as_dict(credential: Credential) -> dict[str, str]:

@@ -1,0 +1,130 @@
+"""Signature Version 4: canonical request, string to sign, signing key, signature.
+
+The canonical request is built the way AWS specifies it and botocore computes it (dot
+segments and repeated slashes removed from the path, which is then percent-encoded once
+more; query pairs decoded, re-encoded with only ``A-Za-z0-9-_.~`` left bare and sorted;
+header values trimmed with inner whitespace runs collapsed).  boto 2.49 differs in two
+corners, so where a request falls into one of them its variant is tried too:
+
+- the path is normalised with ``posixpath.normpath`` (``/a/../`` gives ``//``, a leading
+  ``//`` stays);
+- a header value holding a double quote keeps its inner whitespace, and the header lines are
+  sorted as whole ``name:value`` strings.
+
+The scope is the one the client sent (region and service included), never one we expect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import posixpath
+from collections.abc import Iterator
+from urllib.parse import quote
+
+from cfn_gateway.auth.signed_request import SIGV4_ALGORITHM, SignedRequest
+
+UNRESERVED = "-_.~"
+
+
+def uri_encode(text: str) -> str:
+    """RFC 3986 percent-encoding of UTF-8, leaving only unreserved characters bare."""
+    return quote(text, safe=UNRESERVED)
+
+
+def canonical_query_string(pairs: tuple[tuple[str, str], ...]) -> str:
+    encoded = sorted((uri_encode(name), uri_encode(value)) for name, value in pairs)
+    return "&".join(f"{name}={value}" for name, value in encoded)
+
+
+def _remove_dot_segments(path: str) -> str:
+    kept: list[str] = []
+    for segment in path.split("/"):
+        if segment in ("", "."):
+            continue
+        if segment == "..":
+            if kept:
+                kept.pop()
+            continue
+        kept.append(segment)
+    result = "/" + "/".join(kept)
+    if kept and path.endswith("/"):
+        result += "/"
+    return result
+
+
+def canonical_uri(path: str) -> str:
+    """AWS's and botocore's canonical path."""
+    return quote(_remove_dot_segments(path or "/"), safe="/~")
+
+
+def boto2_canonical_uri(path: str) -> str:
+    """boto 2.49's canonical path."""
+    path = path or "/"
+    encoded = quote(posixpath.normpath(path), safe="/~")
+    if len(path) > 1 and path.endswith("/"):
+        encoded += "/"
+    return encoded
+
+
+def _header_lines(signed: SignedRequest, boto2: bool) -> list[str]:
+    lines = []
+    for name in signed.signed_headers:
+        value = signed.headers.get(name)
+        if value is None:
+            continue
+        # boto 2 leaves a value holding a double quote as it is, but for the ends.
+        value = value.strip() if boto2 and '"' in value else " ".join(value.split())
+        lines.append(f"{name}:{value}")
+    return sorted(lines) if boto2 else lines
+
+
+def canonical_requests(signed: SignedRequest) -> list[str]:
+    """The canonical request, then any differing variant a supported client may have signed."""
+    query = canonical_query_string(signed.params)
+    signed_names = ";".join(signed.signed_headers)
+    uris = dict.fromkeys((canonical_uri(signed.path), boto2_canonical_uri(signed.path)))
+    header_blocks = dict.fromkeys(
+        "\n".join(_header_lines(signed, boto2)) + "\n" for boto2 in (False, True)
+    )
+    return [
+        f"{signed.method}\n{uri}\n{query}\n{headers}\n{signed_names}\n{signed.body_sha256}"
+        for uri in uris
+        for headers in header_blocks
+    ]
+
+
+def string_to_sign(signed: SignedRequest, canonical_request: str) -> str:
+    digest = hashlib.sha256(canonical_request.encode("utf-8")).hexdigest()
+    return f"{SIGV4_ALGORITHM}\n{signed.amz_date}\n{signed.scope}\n{digest}"
+
+
+def signing_key(secret_key: str, signed: SignedRequest) -> bytes:
+    assert signed.scope is not None
+    key = ("AWS4" + secret_key).encode("utf-8")
+    for part in (signed.scope.date, signed.scope.region, signed.scope.service):
+        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+    return hmac.new(key, signed.scope.terminator.encode("utf-8"), hashlib.sha256).digest()
+
+
+def signatures(signed: SignedRequest, secret_key: str) -> Iterator[str]:
+    """Hex signatures of every canonical request variant, the standard one first."""
+    key = signing_key(secret_key, signed)
+    for canonical_request in canonical_requests(signed):
+        sts = string_to_sign(signed, canonical_request).encode("utf-8")
+        yield hmac.new(key, sts, hashlib.sha256).hexdigest()
+
+
+def matches(signed: SignedRequest, secret_key: str) -> bool:
+    """Whether ``signed.signature`` is right for ``secret_key`` (constant-time compares)."""
+    provided = signed.signature.strip().lower().encode("utf-8")
+    found = False
+    for expected in signatures(signed, secret_key):
+        found |= hmac.compare_digest(expected.encode("ascii"), provided)
+    return found
+
+
+def explain(signed: SignedRequest) -> tuple[str, str]:
+    """The standard canonical request and string to sign, for SignatureDoesNotMatch."""
+    canonical_request = canonical_requests(signed)[0]
+    return canonical_request, string_to_sign(signed, canonical_request)

@@ -1,0 +1,109 @@
+"""Our canonical forms equal the clients' own, on generated input (hypothesis)."""
+
+from __future__ import annotations
+
+import base64
+from types import SimpleNamespace
+
+import boto.auth
+from botocore.auth import SigV2Auth, SigV4Auth
+from botocore.awsrequest import AWSRequest as BotocoreRequest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cfn_gateway.auth import sigv2, sigv4
+
+from .wire import boto2_provider, botocore_credentials
+
+TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), max_codepoint=0x2FF)
+    | st.sampled_from("~ +%/&=.-_*!'()"),
+    max_size=12,
+)
+NAMES = st.text(alphabet="abcXYZ019.-_~ %", min_size=1, max_size=8)
+SEGMENT = st.sampled_from(["", ".", "..", "a", "b c", "~x", "%41", "v1", "é", ":", "x.y"])
+PATHS = st.lists(SEGMENT, max_size=6).map(lambda segments: "/" + "/".join(segments))
+
+BOTOCORE_V4 = SigV4Auth(botocore_credentials("AK", "SK"), "monitoring", "us-east-1")
+BOTO2_V4 = boto.auth.HmacAuthV4Handler("localhost", None, boto2_provider("AK", "SK"))
+BOTO2_V2 = boto.auth.QuerySignatureV2AuthHandler("localhost", None, boto2_provider("AK", "SK"))
+QUICK = settings(max_examples=150, deadline=None)
+
+
+@QUICK
+@given(st.lists(st.tuples(NAMES, TEXT), max_size=6))
+def test_sigv4_query_string_is_botocores(pairs):
+    assert sigv4.canonical_query_string(tuple(pairs)) == (
+        BOTOCORE_V4._canonical_query_string_params(pairs)
+    )
+
+
+@QUICK
+@given(st.dictionaries(st.text(alphabet="abcXYZ019.-_", min_size=1, max_size=8), TEXT,
+                       max_size=6))
+def test_sigv4_query_string_is_boto2s(params):
+    request = SimpleNamespace(method="GET", params=params)
+    assert sigv4.canonical_query_string(tuple(params.items())) == (
+        BOTO2_V4.canonical_query_string(request)
+    )
+
+
+@QUICK
+@given(PATHS)
+def test_sigv4_path_is_botocores(path):
+    assert sigv4.canonical_uri(path) == BOTOCORE_V4._normalize_url_path(path)
+
+
+@QUICK
+@given(PATHS)
+def test_boto2_path_is_boto2s(path):
+    assert sigv4.boto2_canonical_uri(path) == (
+        BOTO2_V4.canonical_uri(SimpleNamespace(auth_path=path))
+    )
+
+
+@QUICK
+@given(st.dictionaries(NAMES, TEXT, max_size=6), PATHS, st.sampled_from(["GET", "POST"]))
+def test_sigv2_string_and_signature_are_botocores(params, path, method):
+    url = f"http://gw.example.com:8003{path}"
+    request = BotocoreRequest(method=method, url=url)
+    query, signature = SigV2Auth(botocore_credentials("AK", "SK")).calc_signature(request, params)
+    assert sigv2.canonical_query_string(tuple(params.items())) == query
+    sts = f"{method}\ngw.example.com:8003\n{path}\n{query}"
+    assert base64.b64encode(sigv2.signature("SK", "HmacSHA256", sts)).decode() == signature
+
+
+@QUICK
+@given(st.dictionaries(NAMES, TEXT, max_size=6), PATHS)
+def test_sigv2_string_and_signature_are_boto2s(params, path):
+    params = {**params, "SignatureMethod": "HmacSHA256"}
+    query, signature = BOTO2_V2._calc_signature(dict(params), "GET", path, "GW.example.com")
+    assert sigv2.canonical_query_string(tuple(params.items())) == query
+    sts = f"GET\ngw.example.com\n{path}\n{query}"
+    assert base64.b64encode(sigv2.signature("SK", "HmacSHA256", sts)) == signature
+
+
+def test_known_answer_aws_get_vanilla_query():
+    """AWS's SigV4 test suite case get-vanilla-query (published signature)."""
+    from datetime import UTC, datetime
+
+    from cfn_gateway.auth.signed_request import CredentialScope, SignedRequest
+
+    signed = SignedRequest(
+        version="4",
+        access_key="AKIDEXAMPLE",
+        signature="",
+        algorithm="AWS4-HMAC-SHA256",
+        method="GET",
+        host="example.amazonaws.com",
+        path="/",
+        params=(),
+        headers={"host": "example.amazonaws.com", "x-amz-date": "20150830T123600Z"},
+        signed_headers=("host", "x-amz-date"),
+        body_sha256="e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+        scope=CredentialScope("20150830", "us-east-1", "service", "aws4_request"),
+        timestamp=datetime(2015, 8, 30, 12, 36, tzinfo=UTC),
+        amz_date="20150830T123600Z",
+    )
+    (signature,) = sigv4.signatures(signed, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    assert signature == "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
