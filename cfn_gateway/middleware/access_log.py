@@ -38,12 +38,13 @@ class AccessLog:
         aws_request = environ.get(ENV_AWS_REQUEST)
         identity = environ.get(ENV_IDENTITY)
         LOG.info(
-            "request_id=%s tenant=%s service=%s action=%s status=%s latency_ms=%.1f "
-            "method=%s path=%s",
+            "request_id=%s tenant=%s service=%s action=%s protocol=%s status=%s "
+            "latency_ms=%.1f method=%s path=%s",
             environ.get(ENV_REQUEST_ID, "-"),
             identity.project_id if identity else "-",
             aws_request.service if aws_request else "-",
             aws_request.operation if aws_request else "-",
+            aws_request.protocol if aws_request else "-",
             status,
             (time.perf_counter() - started) * 1000.0,
             environ.get("REQUEST_METHOD", "-"),

@@ -25,7 +25,8 @@ def write_protocol_model(root: Path, protocol: str) -> Path:
     Put first on AWS_DATA_PATH, it makes boto3 speak that protocol.
     """
     model = copy.deepcopy(
-        botocore.session.get_session().get_loader().load_service_model("cloudwatch", "service-2")
+        botocore.session.get_session().get_component("data_loader").load_service_model(
+            "cloudwatch", "service-2")
     )
     model["metadata"]["protocol"] = protocol
     model["metadata"]["protocols"] = [protocol]

@@ -88,8 +88,15 @@ class CliMetrics:
             "--dimensions", json.dumps(_dims(dims)), "--start-time", start.isoformat(),
             "--end-time", end.isoformat(), "--period", str(period),
             "--statistics", *STATISTICS)
-        return [Point(dt.datetime.fromisoformat(p["Timestamp"].replace("Z", "+00:00")),
-                      {s: p[s] for s in STATISTICS}, p["Unit"]) for p in out["Datapoints"]]
+        return [Point(cli_time(p["Timestamp"]), {s: p[s] for s in STATISTICS}, p["Unit"])
+                for p in out["Datapoints"]]
+
+
+def cli_time(value: str | float) -> dt.datetime:
+    """AWS CLI v1 prints timestamps as the wire had them: epoch (JSON) or ISO (Query)."""
+    if isinstance(value, int | float):
+        return dt.datetime.fromtimestamp(value, dt.UTC)
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 class Boto2Metrics:
@@ -119,12 +126,12 @@ FLAVOURS = ["boto3-json", "boto3-query", "boto3-cbor", "aws-cli", "boto2-sigv4",
 def metric_client(flavour: str, endpoint: str, creds: Credentials, models: Path) -> MetricClient:
     if flavour == "boto3-json":
         return Boto3Metrics(boto3_client("cloudwatch", endpoint, creds))
-    if flavour == "boto3-query":
-        return Boto3Metrics(boto3_client("cloudwatch", endpoint, creds,
-                                         write_protocol_model(models, "query")))
-    if flavour == "boto3-cbor":
-        return Boto3Metrics(boto3_client("cloudwatch", endpoint, creds,
-                                         write_protocol_model(models, "smithy-rpc-v2-cbor")))
+    if flavour in ("boto3-query", "boto3-cbor"):
+        protocol = "query" if flavour == "boto3-query" else "smithy-rpc-v2-cbor"
+        client = boto3_client("cloudwatch", endpoint, creds,
+                              write_protocol_model(models, protocol))
+        assert client.meta.service_model.protocol == protocol
+        return Boto3Metrics(client)
     if flavour == "aws-cli":
         return CliMetrics(endpoint, creds)
     signature = "v2" if flavour == "boto2-sigv2" else "v4"

@@ -63,7 +63,7 @@ def test_tampered_json_body(gateway, creds, namespace, expect_error):
 def test_tampered_query_parameter(gateway, creds, namespace, expect_error):
     request = raw.sign(raw.query_request(gateway.endpoint, put_params(namespace), "GET"),
                        creds)
-    request.url = request.url.replace("MetricName=Bad", "MetricName=Other")
+    request.params["MetricData.member.1.MetricName"] = "Other"
     expect_error(request, 403, "SignatureDoesNotMatch")
 
 

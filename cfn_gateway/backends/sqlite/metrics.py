@@ -1,0 +1,295 @@
+"""The embedded metric store: one SQLite file shared by the gateway's worker processes.
+
+Tables:
+- ``metrics``: one row per (project, namespace, name, exact dimension set).  The dimension
+  set is stored canonically (sorted JSON pairs) under a UNIQUE constraint, which is what
+  makes {A} and {A, B} different metrics; ``last_put`` (ms) serves ListMetrics' activity
+  windows.
+- ``metric_dimensions``: the same dimensions one per row, for ListMetrics' filters.
+- ``metric_samples``: one row per stored statistic set (a single Value, one Values/Counts
+  pair, or a StatisticValues), indexed by (metric_id, ts).  The project is not repeated
+  there: a metric id is only ever found through ``metrics``, whose lookups always include
+  the project, so the index on (metric_id, ts) is already per project.
+- ``metric_store_meta``: the secret that signs ListMetrics tokens (shared by processes).
+
+One connection per store, shared by the threads of a process and guarded by a lock; writes
+run in ``BEGIN IMMEDIATE`` transactions so concurrent processes serialise cleanly (WAL and
+the busy timeout come from ``common.sqlite.connect``).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from cfn_gateway.backends.metrics import (
+    LIST_PAGE_SIZE,
+    BucketStats,
+    Datum,
+    InvalidNextToken,
+    MetricFilter,
+    MetricKey,
+    MetricPage,
+    StatisticSet,
+)
+from cfn_gateway.common.sqlite import connect
+from cfn_gateway.domain import pagination
+from cfn_gateway.domain.periods import from_millis, to_millis
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS metric_store_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS metrics (
+    id INTEGER PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    dimensions TEXT NOT NULL,
+    last_put INTEGER NOT NULL,
+    UNIQUE (project_id, namespace, name, dimensions)
+);
+CREATE INDEX IF NOT EXISTS metrics_by_project ON metrics (project_id, id);
+CREATE TABLE IF NOT EXISTS metric_dimensions (
+    metric_id INTEGER NOT NULL REFERENCES metrics (id),
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (metric_id, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS metric_samples (
+    metric_id INTEGER NOT NULL REFERENCES metrics (id),
+    ts INTEGER NOT NULL,
+    unit TEXT NOT NULL,
+    sample_count REAL NOT NULL,
+    sum REAL NOT NULL,
+    minimum REAL NOT NULL,
+    maximum REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS metric_samples_by_time ON metric_samples (metric_id, ts);
+"""
+
+#: ``last_put`` is rewritten at most this often per metric (ListMetrics' windows are hours
+#: or weeks; AWS itself says its RecentlyActive result may be 50 minutes off).
+_LAST_PUT_SLACK_MS = 60_000
+_KNOWN_METRICS_MAX = 100_000
+
+_UPSERT_METRIC = """
+INSERT INTO metrics (project_id, namespace, name, dimensions, last_put)
+VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (project_id, namespace, name, dimensions)
+DO UPDATE SET last_put = max(last_put, excluded.last_put)
+RETURNING id
+"""
+
+_AGGREGATE = """
+SELECT (ts - :start) / :period AS bucket, unit,
+       SUM(sample_count), SUM(sum), MIN(minimum), MAX(maximum)
+FROM metric_samples
+WHERE metric_id = :metric_id AND ts >= :start AND ts < :end {unit_clause}
+GROUP BY bucket, unit
+ORDER BY bucket, unit
+"""
+
+
+def _encode_dimensions(key: MetricKey) -> str:
+    return json.dumps([list(d) for d in key.dimensions], ensure_ascii=False,
+                      separators=(",", ":"))
+
+
+def _decode_dimensions(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((name, value) for name, value in json.loads(text))
+
+
+def _query_digest(query: MetricFilter) -> str:
+    dims = [[f.name, f.value] for f in query.dimensions]
+    return pagination.digest(query.namespace, query.name, dims, query.recently_active)
+
+
+class SQLiteMetricStore:
+    """``MetricStore`` on an SQLite file (created, with its folder, when missing)."""
+
+    def __init__(self, path: str) -> None:
+        self._conn = connect(path)
+        self._lock = threading.Lock()
+        with self._transaction() as conn:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT OR IGNORE INTO metric_store_meta (key, value) VALUES (?, ?)",
+                ("token_secret", secrets.token_hex(32)),
+            )
+            (secret,) = conn.execute(
+                "SELECT value FROM metric_store_meta WHERE key = 'token_secret'").fetchone()
+        self._secret = bytes.fromhex(secret)
+        # (project, metric) -> (metric id, last_put this process wrote).  Metric rows are
+        # never deleted by this store, so an id, once committed, stays valid.
+        self._known: dict[tuple[str, MetricKey], tuple[int, int]] = {}
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+
+    # --- PutMetricData --------------------------------------------------------------------
+
+    def put(self, project_id: str, data: Sequence[Datum], received_at: datetime) -> None:
+        if not data:
+            return
+        try:
+            self._put(project_id, data, to_millis(received_at))
+        except sqlite3.IntegrityError:
+            # A cached metric id no longer exists (only possible if rows were removed behind
+            # this process's back): forget the cache and write again, resolving every id.
+            with self._lock:
+                self._known.clear()
+            self._put(project_id, data, to_millis(received_at))
+
+    def _put(self, project_id: str, data: Sequence[Datum], last_put: int) -> None:
+        keys = dict.fromkeys(d.key for d in data)
+        ids: dict[MetricKey, int] = {}
+        touched: list[tuple[int, int]] = []
+        with self._transaction() as conn:
+            for key in keys:
+                known = self._known.get((project_id, key))
+                if known is not None:
+                    ids[key] = known[0]
+                    if known[1] < last_put - _LAST_PUT_SLACK_MS:
+                        touched.append((last_put, known[0]))
+                    continue
+                (metric_id,) = conn.execute(_UPSERT_METRIC, (
+                    project_id, key.namespace, key.name, _encode_dimensions(key), last_put,
+                )).fetchone()
+                ids[key] = metric_id
+                conn.executemany(
+                    "INSERT OR IGNORE INTO metric_dimensions (metric_id, name, value) "
+                    "VALUES (?, ?, ?)",
+                    [(metric_id, name, value) for name, value in key.dimensions],
+                )
+            conn.executemany(
+                "UPDATE metrics SET last_put = max(last_put, ?) WHERE id = ?", touched)
+            conn.executemany(
+                "INSERT INTO metric_samples "
+                "(metric_id, ts, unit, sample_count, sum, minimum, maximum) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (ids[d.key], to_millis(d.timestamp), d.unit,
+                     s.sample_count, s.sum, s.minimum, s.maximum)
+                    for d in data
+                    for s in d.samples
+                ],
+            )
+        # Only after the commit: a rolled-back metric row must never be remembered.
+        fresh = {metric_id for _, metric_id in touched}
+        with self._lock:
+            if len(self._known) + len(keys) > _KNOWN_METRICS_MAX:
+                self._known.clear()
+            for key, metric_id in ids.items():
+                known = self._known.get((project_id, key))
+                if known is None or metric_id in fresh:
+                    self._known[(project_id, key)] = (metric_id, last_put)
+
+    # --- ListMetrics ----------------------------------------------------------------------
+
+    def list_metrics(
+        self,
+        project_id: str,
+        query: MetricFilter,
+        active_since: datetime,
+        next_token: str | None = None,
+        limit: int = LIST_PAGE_SIZE,
+    ) -> MetricPage:
+        query_digest = _query_digest(query)
+        after = self._position(next_token, project_id, query_digest) if next_token else 0
+        sql = ["SELECT id, namespace, name, dimensions FROM metrics",
+               "WHERE project_id = ? AND last_put >= ? AND id > ?"]
+        args: list[Any] = [project_id, to_millis(active_since), after]
+        if query.namespace is not None:
+            sql.append("AND namespace = ?")
+            args.append(query.namespace)
+        if query.name is not None:
+            sql.append("AND name = ?")
+            args.append(query.name)
+        for dim in query.dimensions:
+            sql.append("AND EXISTS (SELECT 1 FROM metric_dimensions AS d "
+                       "WHERE d.metric_id = metrics.id AND d.name = ?"
+                       + (" AND d.value = ?)" if dim.value is not None else ")"))
+            args.append(dim.name)
+            if dim.value is not None:
+                args.append(dim.value)
+        sql.append("ORDER BY id LIMIT ?")
+        args.append(limit + 1)
+        with self._lock:
+            rows = self._conn.execute(" ".join(sql), args).fetchall()
+        page = MetricPage(metrics=[
+            MetricKey(namespace, name, _decode_dimensions(dims))
+            for _, namespace, name, dims in rows[:limit]
+        ])
+        if len(rows) > limit:
+            page.next_token = pagination.encode(
+                self._secret, {"p": project_id, "q": query_digest, "a": rows[limit - 1][0]})
+        return page
+
+    def _position(self, token: str, project_id: str, query_digest: str) -> int:
+        try:
+            payload = pagination.decode(self._secret, token)
+        except ValueError as exc:
+            raise InvalidNextToken(str(exc)) from exc
+        after = payload.get("a")
+        if payload.get("p") != project_id or payload.get("q") != query_digest:
+            raise InvalidNextToken("token issued for another query")
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            raise InvalidNextToken("malformed token")
+        return after
+
+    # --- GetMetricStatistics --------------------------------------------------------------
+
+    def aggregate(
+        self,
+        project_id: str,
+        key: MetricKey,
+        start: datetime,
+        end: datetime,
+        period: int,
+        unit: str | None = None,
+    ) -> list[BucketStats]:
+        start_ms, end_ms, period_ms = to_millis(start), to_millis(end), period * 1000
+        with self._lock:
+            found = self._conn.execute(
+                "SELECT id FROM metrics WHERE project_id = ? AND namespace = ? AND name = ? "
+                "AND dimensions = ?",
+                (project_id, key.namespace, key.name, _encode_dimensions(key)),
+            ).fetchone()
+            if found is None:
+                return []
+            sql = _AGGREGATE.format(unit_clause="AND unit = :unit" if unit is not None else "")
+            rows = self._conn.execute(sql, {
+                "metric_id": found[0], "start": start_ms, "end": end_ms,
+                "period": period_ms, "unit": unit,
+            }).fetchall()
+        return [
+            BucketStats(
+                start=from_millis(start_ms + bucket * period_ms),
+                unit=row_unit,
+                stats=StatisticSet(sample_count=count, sum=total, minimum=low, maximum=high),
+            )
+            for bucket, row_unit, count, total, low, high in rows
+        ]

@@ -1,0 +1,43 @@
+"""Handler-level fixtures: a RequestContext over a real SQLiteMetricStore."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from cfn_gateway.backends import Backends
+from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
+from cfn_gateway.context import CLOUDWATCH, Identity, RequestContext
+
+
+@pytest.fixture
+def store(tmp_path) -> Iterator[SQLiteMetricStore]:
+    opened = SQLiteMetricStore(str(tmp_path / "store.sqlite3"))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def context(store) -> Callable[..., RequestContext]:
+    def make(operation: str = "", project: str = "project-a") -> RequestContext:
+        return RequestContext(
+            request_id="req-1",
+            identity=Identity(project_id=project, access_key=f"AK-{project}"),
+            service=CLOUDWATCH,
+            operation=operation,
+            backends=Backends(metrics=store),
+        )
+
+    return make
+
+
+@pytest.fixture
+def call(context) -> Callable[..., Any]:
+    """call(handler, project=..., **params) -> the handler's result."""
+
+    def invoke(handler, project: str = "project-a", **params: Any) -> Any:
+        return handler(context(handler.__name__, project), params)
+
+    return invoke
