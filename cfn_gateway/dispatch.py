@@ -11,7 +11,7 @@ import threading
 from typing import Any
 
 from cfn_gateway import errors
-from cfn_gateway.api.registry import lookup
+from cfn_gateway.api.registry import load_handlers, lookup
 from cfn_gateway.backends import Backends, open_backends
 from cfn_gateway.context import ENV_AWS_REQUEST, ENV_IDENTITY, ENV_REQUEST_ID, RequestContext
 from cfn_gateway.middleware.wsgi import Environ, StartResponse, reply
@@ -62,4 +62,5 @@ class Gateway:
 
 
 def app_factory(global_conf: dict, **local_conf: str) -> Gateway:
+    load_handlers()
     return Gateway()

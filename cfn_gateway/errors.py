@@ -64,6 +64,11 @@ class MissingAction(AWSError):
     pass
 
 
+class MalformedInput(AWSError):
+    """Query parameters whose structure contradicts the model (a list index that is no
+    number, a list where a scalar belongs, ...)."""
+
+
 class SerializationException(AWSError):
     """The request body is not well-formed JSON/CBOR for the operation."""
 

@@ -34,7 +34,7 @@ from cfn_gateway.context import (
     ProtocolHint,
 )
 from cfn_gateway.middleware.wsgi import Environ, StartResponse, WSGIApp
-from cfn_gateway.protocol.models import service_model
+from cfn_gateway.protocol.models import operation_model, service_model
 
 CLOUDWATCH_TARGET_PREFIX = "GraniteServiceVersion20100801"
 CBOR_PATH = re.compile(r"/service/(?P<service>[^/]+)/operation/(?P<operation>[^/]+)$")
@@ -131,14 +131,6 @@ def raw_path(environ: Environ) -> str:
     return quote(path.encode("latin-1"), safe="/~!$&'()*+,;=:@%") or "/"
 
 
-def check_operation(service: str, operation: str, protocol: str) -> None:
-    if operation in service_model(service).operation_names:
-        return
-    if protocol == QUERY:
-        raise errors.InvalidAction(f"The action {operation} is not valid for this web service.")
-    raise errors.UnknownOperationException(f"Unknown operation {operation}.")
-
-
 def query_service(params: dict[str, str], headers: dict[str, str]) -> str:
     version = params.get("Version")
     if version in QUERY_VERSIONS:
@@ -205,7 +197,7 @@ class Route:
             service = query_service(params, headers)
             environ[ENV_PROTOCOL_HINT] = ProtocolHint(service, protocol)
 
-        check_operation(service, operation, protocol)
+        operation_model(service, operation, protocol)  # refuses an unknown operation
         return AWSRequest(
             service=service,
             protocol=protocol,
@@ -222,4 +214,6 @@ class Route:
 
 
 def filter_factory(global_conf: dict, **local_conf: str):
+    for service in (CLOUDWATCH, AUTOSCALING):
+        service_model(service)  # load the models now, not in the first request
     return Route

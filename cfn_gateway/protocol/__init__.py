@@ -1,1 +1,55 @@
-"""Wire protocols: botocore models, request parsers, validation, response serializers."""
+"""Wire protocols: botocore models, request parsers, validation, response renderers.
+
+Everything is driven by the botocore service models of ``cloudwatch`` (Query, JSON 1.0
+and RPC v2 CBOR) and ``autoscaling`` (Query).  Parsed values use AWS member names as keys:
+timestamps are tz-aware UTC ``datetime``, blobs ``bytes``, integers and longs ``int``,
+doubles ``float``, booleans ``bool``, lists and maps ``list`` and ``dict``.  Handlers
+answer with the same kinds of values, which the renderers serialize per output shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.model import OperationModel
+
+from cfn_gateway.context import CBOR, JSON, QUERY, AWSRequest
+from cfn_gateway.errors import AWSError
+from cfn_gateway.protocol.document_parser import parse_cbor, parse_json
+from cfn_gateway.protocol.document_render import render_document_error, render_document_result
+from cfn_gateway.protocol.query_parser import parse_query
+from cfn_gateway.protocol.query_render import render_query_error, render_query_result
+from cfn_gateway.protocol.reply import HTTPReply
+from cfn_gateway.protocol.validation import relax_enum, validate_params
+
+__all__ = ["HTTPReply", "parse_params", "relax_enum", "render_error", "render_result",
+           "validate_params"]
+
+
+def parse_params(request: AWSRequest, op: OperationModel) -> dict[str, Any]:
+    """The operation's input from the request: Query parameters or the JSON/CBOR body."""
+    shape = op.input_shape
+    if request.protocol == QUERY:
+        return parse_query(request.params, shape)
+    if request.protocol == JSON:
+        return parse_json(request.payload, shape)
+    if request.protocol == CBOR:
+        return parse_cbor(request.payload, shape)
+    raise ValueError(f"unknown protocol {request.protocol!r}")
+
+
+def render_result(service: str, protocol: str, op: OperationModel,
+                  result: dict[str, Any] | None, request_id: str) -> HTTPReply:
+    """A handler's result as the success answer of ``protocol``."""
+    if protocol == QUERY:
+        return render_query_result(service, op, result, request_id)
+    if protocol in (JSON, CBOR):
+        return render_document_result(op, result, cbor=protocol == CBOR)
+    raise ValueError(f"unknown protocol {protocol!r}")
+
+
+def render_error(service: str, protocol: str, error: AWSError, request_id: str) -> HTTPReply:
+    """An ``AWSError`` as the error answer of ``protocol`` (Query XML when unknown)."""
+    if protocol in (JSON, CBOR):
+        return render_document_error(service, error, cbor=protocol == CBOR)
+    return render_query_error(service, error, request_id)

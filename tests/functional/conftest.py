@@ -19,6 +19,10 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess
         yield process
     finally:
         process.stop()
+    log = process.log_text()
+    # Whatever the tests sent, the gateway never failed inside: no 500, no traceback.
+    assert "Traceback" not in log, log[-4000:]
+    assert "status=500" not in log, log[-4000:]
 
 
 @pytest.fixture(scope="session")

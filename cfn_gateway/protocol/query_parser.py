@@ -1,0 +1,198 @@
+"""Query-protocol input: flat ``Name.member.N.Field=value`` parameters into typed values.
+
+The reference is botocore's ``QuerySerializer``: whatever it emits parses back here.
+Structure members by their wire name (``locationName`` or member name); lists as
+``Name.member.N`` (the member's ``locationName`` instead of ``member`` when it has one),
+flattened lists as ``Name.N``; maps as ``Name.entry.N.key`` / ``.value``; an empty list
+as ``Name=``.  Parameters that name no member (``Action``, ``Version``, signature
+parameters, anything unknown) are ignored, as AWS ignores unknown Query parameters.
+
+Errors (decisions, see also ``validation``):
+
+- a value that cannot be read as the member's type (``Period=abc``, ``true``/``false``
+  misspelt, bad timestamp or base64, an integer beyond int32/int64) ->
+  ``InvalidParameterValue`` "Value abc for parameter Period is invalid. Reason: ...", the
+  code the AWS common-errors table gives Query APIs for "an invalid or out-of-range value";
+- parameters whose shape contradicts the model (``Statistics.member.x``,
+  ``Namespace.member.1``, ``Dimensions=abc``) -> ``MalformedInput``, what AWS's Query
+  front end answers for such requests ("Start of list found where not expected").
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+
+from cfn_gateway import errors
+from cfn_gateway.protocol import timestamps
+from cfn_gateway.protocol.limits import INT_RANGES
+
+_INDEX = re.compile(r"[1-9][0-9]{0,8}")
+_INTEGER = re.compile(r"[+-]?[0-9]{1,40}")
+_DOUBLE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,5})?")
+_SPECIAL_DOUBLES = {"NaN": float("nan"), "Infinity": float("inf"),
+                    "-Infinity": float("-inf")}
+_SHOWN = 200  # characters of an offending value quoted in a message
+
+
+class _Node:
+    __slots__ = ("children", "value")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Node] = {}
+        self.value: str | None = None
+
+
+def parse_query(params: dict[str, str], shape: StructureShape | None) -> dict[str, Any]:
+    """The operation input from Query parameters, with AWS member names as keys."""
+    if shape is None:
+        return {}
+    wanted = {_query_key(member, name) for name, member in shape.members.items()}
+    root = _Node()
+    for key, value in params.items():
+        parts = key.split(".")
+        if parts[0] not in wanted:
+            continue
+        node = root
+        for part in parts:
+            node = node.children.setdefault(part, _Node())
+        node.value = value
+    return _structure(root, shape, "")
+
+
+def _query_key(member: Shape, name: str) -> str:
+    if member.type_name == "list" and member.serialization.get("flattened"):
+        item_name = member.member.serialization.get("name")
+        if item_name:
+            return item_name
+    return member.serialization.get("name", name)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _value(node: _Node, shape: Shape, path: str) -> Any:
+    kind = shape.type_name
+    if kind == "structure":
+        assert isinstance(shape, StructureShape)
+        if not node.children:
+            if node.value:
+                raise errors.MalformedInput(f"Unexpected value for structure {path}.")
+            return {}
+        return _structure(node, shape, path)
+    if kind == "list":
+        assert isinstance(shape, ListShape)
+        return _list(node, shape, path)
+    if kind == "map":
+        assert isinstance(shape, MapShape)
+        return _map(node, shape, path)
+    if node.children:
+        found = "list" if "member" in node.children else "structure or map"
+        raise errors.MalformedInput(f"Start of {found} found where not expected ({path}).")
+    return scalar(node.value or "", shape, path)
+
+
+def _structure(node: _Node, shape: StructureShape, path: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, member in shape.members.items():
+        key = _query_key(member, name)
+        child = node.children.get(key)
+        if child is not None:
+            out[name] = _value(child, member, _join(path, key))
+    return out
+
+
+def _items(node: _Node, shape: ListShape | MapShape, wrapper: str,
+           path: str) -> list[tuple[str, _Node]]:
+    """The numbered items of a list or map, in index order, with their paths.
+
+    Items sit under ``wrapper`` (``member``, ``entry``, ...) unless the shape is flattened.
+    """
+    container = node
+    if not shape.serialization.get("flattened"):
+        inner = node.children.get(wrapper)
+        if inner is None or len(node.children) > 1:
+            other = next(k for k in node.children if k != wrapper)
+            raise errors.MalformedInput(f"Unexpected element {_join(path, other)}.")
+        container, path = inner, _join(path, wrapper)
+    for index in container.children:
+        if not _INDEX.fullmatch(index):
+            raise errors.MalformedInput(f"Unexpected list element {_join(path, index)}.")
+    ordered = sorted(container.children.items(), key=lambda item: int(item[0]))
+    return [(_join(path, index), item) for index, item in ordered]
+
+
+def _list(node: _Node, shape: ListShape, path: str) -> list[Any]:
+    if not node.children:
+        if node.value:
+            raise errors.MalformedInput(f"Expected a list for {path}, found a value.")
+        return []
+    wrapper = shape.member.serialization.get("name", "member")
+    return [_value(item, shape.member, item_path)
+            for item_path, item in _items(node, shape, wrapper, path)]
+
+
+def _map(node: _Node, shape: MapShape, path: str) -> dict[str, Any]:
+    if not node.children:
+        if node.value:
+            raise errors.MalformedInput(f"Expected a map for {path}, found a value.")
+        return {}
+    key_name = shape.key.serialization.get("name", "key")
+    value_name = shape.value.serialization.get("name", "value")
+    out: dict[str, Any] = {}
+    for entry_path, entry in _items(node, shape, "entry", path):
+        key_node, value_node = entry.children.get(key_name), entry.children.get(value_name)
+        if key_node is None or value_node is None:
+            raise errors.MalformedInput(f"Map entry {entry_path} needs a key and a value.")
+        key = _value(key_node, shape.key, _join(entry_path, key_name))
+        out[key] = _value(value_node, shape.value, _join(entry_path, value_name))
+    return out
+
+
+def _invalid(raw: str, path: str, reason: str) -> errors.AWSError:
+    shown = raw if len(raw) <= _SHOWN else raw[:_SHOWN] + "..."
+    return errors.InvalidParameterValue(
+        f"Value {shown} for parameter {path} is invalid. Reason: {reason}"
+    )
+
+
+def scalar(raw: str, shape: Shape, path: str) -> Any:
+    """One Query scalar (also used for Query-style values elsewhere) as its model type."""
+    kind = shape.type_name
+    if kind == "string":
+        return raw
+    if kind in INT_RANGES:
+        if not _INTEGER.fullmatch(raw):
+            raise _invalid(raw, path, f"Must be an {kind}.")
+        number = int(raw)
+        low, high = INT_RANGES[kind]
+        if not low <= number <= high:
+            raise _invalid(raw, path, f"Out of range for an {kind}.")
+        return number
+    if kind in ("double", "float"):
+        if raw in _SPECIAL_DOUBLES:
+            return _SPECIAL_DOUBLES[raw]
+        if not _DOUBLE.fullmatch(raw):
+            raise _invalid(raw, path, "Must be a number.")
+        return float(raw)
+    if kind == "boolean":
+        lowered = raw.lower()
+        if lowered not in ("true", "false"):
+            raise _invalid(raw, path, "Must be true or false.")
+        return lowered == "true"
+    if kind == "timestamp":
+        value = timestamps.parse_text(raw)
+        if value is None:
+            raise _invalid(raw, path, "Must be an ISO 8601 timestamp or epoch seconds.")
+        return value
+    if kind == "blob":
+        try:
+            return base64.b64decode(raw, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise _invalid(raw, path, "Must be base64-encoded.") from exc
+    raise errors.InternalFailure(f"Unsupported shape type {kind}.")
