@@ -61,9 +61,9 @@ class GatewayProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gateway exited: {self.log_path.read_text()[-4000:]}")
             try:
-                if requests.get(self.endpoint + "/healthcheck", timeout=1).status_code == 200:
+                if requests.get(self.endpoint + "/healthcheck", timeout=2).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             time.sleep(0.1)
         self.stop()
