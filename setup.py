@@ -1,12 +1,14 @@
 """Packaging of cfn-gateway: ``pip install .`` on a fresh machine."""
 
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
 setup(
     name="cfn-gateway",
     version="0.1.0",
     description="AWS CloudWatch and Auto Scaling APIs for OpenStack, or standalone",
-    long_description=open("README.md", encoding="utf-8").read(),
+    long_description=Path("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     python_requires=">=3.11",
     packages=find_packages(include=["cfn_gateway", "cfn_gateway.*"]),
