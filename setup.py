@@ -23,8 +23,16 @@ setup(
         "cbor2>=5.6",
         "oslo.config>=9.0",
         "gunicorn>=23.0",
+        "keystoneauth1>=5.0",
     ],
     extras_require={
+        # OpenStack mode: Keystone, Gnocchi, Aodh and Heat clients.
+        "openstack": [
+            "python-keystoneclient>=5.0",
+            "gnocchiclient>=7.0",
+            "aodhclient>=3.0",
+            "python-heatclient>=4.0",
+        ],
         "test": [
             "pytest>=8",
             "hypothesis>=6",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from keystoneauth1 import loading as ks_loading
 from oslo_config import cfg
 
 DEFAULT_DATA_DIR = "./cfn-gateway-data"
@@ -57,13 +58,36 @@ server_opts = [
     ),
 ]
 
+# OpenStack mode: the gateway's own service user (keystoneauth1 options: auth_type,
+# auth_url, username, password, project_name, user_domain_name, project_domain_name, ...).
+SERVICE_CREDENTIALS = "service_credentials"
+
+openstack_opts = [
+    cfg.StrOpt("region_name", help="Region of the OpenStack endpoints to use."),
+    cfg.StrOpt(
+        "interface",
+        default="public",
+        choices=["public", "internal", "admin"],
+        help="Endpoint interface of the OpenStack services.",
+    ),
+]
+
 CONF = cfg.CONF
 CONF.register_opts(server_opts)
+CONF.register_opts(openstack_opts, group="openstack")
+ks_loading.register_session_conf_options(CONF, SERVICE_CREDENTIALS)
+ks_loading.register_auth_conf_options(CONF, SERVICE_CREDENTIALS)
 
 
 def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
     """Entry point for oslo-config-generator."""
-    return [(None, server_opts)]
+    service_credentials = (
+        ks_loading.get_session_conf_options()
+        + ks_loading.get_auth_common_conf_options()
+        + ks_loading.get_auth_plugin_conf_options("password")
+    )
+    return [(None, server_opts), ("openstack", openstack_opts),
+            (SERVICE_CREDENTIALS, service_credentials)]
 
 
 def data_path(name: str) -> str:
