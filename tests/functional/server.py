@@ -40,6 +40,7 @@ class GatewayProcess:
     data_dir: Path
     port: int
     log_path: Path
+    config_file: Path | None = None
     process: subprocess.Popen | None = None
 
     @property
@@ -51,7 +52,8 @@ class GatewayProcess:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [*cfn_gateway_command(), "serve", "--host", "127.0.0.1", "--port",
-                 str(self.port), "--workers", str(workers), "--data-dir", str(self.data_dir)],
+                 str(self.port), "--workers", str(workers), "--data-dir", str(self.data_dir),
+                 *(["--config", str(self.config_file)] if self.config_file else [])],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
