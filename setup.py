@@ -22,7 +22,7 @@ setup(
         "botocore>=1.42.7,<2",
         "cbor2>=5.6",
         "oslo.config>=9.0",
-        "gunicorn>=23.0",
+        "granian>=2.5,<3",
         "keystoneauth1>=5.0",
     ],
     extras_require={

@@ -19,6 +19,13 @@ server_opts = [
     cfg.StrOpt("host", default="127.0.0.1", help="Address the gateway listens on."),
     cfg.PortOpt("port", default=8080, help="Port the gateway listens on (both services)."),
     cfg.IntOpt("workers", default=2, min=1, help="Worker processes of the WSGI server."),
+    cfg.IntOpt(
+        "threads",
+        default=0,
+        min=0,
+        help="Python threads per worker; 0 means 1 in standalone mode and 8 in openstack mode "
+        "(where requests mostly wait on Keystone and Gnocchi).",
+    ),
     cfg.StrOpt(
         "data_dir",
         default=DEFAULT_DATA_DIR,
@@ -72,9 +79,80 @@ openstack_opts = [
     ),
 ]
 
+# OpenStack mode: how request signatures are verified with Keystone (cfn_gateway.auth.keystone).
+KEYSTONE_EC2 = "keystone_ec2"
+
+keystone_ec2_opts = [
+    cfg.FloatOpt(
+        "timeout",
+        default=5.0,
+        min=0.1,
+        help="Seconds to wait for Keystone (connect, then each read) on every call made to "
+        "verify a signature, the verifier's own service token included. A Keystone that "
+        "does not answer in time makes the request fail with ServiceUnavailable (503).",
+    ),
+    cfg.StrOpt(
+        "endpoint_override",
+        help="URL of Keystone's v3 API (e.g. http://keystone:5000/v3) for ec2tokens and the "
+        "credentials API; empty: the identity endpoint of the catalog ([openstack] interface "
+        "and region_name).",
+    ),
+    cfg.StrOpt(
+        "local_check",
+        default="gaps",
+        choices=[
+            ("never", "every request goes to /v3/ec2tokens; request forms Keystone cannot "
+             "verify (SigV2 HmacSHA1, presigned POST, ...) are refused"),
+            ("gaps", "/v3/ec2tokens, except for request forms Keystone cannot verify: for "
+             "those the EC2 secret is read through the credentials API and the signature "
+             "checked by the gateway"),
+            ("always", "every request is checked by the gateway with the EC2 secret read "
+             "through the credentials API and cached for secret_cache_ttl (credentials "
+             "bound to a trust or application credential still go to /v3/ec2tokens)"),
+        ],
+        help="Where signatures are checked.",
+    ),
+    cfg.StrOpt(
+        "credentials_scope",
+        default="system",
+        choices=[
+            ("system", "a token of the service user scoped to the system: the user needs "
+             "the reader role on the system"),
+            ("project", "the service user's token scoped as [service_credentials] says: it "
+             "needs the admin role there (or a policy that lets it read credentials)"),
+        ],
+        help="Scope of the token that reads EC2 secrets, users, projects, domains and role "
+        "assignments (local_check = gaps or always).",
+    ),
+    cfg.IntOpt(
+        "secret_cache_ttl",
+        default=60,
+        min=1,
+        max=3600,
+        help="Seconds an EC2 secret and the state of its user and project read from Keystone "
+        "are used before they are read again: the longest a deleted credential, a disabled "
+        "user or project, or a removed role assignment keeps working on the local path.",
+    ),
+    cfg.IntOpt(
+        "secret_cache_size",
+        default=1024,
+        min=1,
+        help="Most EC2 secrets kept per gateway process (least recently used dropped first).",
+    ),
+    cfg.IntOpt(
+        "keystone_auth_ttl",
+        default=15,
+        min=1,
+        help="Keystone's [credential] auth_ttl, in minutes: Keystone refuses signed requests "
+        "whose timestamp is older. Requests near that age are checked locally (or, with "
+        "local_check = never, a refusal past it is reported as RequestExpired).",
+    ),
+]
+
 CONF = cfg.CONF
 CONF.register_opts(server_opts)
 CONF.register_opts(openstack_opts, group="openstack")
+CONF.register_opts(keystone_ec2_opts, group=KEYSTONE_EC2)
 ks_loading.register_session_conf_options(CONF, SERVICE_CREDENTIALS)
 ks_loading.register_auth_conf_options(CONF, SERVICE_CREDENTIALS)
 
@@ -87,9 +165,58 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
         + ks_loading.get_auth_plugin_conf_options("password")
     )
     return [(None, server_opts), ("openstack", openstack_opts),
-            (SERVICE_CREDENTIALS, service_credentials)]
+            (SERVICE_CREDENTIALS, service_credentials), (KEYSTONE_EC2, keystone_ec2_opts),
+            (GNOCCHI, gnocchi_opts)]
 
 
 def data_path(name: str) -> str:
     """A file inside the configured data folder."""
     return os.path.join(os.path.abspath(CONF.data_dir), name)
+
+
+# OpenStack mode: the Gnocchi metric driver (cfn_gateway.backends.openstack.gnocchi_metrics).
+GNOCCHI = "gnocchi"
+
+gnocchi_opts = [
+    cfg.BoolOpt(
+        "auto_setup",
+        default=True,
+        help="Create the driver's archive policies and resource type on first use, with the "
+        "[service_credentials] session (Gnocchi lets the admin or service role do that). "
+        "False: only check they exist (an admin creates them with python -m "
+        "cfn_gateway.backends.openstack.gnocchi_setup).",
+    ),
+    cfg.IntOpt(
+        "parallel_requests",
+        default=8,
+        min=1,
+        max=64,
+        help="Gnocchi calls one gateway request may have in flight at once (resource "
+        "creation, statistics reads).",
+    ),
+    cfg.FloatOpt(
+        "request_timeout",
+        default=30.0,
+        min=0.1,
+        help="Seconds to wait for Gnocchi (connect, then each read) on every call; a Gnocchi "
+        "that does not answer in time makes the request fail with ServiceUnavailable (503).",
+    ),
+    cfg.IntOpt(
+        "activity_update_interval",
+        default=300,
+        min=1,
+        help="Seconds between updates of a metric's last publication time (what ListMetrics' "
+        "two-week and RecentlyActive windows read), per metric and gateway process. Every "
+        "update is a Gnocchi resource revision; ListMetrics may see a metric's activity up "
+        "to this much late.",
+    ),
+    cfg.StrOpt(
+        "list_token_secret",
+        secret=True,
+        default="",
+        help="Key that signs ListMetrics NextTokens, the same on every gateway host; empty: "
+        "derived from [service_credentials].",
+    ),
+]
+
+CONF.register_opts(gnocchi_opts, group=GNOCCHI)

@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="listen address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="listen port (default 8080)")
     serve.add_argument("--workers", type=int, help="worker processes (default 2)")
+    serve.add_argument("--threads", type=int, help="threads per worker (default by mode)")
     add_common(serve)
 
     creds = sub.add_parser("credentials", help="manage local EC2-style credentials")
@@ -44,7 +45,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 def load_config(args: argparse.Namespace) -> None:
     """Fill CONF from the config file, then let command-line flags win."""
     CONF([], project="cfn-gateway", default_config_files=[args.config] if args.config else [])
-    for option in ("host", "port", "workers", "data_dir"):
+    for option in ("host", "port", "workers", "threads", "data_dir"):
         value = getattr(args, option, None)
         if value is not None:
             CONF.set_override(option, value)

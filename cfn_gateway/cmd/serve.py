@@ -1,23 +1,34 @@
-"""``cfn-gateway serve``: the paste pipeline under gunicorn.
+"""``cfn-gateway serve``: the paste pipeline under granian.
 
-gunicorn was chosen by measurement (see bench/wsgi_servers.py).  Each worker builds its own
-pipeline after the fork, so no SQLite connection is shared between processes.
+granian was chosen by measurement (bench/wsgi_servers.py, results in bench/README.md): a
+third of gunicorn's server CPU per request, keep-alive without pinning a worker, and the
+only candidate that kept serving while clients stalled in their headers.  One Python
+thread per worker by default (more threads hurt tail latency on the SQLite write path);
+OpenStack mode, where requests wait on Keystone and Gnocchi, defaults to more threads.
+
+Each worker builds its own pipeline after the fork (``factory=True``), so no SQLite
+connection or HTTP session crosses processes.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 from typing import Any
 
-from gunicorn.app.base import BaseApplication
 from paste.deploy import loadapp
 
 from cfn_gateway.config import CONF
 
 LOG = logging.getLogger("cfn_gateway")
 LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s %(message)s"
+# How a worker that did not inherit CONF (a spawned, not forked, process) rebuilds it.
+CONF_ENV = "CFN_GATEWAY_SERVE_CONF"
+THREADS_BY_MODE = {"standalone": 1, "openstack": 8}
+SERVE_OPTIONS = ("host", "port", "workers", "threads", "data_dir")
+_conf_loaded = False  # true in serve()'s process and in the workers it forks
 
 
 def paste_config_path() -> str:
@@ -30,48 +41,60 @@ def load_pipeline() -> Any:
     return loadapp("config:" + paste_config_path(), name="main")
 
 
+def worker_app() -> Any:
+    """granian's factory: the pipeline, built inside the worker process."""
+    setup_logging()
+    if not _conf_loaded and CONF_ENV in os.environ:
+        saved = json.loads(os.environ[CONF_ENV])
+        CONF([], project="cfn-gateway", default_config_files=saved["config_files"])
+        for option, value in saved["overrides"].items():
+            CONF.set_override(option, value)
+    return load_pipeline()
+
+
 def setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+
+
+def worker_threads() -> int:
+    return CONF.threads or THREADS_BY_MODE[CONF.mode]
 
 
 def startup_message() -> str:
     data_dir = os.path.abspath(CONF.data_dir)
     return (
         f"cfn-gateway ({CONF.mode}) listening on http://{CONF.host}:{CONF.port}/ "
-        f"with {CONF.workers} workers: CloudWatch 2010-08-01 (Query, JSON, RPC v2 CBOR) and "
-        f"Auto Scaling 2011-01-01 (Query); data in {data_dir}. Health check: "
-        f"GET /healthcheck. Credentials: cfn-gateway credentials create --project NAME "
-        f"--data-dir {data_dir} --json"
+        f"with {CONF.workers} workers x {worker_threads()} threads: CloudWatch 2010-08-01 "
+        f"(Query, JSON, RPC v2 CBOR) and Auto Scaling 2011-01-01 (Query); data in {data_dir}. "
+        f"Health check: GET /healthcheck. Credentials: cfn-gateway credentials create "
+        f"--project NAME --data-dir {data_dir} --json"
     )
 
 
-class GatewayServer(BaseApplication):
-    def __init__(self) -> None:
-        self.options = {
-            "bind": f"{CONF.host}:{CONF.port}",
-            "workers": CONF.workers,
-            "worker_class": "sync",
-            "timeout": 60,
-            "graceful_timeout": 10,
-            "keepalive": 5,
-            "accesslog": None,
-            "errorlog": "-",
-            "loglevel": "warning",
-            "when_ready": lambda server: LOG.info("%s", startup_message()),
-            "post_fork": lambda server, worker: setup_logging(),
-        }
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Any:
-        return load_pipeline()
-
-
 def serve() -> int:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    global _conf_loaded
+    _conf_loaded = True
     setup_logging()
     os.makedirs(CONF.data_dir, exist_ok=True)
-    GatewayServer().run()
+    os.environ[CONF_ENV] = json.dumps({
+        "config_files": list(CONF.config_file or []),
+        "overrides": {option: CONF[option] for option in SERVE_OPTIONS},
+    })
+    LOG.info("%s", startup_message())
+    Granian(
+        "cfn_gateway.cmd.serve:worker_app",
+        factory=True,
+        interface=Interfaces.WSGI,
+        address=CONF.host,
+        port=CONF.port,
+        workers=CONF.workers,
+        blocking_threads=worker_threads(),
+        respawn_failed_workers=True,
+        workers_kill_timeout=10,
+        log_level="warning",
+        log_access=False,
+    ).serve()
     return 0
