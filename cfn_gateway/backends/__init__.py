@@ -21,8 +21,10 @@ def open_backends() -> Backends:
     """The backends the configuration selects (``mode``)."""
     from cfn_gateway.config import CONF, data_path
 
-    if CONF.mode != "standalone":
-        raise RuntimeError(f"mode {CONF.mode!r} has no backends yet")
+    if CONF.mode == "openstack":
+        from cfn_gateway.backends.openstack.gnocchi_metrics import GnocchiMetricStore
+
+        return Backends(metrics=GnocchiMetricStore())
     from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
 
     return Backends(metrics=SQLiteMetricStore(data_path("store.sqlite3")))

@@ -1,0 +1,271 @@
+"""``GnocchiMetricStore``: the ``MetricStore`` on Gnocchi 4.7 (OpenStack mode).
+
+Every call on behalf of a caller uses ``project_session(project_id)``: the gateway's service
+user scoped to the caller's project (role ``member``), so Gnocchi itself confines reads and
+writes to that project; the driver adds explicit project filters on top.  The mapping is
+explained in ``gnocchi_mapping`` (identity, statistics), ``gnocchi_schema`` (retention,
+late data) and ``gnocchi_reads`` (exact statistics from pre-aggregated buckets).
+
+PutMetricData: one batch-measures call (``create_metrics=true``) carries every measure of
+the request; it is the commit point.  Before it, resources that this process has not seen
+are looked up with one search per 1000, missing ones created, and ``last_put`` (the
+ListMetrics activity) is refreshed when older than ``[gnocchi]
+activity_update_interval``.  If anything fails the request fails (503): the batch either
+was accepted whole or not at all, apart from failures inside Gnocchi's storage.
+
+GetMetricStatistics: the resource is read (its metric ids), then each needed (metric,
+granularity) is fetched with ``refresh=true``, so what was acknowledged is visible.
+
+ListMetrics: one resource search per page (``gnocchi_listing``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from gnocchiclient import exceptions as g_exc
+from keystoneauth1 import session as ks_session
+
+from cfn_gateway.backends.metrics import (
+    LIST_PAGE_SIZE,
+    BucketStats,
+    Datum,
+    MetricFilter,
+    MetricKey,
+    MetricPage,
+    StatisticSet,
+)
+from cfn_gateway.backends.openstack import gnocchi_mapping as mapping
+from cfn_gateway.backends.openstack import gnocchi_reads as reads
+from cfn_gateway.backends.openstack import gnocchi_schema as schema
+from cfn_gateway.backends.openstack.gnocchi_api import (
+    GnocchiAPI,
+    Parallel,
+    chunked,
+    description,
+    internal,
+)
+from cfn_gateway.backends.openstack.gnocchi_listing import (
+    RESOURCES,
+    SEARCH,
+    MetricLister,
+    token_secret,
+)
+from cfn_gateway.backends.openstack.gnocchi_setup import ensure_schema
+from cfn_gateway.domain.statistics import merge_all
+
+_KNOWN_MAX = 100_000
+_SEARCH_MAX = 1000  # Gnocchi's default [api] max_limit
+SessionFactory = Callable[[str], ks_session.Session]
+
+
+def _parse_time(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _ours(resource: dict[str, Any], project_id: str) -> bool:
+    return (resource.get("project_id") == project_id
+            and resource.get("created_by_project_id") == project_id)
+
+
+class GnocchiMetricStore:
+    """``MetricStore`` on Gnocchi, reached through the catalog of the given sessions."""
+
+    def __init__(self, session_for: SessionFactory | None = None,
+                 setup_session: Callable[[], ks_session.Session] | None = None,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        from cfn_gateway.common import openstack_session as sessions
+        from cfn_gateway.config import CONF
+
+        self._options = CONF.gnocchi
+        self._session_for = session_for or sessions.project_session
+        self._setup_session = setup_session or sessions.service_session
+        self._endpoint = sessions.endpoint_filter("metric")
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._pool = Parallel(self._options.parallel_requests)
+        self._lock = threading.Lock()
+        self._schema_ready = False
+        self._lister = MetricLister(
+            lambda: token_secret(self._options.list_token_secret, self._setup_session))
+        # (project, resource id) -> the last_put Gnocchi holds, as far as this process knows
+        self._known: dict[tuple[str, str], datetime] = {}
+
+    def close(self) -> None:
+        self._pool.shutdown()
+
+    def _api(self, project_id: str) -> GnocchiAPI:
+        return GnocchiAPI(self._session_for(project_id), self._endpoint,
+                          self._options.request_timeout)
+
+    def _ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+        with self._lock:
+            if not self._schema_ready:
+                ensure_schema(self._setup_session(), self._endpoint,
+                              create=self._options.auto_setup,
+                              timeout=self._options.request_timeout)
+                self._schema_ready = True
+
+    # --- PutMetricData --------------------------------------------------------------------
+
+    def put(self, project_id: str, data: Sequence[Datum], received_at: datetime) -> None:
+        if not data:
+            return
+        self._ensure_schema()
+        body, keys = mapping.build_measures(project_id, data, self._clock())
+        api = self._api(project_id)
+        self._touch(api, project_id, body, keys, received_at)
+        self._write(api, project_id, body, keys, received_at)
+
+    def _touch(self, api: GnocchiAPI, project_id: str, body: dict[str, Any],
+               keys: dict[str, MetricKey], received_at: datetime) -> None:
+        """Create missing resources; move ``last_put`` forward where it is stale."""
+        due = received_at - timedelta(seconds=self._options.activity_update_interval)
+        with self._lock:
+            stale = [rid for rid in keys
+                     if (known := self._known.get((project_id, rid))) is None or known < due]
+        if not stale:
+            return
+        held: dict[str, datetime] = {}
+        for chunk in chunked(stale, _SEARCH_MAX):
+            rows = api.call("POST", SEARCH, json={"and": [
+                {"in": {"id": chunk}}, {"=": {"project_id": project_id}},
+                {"=": {"created_by_project_id": project_id}}]},
+                params={"attrs": ["id", "last_put"], "limit": len(chunk)})
+            held.update((row["id"], _parse_time(row["last_put"])) for row in rows)
+        self._pool.map(lambda rid: self._create(api, project_id, keys[rid], received_at,
+                                                body.get(rid, {})),
+                       [rid for rid in stale if rid not in held])
+        patched = [rid for rid in stale if rid in held and held[rid] < due]
+        self._pool.map(lambda rid: self._patch(api, rid, received_at), patched)
+        for rid in patched:
+            held[rid] = received_at
+        with self._lock:
+            if len(self._known) + len(stale) > _KNOWN_MAX:
+                self._known.clear()
+            for rid in stale:
+                self._known[(project_id, rid)] = held.get(rid, received_at)
+
+    def _create(self, api: GnocchiAPI, project_id: str, key: MetricKey,
+                received_at: datetime, measures: dict[str, Any]) -> None:
+        """The resource, with the metrics ``measures`` are for (one transaction)."""
+        body = mapping.resource_body(project_id, key, received_at)
+        body["metrics"] = {name: {"archive_policy_name": entry["archive_policy_name"]}
+                           for name, entry in measures.items()}
+        try:
+            api.call("POST", RESOURCES, json=body, handled=(g_exc.Conflict,))
+        except g_exc.Conflict:
+            # Made meanwhile by another request, or an id taken by someone else.
+            try:
+                found = api.call("GET", f"{RESOURCES}/{body['id']}",
+                                 handled=(g_exc.NotFound,))
+            except g_exc.NotFound:
+                found = None
+            if found is None or not _ours(found, project_id):
+                raise internal(f"resource {body['id']} exists outside project "
+                               f"{project_id}") from None
+            if _parse_time(found["last_put"]) < received_at:
+                self._patch(api, body["id"], received_at)
+
+    def _patch(self, api: GnocchiAPI, rid: str, received_at: datetime) -> None:
+        # NotFound: deleted behind our back; the batch finds it unknown and recreates it.
+        with contextlib.suppress(g_exc.NotFound):
+            api.call("PATCH", f"{RESOURCES}/{rid}",
+                     json={"last_put": mapping.format_time(received_at)},
+                     handled=(g_exc.NotFound,))
+
+    def _write(self, api: GnocchiAPI, project_id: str, body: dict[str, Any],
+               keys: dict[str, MetricKey], received_at: datetime) -> None:
+        if not body:
+            return
+        for attempt in (1, 2):
+            try:
+                api.call("POST", "v1/batch/resources/metrics/measures", json=body,
+                         params={"create_metrics": "true"}, handled=(g_exc.BadRequest,))
+                return
+            except g_exc.BadRequest as exc:
+                detail = description(exc)
+                unknown = (detail.get("detail") if isinstance(detail, dict)
+                           and detail.get("cause") == "Unknown resources" else None)
+                if not unknown or attempt == 2:
+                    raise internal(f"batch measures refused: {exc}") from None
+            missing = [item["resource_id"] for item in unknown]
+            with self._lock:
+                for rid in missing:
+                    self._known.pop((project_id, rid), None)
+            self._pool.map(lambda rid: self._create(api, project_id, keys[rid], received_at,
+                                                    body.get(rid, {})),
+                           [rid for rid in missing if rid in keys])
+
+    # --- ListMetrics ----------------------------------------------------------------------
+
+    def list_metrics(self, project_id: str, query: MetricFilter, active_since: datetime,
+                     next_token: str | None = None,
+                     limit: int = LIST_PAGE_SIZE) -> MetricPage:
+        self._ensure_schema()  # a first ListMetrics must not search an unknown type
+        return self._lister.list_metrics(self._api(project_id), project_id, query,
+                                         active_since, next_token, limit)
+
+    # --- GetMetricStatistics --------------------------------------------------------------
+
+    def aggregate(self, project_id: str, key: MetricKey, start: datetime, end: datetime,
+                  period: int, unit: str | None = None) -> list[BucketStats]:
+        self._ensure_schema()
+        api = self._api(project_id)
+        try:
+            resource = api.call("GET", f"{RESOURCES}/{mapping.resource_id(project_id, key)}",
+                                handled=(g_exc.NotFound,))
+        except g_exc.NotFound:
+            return []
+        if not _ours(resource, project_id):
+            return []
+        series: dict[mapping.Series, dict[str, str]] = defaultdict(dict)
+        for name, metric_id in (resource.get("metrics") or {}).items():
+            parsed = mapping.parse_metric_name(name)
+            if parsed is not None and (unit is None or parsed[0].unit == unit):
+                series[parsed[0]][parsed[1]] = metric_id
+        now = self._clock()
+        plans = {s.resolution: reads.plan(start, end, period, s.resolution, now)
+                 for s in series}
+        jobs = [(s, granularity, statistic, metric_id, window)
+                for s, metrics in series.items() if len(metrics) == len(mapping.STATISTICS)
+                for granularity, window in reads.fetch_windows(plans[s.resolution]).items()
+                for statistic, metric_id in metrics.items()]
+        fetched = self._pool.map(lambda job: self._measures(api, job), jobs)
+        points: dict[mapping.Series, dict[int, dict[int, dict[str, float]]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(dict)))
+        for (s, granularity, statistic, _, _), values in zip(jobs, fetched, strict=True):
+            for at, value in values:
+                points[s][granularity][at][statistic] = value
+        per_bucket: dict[tuple[int, str], list[StatisticSet]] = defaultdict(list)
+        for s, by_granularity in points.items():
+            for index, sets in reads.period_sets(by_granularity, plans[s.resolution],
+                                                 start, period).items():
+                per_bucket[(index, s.unit)].extend(sets)
+        return [BucketStats(start + timedelta(seconds=index * period), bucket_unit,
+                            merged)
+                for (index, bucket_unit), sets in sorted(per_bucket.items())
+                if (merged := merge_all(sets)) is not None]
+
+    @staticmethod
+    def _measures(api: GnocchiAPI, job: tuple[Any, ...]) -> list[tuple[int, float]]:
+        _, granularity, statistic, metric_id, (first, stop) = job
+        try:
+            rows = api.call("GET", f"v1/metric/{metric_id}/measures", params={
+                "aggregation": schema.STATISTIC_METHODS[statistic],
+                "granularity": granularity,
+                "start": mapping.format_ns(first * 1_000_000_000),
+                "stop": mapping.format_ns(stop * 1_000_000_000),
+                "refresh": "true",
+            }, handled=(g_exc.MetricNotFound,))
+        except g_exc.MetricNotFound:
+            return []  # deleted meanwhile
+        return [(int((_parse_time(at) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()),
+                 float(value)) for at, _, value in rows]
