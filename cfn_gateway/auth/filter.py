@@ -6,8 +6,9 @@ check it and stores the resulting ``Identity`` at ``environ[ENV_IDENTITY]``.  Fa
 raised as ``AWSError`` subclasses for the faultwrap filter outside to render.
 
 The verifier is chosen by ``[DEFAULT] mode`` and built once per filter instance, on first use
-(so in each worker process after the server forks).  To add one (Keystone's ec2tokens for
-``openstack`` mode), register a factory in ``VERIFIER_FACTORIES``.
+(so in each worker process after the server forks): ``standalone`` checks the local
+credential store, ``openstack`` asks Keystone (``cfn_gateway.auth.keystone``).  A factory that
+fails (Keystone options missing) is tried again on the next request.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cfn_gateway.auth.credential_store import CREDENTIALS_FILE, CredentialStore
+from cfn_gateway.auth.keystone import keystone_verifier
 from cfn_gateway.auth.signed_request import signed_request_from
 from cfn_gateway.auth.verifier import LocalVerifier, Verifier
 from cfn_gateway.config import CONF, data_path
@@ -36,7 +38,7 @@ def local_verifier() -> Verifier:
 
 VERIFIER_FACTORIES: dict[str, VerifierFactory] = {
     "standalone": local_verifier,
-    # "openstack": keystone_verifier,  -- Keystone's /v3/ec2tokens, to come
+    "openstack": keystone_verifier,
 }
 
 

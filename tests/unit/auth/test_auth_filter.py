@@ -9,6 +9,7 @@ import pytest
 from cfn_gateway import errors
 from cfn_gateway.auth import filter as ec2auth
 from cfn_gateway.auth.credential_store import CREDENTIALS_FILE, CredentialStore
+from cfn_gateway.auth.keystone import keystone_verifier
 from cfn_gateway.auth.verifier import LocalVerifier
 from cfn_gateway.config import CONF
 from cfn_gateway.context import ENV_AWS_REQUEST, ENV_IDENTITY, Identity
@@ -98,5 +99,4 @@ def test_verifier_built_once(store, cred):
 
 def test_verifier_chosen_by_mode():
     assert ec2auth.verifier_factory_for("standalone") is ec2auth.local_verifier
-    # No Keystone verifier yet: the local store answers (and a warning is logged).
-    assert ec2auth.verifier_factory_for("openstack") is ec2auth.local_verifier
+    assert ec2auth.verifier_factory_for("openstack") is keystone_verifier

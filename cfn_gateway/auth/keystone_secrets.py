@@ -1,0 +1,224 @@
+"""EC2 secrets read through Keystone's credentials API, and a small cache of them.
+
+An EC2 credential's id in Keystone is the SHA-256 hex digest of its access key, so
+``GET /v3/credentials/{sha256(access)}`` finds it (404: no such key).  Its ``blob`` holds
+``access`` and ``secret`` (and ``trust_id`` / ``app_cred_id`` / ``access_token_id`` when it
+was made with a delegated token); the credential's ``user_id`` and ``project_id`` say whose
+it is.  What ``/v3/ec2tokens`` checks after the signature is read too, so that a request
+verified here is refused where Keystone would refuse it: the user and its domain enabled,
+the project and its domain enabled, and at least one (effective) role of the user on the
+project (``GET /v3/role_assignments?effective&include_names``), whose names become the
+identity's roles.  A cache miss costs the credential read, then the user, project and
+role-assignment reads side by side (and a domain read when its state is not cached).
+Credentials bound to a delegation are only marked as such: their secret is not kept, and
+the verifier leaves them to ``/v3/ec2tokens``.
+
+Reading other users' credentials needs ``identity:get_credential`` on them: by default
+the ``reader`` role on the system (or ``admin``).  ``KeystoneSecrets`` keeps what it read
+for ``ttl`` seconds in a least-recently-used cache of ``size`` entries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from cfn_gateway import errors
+from cfn_gateway.auth import messages
+from cfn_gateway.auth.keystone_api import KeystoneAPI, unexpected
+
+LOG = logging.getLogger(__name__)
+
+DELEGATION_KEYS = ("trust_id", "app_cred_id", "access_token_id")
+
+
+@dataclass(frozen=True)
+class Ec2Secret:
+    """What Keystone says of one access key, as read at ``fetched_at`` (monotonic)."""
+
+    access_key: str
+    secret: str = field(repr=False)  # "" for a delegated credential
+    user_id: str
+    project_id: str
+    roles: tuple[str, ...] = ()
+    delegated: bool = False  # bound to a trust, application credential or OAuth1 token
+    refusal: str = ""  # why Keystone would not issue a token for it ("" when it would)
+    fetched_at: float = 0.0
+
+
+class SecretCache:
+    """A bounded LRU mapping of access key to ``Ec2Secret``, entries fresh for ``ttl``."""
+
+    def __init__(self, ttl: float, size: int, clock: Callable[[], float]) -> None:
+        self.ttl, self.size, self._clock = ttl, size, clock
+        self._entries: OrderedDict[str, Ec2Secret] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, access_key: str) -> Ec2Secret | None:
+        with self._lock:
+            entry = self._entries.get(access_key)
+            if entry is None:
+                return None
+            if self._clock() - entry.fetched_at >= self.ttl:
+                del self._entries[access_key]
+                return None
+            self._entries.move_to_end(access_key)
+            return entry
+
+    def put(self, entry: Ec2Secret) -> None:
+        with self._lock:
+            self._entries[entry.access_key] = entry
+            self._entries.move_to_end(entry.access_key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def discard(self, access_key: str) -> None:
+        with self._lock:
+            self._entries.pop(access_key, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def credential_id(access_key: str) -> str:
+    """Keystone's id of the EC2 credential with ``access_key``."""
+    return hashlib.sha256(access_key.encode("utf-8")).hexdigest()
+
+
+class KeystoneSecrets:
+    """EC2 secrets and the state of their owners, from Keystone, cached."""
+
+    def __init__(
+        self,
+        api: KeystoneAPI,
+        ttl: float = 60.0,
+        size: int = 1024,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.api = api
+        self.clock = clock
+        self.cache = SecretCache(ttl, size, clock)
+        self._domains: dict[str, tuple[bool, float]] = {}  # id -> (enabled, fetched_at)
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keystone-read")
+
+    def get(self, access_key: str, refresh: bool = False) -> Ec2Secret:
+        """The cached entry, or a fresh one (``refresh``: always fresh).
+
+        Raises InvalidClientTokenId for an access key Keystone does not know, and
+        ServiceUnavailable when Keystone cannot answer or refuses the service user.
+        """
+        if not refresh:
+            entry = self.cache.get(access_key)
+            if entry is not None:
+                return entry
+        try:
+            entry = self._fetch(access_key)
+        except errors.InvalidClientTokenId:
+            self.cache.discard(access_key)
+            raise
+        self.cache.put(entry)
+        return entry
+
+    def age(self, entry: Ec2Secret) -> float:
+        return self.clock() - entry.fetched_at
+
+    # --- reading Keystone ---------------------------------------------------------------
+
+    def _fetch(self, access_key: str) -> Ec2Secret:
+        fetched_at = self.clock()
+        response = self.api.get(f"/credentials/{credential_id(access_key)}")
+        if response.status_code == 404:
+            raise errors.InvalidClientTokenId(messages.INVALID_CLIENT_TOKEN_ID)
+        credential = self._body(response, "reading an EC2 credential")["credential"]
+        blob = credential.get("blob")
+        if isinstance(blob, str):
+            try:
+                blob = json.loads(blob)
+            except ValueError:
+                blob = None
+        if (
+            credential.get("type") != "ec2"
+            or not isinstance(blob, dict)
+            or blob.get("access") != access_key
+        ):
+            raise errors.InvalidClientTokenId(messages.INVALID_CLIENT_TOKEN_ID)
+        user_id, project_id = credential.get("user_id") or "", credential.get("project_id") or ""
+        if any(blob.get(key) for key in DELEGATION_KEYS):
+            return Ec2Secret(access_key, "", user_id, project_id, delegated=True,
+                             fetched_at=fetched_at)
+        roles, refusal = self._owner_state(user_id, project_id)
+        if refusal:
+            LOG.info("EC2 access key %s not usable: %s", access_key, refusal)
+        return Ec2Secret(access_key, str(blob.get("secret") or ""), user_id, project_id,
+                         roles, refusal=refusal, fetched_at=fetched_at)
+
+    def _owner_state(self, user_id: str, project_id: str) -> tuple[tuple[str, ...], str]:
+        """The user's role names on the project, and why Keystone would refuse a token.
+
+        The user, the project and the role assignments are read at the same time; the
+        domains' states are kept for ``ttl`` like the secrets (there are few of them).
+        """
+        if not user_id or not project_id:
+            return (), "credential without user or project"
+        user_call = self._pool.submit(self._member, f"/users/{user_id}", "user")
+        project_call = self._pool.submit(self._member, f"/projects/{project_id}", "project")
+        roles = self._roles(user_id, project_id)
+        user, project = user_call.result(), project_call.result()
+        if user is None:
+            return (), f"user {user_id} not found"
+        if project is None:
+            return (), f"project {project_id} not found"
+        if not user.get("enabled", True):
+            return (), f"user {user_id} disabled"
+        if not project.get("enabled", True):
+            return (), f"project {project_id} disabled"
+        for domain_id in dict.fromkeys((user.get("domain_id"), project.get("domain_id"))):
+            if domain_id and not self._domain_enabled(domain_id):
+                return (), f"domain {domain_id} disabled or gone"
+        if not roles:
+            return (), f"user {user_id} has no role on project {project_id}"
+        return roles, ""
+
+    def _roles(self, user_id: str, project_id: str) -> tuple[str, ...]:
+        response = self.api.get(
+            "/role_assignments",
+            params={"user.id": user_id, "scope.project.id": project_id,
+                    "effective": "", "include_names": ""},
+        )
+        assignments = self._body(response, "listing role assignments")["role_assignments"]
+        return tuple(sorted({a["role"].get("name") or a["role"]["id"] for a in assignments}))
+
+    def _domain_enabled(self, domain_id: str) -> bool:
+        known = self._domains.get(domain_id)
+        if known is not None and self.clock() - known[1] < self.cache.ttl:
+            return known[0]
+        fetched_at = self.clock()
+        domain = self._member(f"/domains/{domain_id}", "domain")
+        enabled = domain is not None and bool(domain.get("enabled", True))
+        self._domains[domain_id] = (enabled, fetched_at)
+        return enabled
+
+    def _member(self, path: str, key: str) -> dict[str, Any] | None:
+        response = self.api.get(path)
+        if response.status_code == 404:
+            return None
+        return self._body(response, f"reading a {key}")[key]
+
+    @staticmethod
+    def _body(response: requests.Response, what: str) -> dict[str, Any]:
+        if response.status_code != 200:
+            raise unexpected(response, what)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise unexpected(response, what) from exc
