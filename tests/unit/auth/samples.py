@@ -25,6 +25,17 @@ FORM = {
     "MetricData.member.1.Value": "1",
 }
 FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+# What cfn-push-stats sends, with characters that encode differently in each signer.
+PUSH_STATS = {
+    "Action": "PutMetricData",
+    "Version": "2010-08-01",
+    "Namespace": "system/linux",
+    "MetricData.member.1.MetricName": "Mem Util ~ 100%",
+    "MetricData.member.1.Value": "42.5",
+    "MetricData.member.1.Unit": "Percent",
+    "MetricData.member.1.Dimensions.member.1.Name": "AutoScalingGroupName",
+    "MetricData.member.1.Dimensions.member.1.Value": "stack-grp/é +&=*x",
+}
 
 
 def sigv4_post(cred, secret=None, headers=None, data=None):

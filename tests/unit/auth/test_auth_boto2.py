@@ -20,18 +20,8 @@ from cfn_gateway.auth.signed_request import signed_request_from
 from cfn_gateway.context import AUTOSCALING
 
 from .conftest import MAX_SKEW
+from .samples import PUSH_STATS
 from .wire import boto2_signed, boto2_v2_handler, boto2_v4_handler, to_aws_request
-
-PARAMS = {
-    "Action": "PutMetricData",
-    "Version": "2010-08-01",
-    "Namespace": "system/linux",
-    "MetricData.member.1.MetricName": "Mem Util ~ 100%",
-    "MetricData.member.1.Value": "42.5",
-    "MetricData.member.1.Unit": "Percent",
-    "MetricData.member.1.Dimensions.member.1.Name": "AutoScalingGroupName",
-    "MetricData.member.1.Dimensions.member.1.Value": "stack-grp/é +&=*x",
-}
 
 
 @pytest.mark.parametrize(
@@ -47,7 +37,7 @@ PARAMS = {
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_sigv4_host_derived_scope(verify, cred, host, port, scope_region, scope_service, method):
     handler = boto2_v4_handler(host, cred.access_key, cred.secret_key)
-    request = boto2_signed(handler, method, host, port, "/v1/", PARAMS)
+    request = boto2_signed(handler, method, host, port, "/v1/", PUSH_STATS)
     signed = signed_request_from(request, datetime.now(UTC), MAX_SKEW)
     assert signed.scope is not None
     assert (signed.scope.region, signed.scope.service) == (scope_region, scope_service)
@@ -62,13 +52,13 @@ def test_sigv4_host_derived_scope(verify, cred, host, port, scope_region, scope_
 def test_sigv4_paths(verify, cred):
     handler = boto2_v4_handler("127.0.0.1", cred.access_key, cred.secret_key)
     for path in ["/", "/v1", "/v1/", "/a/./b/", "//v1/"]:
-        request = boto2_signed(handler, "GET", "127.0.0.1", 8003, path, PARAMS)
+        request = boto2_signed(handler, "GET", "127.0.0.1", 8003, path, PUSH_STATS)
         assert verify(request).project_id == "project-a", path
 
 
 def test_sigv4_quoted_header_value_keeps_inner_spaces(verify, cred):
     handler = boto2_v4_handler("127.0.0.1", cred.access_key, cred.secret_key)
-    request = boto2_signed(handler, "GET", "127.0.0.1", 8003, "/", PARAMS,
+    request = boto2_signed(handler, "GET", "127.0.0.1", 8003, "/", PUSH_STATS,
                            headers={"X-Amz-Meta": 'a  "b   c"'})
     assert verify(request).project_id == "project-a"
 
@@ -77,7 +67,7 @@ def test_sigv4_quoted_header_value_keeps_inner_spaces(verify, cred):
 @pytest.mark.parametrize("sha1", [False, True])
 def test_sigv2(verify, cred, method, sha1):
     handler = boto2_v2_handler("127.0.0.1", cred.access_key, cred.secret_key, sha1=sha1)
-    request = boto2_signed(handler, method, "127.0.0.1", 8003, "/v1/", PARAMS)
+    request = boto2_signed(handler, method, "127.0.0.1", 8003, "/v1/", PUSH_STATS)
     signed = signed_request_from(request, datetime.now(UTC), MAX_SKEW)
     assert signed.algorithm == ("HmacSHA1" if sha1 else "HmacSHA256")
     assert request.host == "127.0.0.1"  # boto 2 leaves the port out of Host and signature
@@ -86,7 +76,7 @@ def test_sigv2(verify, cred, method, sha1):
 
 def test_sigv2_host_in_capitals(verify, cred):
     handler = boto2_v2_handler("GW.Example.COM", cred.access_key, cred.secret_key)
-    request = boto2_signed(handler, "GET", "GW.Example.COM", 80, "/", PARAMS)
+    request = boto2_signed(handler, "GET", "GW.Example.COM", 80, "/", PUSH_STATS)
     assert request.host == "GW.Example.COM"
     assert verify(request).project_id == "project-a"
 

@@ -13,6 +13,7 @@ from cfn_gateway.auth.signed_request import signed_request_from
 from cfn_gateway.context import CBOR, JSON, QUERY
 
 from .conftest import MAX_SKEW
+from .samples import PUSH_STATS
 from .wire import (
     REGION,
     botocore_client_request,
@@ -21,16 +22,6 @@ from .wire import (
     protocol_model_path,
 )
 
-PUT = {
-    "Action": "PutMetricData",
-    "Version": "2010-08-01",
-    "Namespace": "system/linux",
-    "MetricData.member.1.MetricName": "Mem Util ~ 100%",
-    "MetricData.member.1.Value": "42.5",
-    "MetricData.member.1.Unit": "Percent",
-    "MetricData.member.1.Dimensions.member.1.Name": "AutoScalingGroupName",
-    "MetricData.member.1.Dimensions.member.1.Value": "grp/é +&=x",
-}
 METRIC_DATA = [{"MetricName": "CPU Utilization", "Value": 1.5, "Unit": "Percent",
                 "Dimensions": [{"Name": "InstanceId", "Value": "i-1 ~x"}]}]
 
@@ -46,7 +37,7 @@ def v4(cred, service="monitoring", region=REGION):
 )
 def test_sigv4_header_query_post(verify, cred, url):
     request = botocore_signed(
-        v4(cred), "POST", url, data=dict(PUT),
+        v4(cred), "POST", url, data=dict(PUSH_STATS),
         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
     )
     identity = verify(request)
@@ -55,7 +46,7 @@ def test_sigv4_header_query_post(verify, cred, url):
 
 
 def test_sigv4_header_query_get(verify, cred):
-    request = botocore_signed(v4(cred), "GET", "http://127.0.0.1:8080/v1/", params=dict(PUT))
+    request = botocore_signed(v4(cred), "GET", "http://127.0.0.1:8080/v1/", params=dict(PUSH_STATS))
     assert request.query_string and request.method == "GET"
     assert verify(request).project_id == "project-a"
 
@@ -64,14 +55,14 @@ def test_sigv4_any_scope_region_and_service(verify, cred):
     # The scope the client sent is the one checked, whatever its region and service.
     for service, region in [("127", "0"), ("localhost", "localhost"), ("autoscaling", "RegionOne")]:
         request = botocore_signed(
-            v4(cred, service, region), "POST", "http://127.0.0.1:8080/", data=dict(PUT)
+            v4(cred, service, region), "POST", "http://127.0.0.1:8080/", data=dict(PUSH_STATS)
         )
         assert verify(request).project_id == "project-a"
 
 
 def test_sigv4_date_header_instead_of_x_amz_date(verify, cred):
     request = botocore_signed(
-        v4(cred), "POST", "http://127.0.0.1:8080/", data=dict(PUT),
+        v4(cred), "POST", "http://127.0.0.1:8080/", data=dict(PUSH_STATS),
         headers={"Date": "Mon, 01 Jan 2024 00:00:00 GMT"},
     )
     assert "x-amz-date" not in request.headers and "date" in request.headers
@@ -92,14 +83,15 @@ def test_sigv4_with_x_amz_content_sha256(verify, cred):
 
 def test_sigv4_odd_paths(verify, cred):
     for path in ["/v1/./a/../", "/a//b/", "/%7Euser/x%20y", "/v1/service/x:y"]:
-        request = botocore_signed(v4(cred), "POST", f"http://127.0.0.1:8080{path}", data=dict(PUT))
+        request = botocore_signed(v4(cred), "POST", f"http://127.0.0.1:8080{path}",
+                                  data=dict(PUSH_STATS))
         assert verify(request).project_id == "project-a", path
 
 
 def test_sigv4_presigned_get(verify, cred):
     signer = SigV4QueryAuth(botocore_credentials(cred.access_key, cred.secret_key),
                             "monitoring", REGION, expires=60)
-    request = botocore_signed(signer, "GET", "http://127.0.0.1:8080/", params=dict(PUT))
+    request = botocore_signed(signer, "GET", "http://127.0.0.1:8080/", params=dict(PUSH_STATS))
     assert "X-Amz-Signature=" in request.query_string
     assert "authorization" not in request.headers
     assert verify(request).project_id == "project-a"
@@ -109,7 +101,7 @@ def test_sigv4_presigned_get(verify, cred):
 def test_sigv4_presigned_post(verify, cred):
     signer = SigV4QueryAuth(botocore_credentials(cred.access_key, cred.secret_key),
                             "monitoring", REGION)
-    request = botocore_signed(signer, "POST", "http://127.0.0.1:8080/v1/", data=dict(PUT))
+    request = botocore_signed(signer, "POST", "http://127.0.0.1:8080/v1/", data=dict(PUSH_STATS))
     assert request.method == "POST" and "X-Amz-Credential=" in request.query_string
     assert verify(request).project_id == "project-a"
 
@@ -117,7 +109,7 @@ def test_sigv4_presigned_post(verify, cred):
 def test_sigv4_presigned_outlives_skew_within_expires(verify, cred):
     signer = SigV4QueryAuth(botocore_credentials(cred.access_key, cred.secret_key),
                             "monitoring", REGION, expires=3600)
-    request = botocore_signed(signer, "GET", "http://127.0.0.1:8080/", params=dict(PUT))
+    request = botocore_signed(signer, "GET", "http://127.0.0.1:8080/", params=dict(PUSH_STATS))
     later = datetime.now(UTC) + timedelta(seconds=3000)
     assert verify(request, later).project_id == "project-a"
     with pytest.raises(errors.RequestExpired):
@@ -128,9 +120,11 @@ def test_sigv4_presigned_outlives_skew_within_expires(verify, cred):
 def test_sigv2(verify, cred, method):
     signer = SigV2Auth(botocore_credentials(cred.access_key, cred.secret_key))
     if method == "GET":
-        request = botocore_signed(signer, "GET", "http://127.0.0.1:8003/v1/", params=dict(PUT))
+        request = botocore_signed(signer, "GET", "http://127.0.0.1:8003/v1/",
+                                  params=dict(PUSH_STATS))
     else:
-        request = botocore_signed(signer, "POST", "http://127.0.0.1:8003/v1/", data=dict(PUT))
+        request = botocore_signed(signer, "POST", "http://127.0.0.1:8003/v1/",
+                                  data=dict(PUSH_STATS))
     signed = signed_request_from(request, datetime.now(UTC), MAX_SKEW)
     assert signed.version == "2" and signed.algorithm == "HmacSHA256"
     assert verify(request).project_id == "project-a"

@@ -27,7 +27,15 @@ from cfn_gateway.auth.verifier import signature_matches
 from cfn_gateway.context import AUTOSCALING, AWSRequest
 
 from .conftest import MAX_SKEW
-from .samples import FORM, FORM_TYPE, presigned, sigv2_get, sigv4_get, sigv4_post
+from .samples import (
+    FORM,
+    FORM_TYPE,
+    PUSH_STATS,
+    presigned,
+    sigv2_get,
+    sigv4_get,
+    sigv4_post,
+)
 from .wire import (
     REGION,
     boto2_signed,
@@ -43,16 +51,6 @@ from .wire import (
 
 CRED = SimpleNamespace(access_key="AKIAKEYSTONETEST0001", secret_key="s3cr3t/+Key=xyz")
 AUTH_TTL = timedelta(minutes=15)
-PARAMS = {
-    "Action": "PutMetricData",
-    "Version": "2010-08-01",
-    "Namespace": "system/linux",
-    "MetricData.member.1.MetricName": "Mem Util ~ 100%",
-    "MetricData.member.1.Value": "42.5",
-    "MetricData.member.1.Unit": "Percent",
-    "MetricData.member.1.Dimensions.member.1.Name": "AutoScalingGroupName",
-    "MetricData.member.1.Dimensions.member.1.Value": "stack-grp/é +&=*x",
-}
 
 
 def keystone_accepts(body: dict, secret: str) -> bool:
@@ -92,7 +90,7 @@ def v4(service="monitoring", region=REGION, cred=CRED):
      "http://127.0.0.1:8080/a%20b/~x/"],
 )
 def test_botocore_sigv4_post_form(url):
-    request = botocore_signed(v4(), "POST", url, data=dict(PARAMS), headers=FORM_TYPE)
+    request = botocore_signed(v4(), "POST", url, data=dict(PUSH_STATS), headers=FORM_TYPE)
     signed = assert_keystone_agrees(request)
     body = ec2tokens.ec2tokens_body(signed)["credentials"]
     assert body["params"] == {}  # a form POST: the parameters are in the body
@@ -101,9 +99,9 @@ def test_botocore_sigv4_post_form(url):
 
 
 def test_botocore_sigv4_get_with_query():
-    request = botocore_signed(v4(), "GET", "http://127.0.0.1:8080/v1/", params=dict(PARAMS))
+    request = botocore_signed(v4(), "GET", "http://127.0.0.1:8080/v1/", params=dict(PUSH_STATS))
     signed = assert_keystone_agrees(request)
-    assert ec2tokens.ec2tokens_body(signed)["credentials"]["params"] == PARAMS
+    assert ec2tokens.ec2tokens_body(signed)["credentials"]["params"] == PUSH_STATS
 
 
 @pytest.mark.parametrize(
@@ -114,7 +112,7 @@ def test_botocore_sigv4_get_with_query():
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_boto2_sigv4(host, port, method):
     handler = boto2_v4_handler(host, CRED.access_key, CRED.secret_key)
-    assert_keystone_agrees(boto2_signed(handler, method, host, port, "/v1/", PARAMS))
+    assert_keystone_agrees(boto2_signed(handler, method, host, port, "/v1/", PUSH_STATS))
 
 
 def test_boto2_sigv4_autoscaling_get():
@@ -165,7 +163,7 @@ def test_presigned_get_drops_x_amz_signature():
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_sigv2_sha256(method):
     handler = boto2_v2_handler("127.0.0.1", CRED.access_key, CRED.secret_key)
-    request = boto2_signed(handler, method, "127.0.0.1", 8003, "/v1/", PARAMS)
+    request = boto2_signed(handler, method, "127.0.0.1", 8003, "/v1/", PUSH_STATS)
     signed = assert_keystone_agrees(request)
     body = ec2tokens.ec2tokens_body(signed)["credentials"]
     assert body["headers"] == {} and "Signature" not in body["params"]
@@ -175,7 +173,7 @@ def test_sigv2_sha256(method):
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8080/", "http://localhost:8003/v1/"])
 def test_botocore_sigv2(url):
     signer = SigV2Auth(botocore_credentials(CRED.access_key, CRED.secret_key))
-    request = botocore_signed(signer, "POST", url, data=dict(PARAMS))
+    request = botocore_signed(signer, "POST", url, data=dict(PUSH_STATS))
     assert_keystone_agrees(request)
 
 
@@ -232,7 +230,7 @@ def keystone_disagrees(signed, secret=CRED.secret_key) -> bool:
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_gap_sigv2_sha1(method):
     handler = boto2_v2_handler("127.0.0.1", CRED.access_key, CRED.secret_key, sha1=True)
-    request = boto2_signed(handler, method, "127.0.0.1", 8003, "/v1/", PARAMS)
+    request = boto2_signed(handler, method, "127.0.0.1", 8003, "/v1/", PUSH_STATS)
     assert keystone_disagrees(assert_gap(request, ec2tokens.GAP_SIGV2_SHA1))
 
 
@@ -263,20 +261,20 @@ def test_gap_parameter_order_after_encoding():
 
 def test_gap_boto2_path_variant():
     handler = boto2_v4_handler("127.0.0.1", CRED.access_key, CRED.secret_key)
-    request = boto2_signed(handler, "GET", "127.0.0.1", 8003, "//v1/", PARAMS)
+    request = boto2_signed(handler, "GET", "127.0.0.1", 8003, "//v1/", PUSH_STATS)
     assert keystone_disagrees(assert_gap(request, ec2tokens.GAP_CLIENT_VARIANT))
 
 
 def test_gap_boto2_quoted_header_value():
     handler = boto2_v4_handler("127.0.0.1", CRED.access_key, CRED.secret_key)
-    request = boto2_signed(handler, "GET", "127.0.0.1", 8003, "/", PARAMS,
+    request = boto2_signed(handler, "GET", "127.0.0.1", 8003, "/", PUSH_STATS,
                            headers={"X-Amz-Meta": 'a  "b   c"'})
     assert keystone_disagrees(assert_gap(request, ec2tokens.GAP_CLIENT_VARIANT))
 
 
 def test_gap_sigv2_mixed_case_host():
     handler = boto2_v2_handler("Monitoring.Example.com", CRED.access_key, CRED.secret_key)
-    request = boto2_signed(handler, "GET", "Monitoring.Example.com", 80, "/", PARAMS)
+    request = boto2_signed(handler, "GET", "Monitoring.Example.com", 80, "/", PUSH_STATS)
     request = rewire(request, headers={**request.headers, "host": "Monitoring.Example.com"})
     assert keystone_disagrees(assert_gap(request, ec2tokens.GAP_SIGV2_HOST_CASE))
 
@@ -368,7 +366,7 @@ def test_wrong_secret_is_refused_by_keystone_too():
 def test_sigv2_keystone_also_accepts_the_portless_host():
     # A documented difference: Keystone retries without the port, the gateway does not.
     handler = boto2_v2_handler("127.0.0.1", CRED.access_key, CRED.secret_key)
-    request = boto2_signed(handler, "GET", "127.0.0.1", 8003, "/v1/", PARAMS)
+    request = boto2_signed(handler, "GET", "127.0.0.1", 8003, "/v1/", PUSH_STATS)
     request = rewire(request, headers={**request.headers, "host": "127.0.0.1:8003"})
     signed = parsed(request)
     assert quote(signed.host) == "127.0.0.1%3A8003"
