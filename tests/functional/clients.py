@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import json
 import os
 import subprocess
 import sys
@@ -17,23 +15,6 @@ from tests.functional.server import Credentials
 
 REGION = "us-east-1"
 NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
-
-
-def write_protocol_model(root: Path, protocol: str) -> Path:
-    """A copy of botocore's CloudWatch model that lists only ``protocol``.
-
-    Put first on AWS_DATA_PATH, it makes boto3 speak that protocol.
-    """
-    model = copy.deepcopy(
-        botocore.session.get_session().get_component("data_loader").load_service_model(
-            "cloudwatch", "service-2")
-    )
-    model["metadata"]["protocol"] = protocol
-    model["metadata"]["protocols"] = [protocol]
-    folder = root / protocol / "cloudwatch" / "2010-08-01"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "service-2.json").write_text(json.dumps(model))
-    return root / protocol
 
 
 def boto3_client(service: str, endpoint: str, creds: Credentials, data_path: Path | None = None):

@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tests.functional import boto2_clients
-from tests.functional.clients import aws_cli, boto3_client, write_protocol_model
+from tests.functional.clients import aws_cli, boto3_client
 from tests.functional.server import Credentials
+from tests.protocol_models import write_protocol_model
 
 STATISTICS = ["SampleCount", "Sum", "Average", "Minimum", "Maximum"]
 

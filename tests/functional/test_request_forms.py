@@ -9,7 +9,8 @@ import requests
 from lxml import etree
 
 from tests.functional import boto2_clients, raw
-from tests.functional.clients import boto3_client, write_protocol_model
+from tests.functional.clients import boto3_client
+from tests.protocol_models import write_protocol_model
 
 pytestmark = pytest.mark.functional
 

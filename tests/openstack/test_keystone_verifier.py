@@ -44,6 +44,7 @@ from cfn_gateway.auth.keystone_api import KeystoneAPI  # noqa: E402
 from cfn_gateway.auth.keystone_secrets import KeystoneSecrets  # noqa: E402
 from cfn_gateway.auth.signed_request import signed_request_from  # noqa: E402
 from cfn_gateway.context import Identity  # noqa: E402
+from tests.protocol_models import write_protocol_model  # noqa: E402
 from tests.unit.auth.samples import FORM, FORM_TYPE, presigned  # noqa: E402
 from tests.unit.auth.wire import (  # noqa: E402
     REGION,
@@ -53,7 +54,6 @@ from tests.unit.auth.wire import (  # noqa: E402
     botocore_client_request,
     botocore_credentials,
     botocore_signed,
-    protocol_model_path,
     rewire,
 )
 
@@ -177,7 +177,7 @@ def test_forms_keystone_verifies(verifiers, form, mode):
 def test_cbor_client(verifiers, tmp_path):
     request = botocore_client_request(
         "http://127.0.0.1:8003", T1.access_key, T1.secret_key, "list_metrics",
-        {"Namespace": "ns"}, model_path=protocol_model_path(tmp_path, "smithy-rpc-v2-cbor"))
+        {"Namespace": "ns"}, model_path=write_protocol_model(tmp_path, "smithy-rpc-v2-cbor"))
     assert_tenant(verifiers["never"].verify(parsed(request)), TENANTS[0], T1)
 
 

@@ -11,6 +11,7 @@ from botocore.auth import SigV2Auth, SigV4Auth, SigV4QueryAuth
 from cfn_gateway import errors
 from cfn_gateway.auth.signed_request import signed_request_from
 from cfn_gateway.context import CBOR, JSON, QUERY
+from tests.protocol_models import write_protocol_model
 
 from .conftest import MAX_SKEW
 from .samples import PUSH_STATS
@@ -19,7 +20,6 @@ from .wire import (
     botocore_client_request,
     botocore_credentials,
     botocore_signed,
-    protocol_model_path,
 )
 
 METRIC_DATA = [{"MetricName": "CPU Utilization", "Value": 1.5, "Unit": "Percent",
@@ -138,8 +138,8 @@ def models(tmp_path_factory) -> dict[str, Path | None]:
     root = tmp_path_factory.mktemp("models")
     return {
         JSON: None,  # what botocore speaks as shipped
-        QUERY: protocol_model_path(root, "query"),
-        CBOR: protocol_model_path(root, "smithy-rpc-v2-cbor"),
+        QUERY: write_protocol_model(root, "query"),
+        CBOR: write_protocol_model(root, "smithy-rpc-v2-cbor"),
     }
 
 

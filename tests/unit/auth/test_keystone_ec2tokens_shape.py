@@ -25,6 +25,7 @@ from cfn_gateway.auth import ec2tokens, sigv4
 from cfn_gateway.auth.signed_request import SignedRequest, signed_request_from
 from cfn_gateway.auth.verifier import signature_matches
 from cfn_gateway.context import AUTOSCALING, AWSRequest
+from tests.protocol_models import write_protocol_model
 
 from .conftest import MAX_SKEW
 from .samples import (
@@ -44,7 +45,6 @@ from .wire import (
     botocore_client_request,
     botocore_credentials,
     botocore_signed,
-    protocol_model_path,
     rewire,
     to_aws_request,
 )
@@ -131,7 +131,7 @@ def test_boto2_sigv4_autoscaling_get():
 )
 def test_botocore_client_protocols(tmp_path, protocol, config):
     config = {k: v for k, v in config.items() if v is not None}
-    model = None if protocol == "json" else protocol_model_path(tmp_path, protocol)
+    model = None if protocol == "json" else write_protocol_model(tmp_path, protocol)
     request = botocore_client_request(
         "http://127.0.0.1:8080", CRED.access_key, CRED.secret_key, "put_metric_data",
         {"Namespace": "ns", "MetricData": [{"MetricName": "m", "Value": 1.0}]},

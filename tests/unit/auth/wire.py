@@ -8,9 +8,7 @@ request target, headers including the Host header the HTTP library adds, body) i
 from __future__ import annotations
 
 import contextlib
-import copy
 import gzip
-import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -114,18 +112,6 @@ def botocore_signed(
 
 class Captured(Exception):
     """Raised by the before-send hook once the signed request is in hand."""
-
-
-def protocol_model_path(root: Path, protocol: str) -> Path:
-    """A copy of botocore's CloudWatch model that lists only ``protocol``."""
-    loader = botocore.session.Session().get_component("data_loader")
-    model = copy.deepcopy(loader.load_service_model("cloudwatch", "service-2"))
-    model["metadata"]["protocol"] = protocol
-    model["metadata"]["protocols"] = [protocol]
-    folder = root / protocol / "cloudwatch" / "2010-08-01"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "service-2.json").write_text(json.dumps(model))
-    return root / protocol
 
 
 def botocore_client_request(
