@@ -20,9 +20,9 @@ from cfn_gateway.protocol.document_render import render_document_error, render_d
 from cfn_gateway.protocol.query_parser import parse_query
 from cfn_gateway.protocol.query_render import render_query_error, render_query_result
 from cfn_gateway.protocol.reply import HTTPReply
-from cfn_gateway.protocol.validation import relax_enum, validate_params
+from cfn_gateway.protocol.validation import validate_params
 
-__all__ = ["HTTPReply", "parse_params", "relax_enum", "render_error", "render_result",
+__all__ = ["HTTPReply", "parse_params", "render_error", "render_result",
            "validate_params"]
 
 

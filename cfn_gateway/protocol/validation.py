@@ -24,10 +24,6 @@ Decisions, each from what the services answer on the wire:
 - Numbers beyond int32 (``integer``) or int64 (``long``) -> ``ValidationError`` here;
   the parsers already refuse them on the wire (see ``query_parser``, ``document_parser``).
 - Unknown members are not an error (the parsers drop them, as AWS ignores them).
-
-``relax_enum(service, shape_name)`` lets a layer that knows better accept values outside
-one enum shape (e.g. the non-standard units cfn-push-stats sends for ``StandardUnit``);
-every other constraint of that shape still holds.
 """
 
 from __future__ import annotations
@@ -51,22 +47,13 @@ _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-_RELAXED_ENUMS: set[tuple[str, str]] = set()
-
-
-def relax_enum(service: str, shape_name: str) -> None:
-    """Accept any value for the enum shape ``shape_name`` of ``service`` from now on."""
-    _RELAXED_ENUMS.add((service, shape_name))
-
-
 def validate_params(op: OperationModel, params: dict[str, Any]) -> None:
     """Raise the AWS error for the first kind of problem found in ``params``, if any."""
     shape = op.input_shape
     if shape is None:
         return
     service = op.service_model.service_name
-    relaxed = {name for owner, name in _RELAXED_ENUMS if owner == service}
-    checker = _Checker(missing_is_violation=service != CLOUDWATCH, relaxed_enums=relaxed)
+    checker = _Checker(missing_is_violation=service != CLOUDWATCH)
     checker.structure(params, shape, "", "")
     if checker.missing:
         raise errors.MissingParameter(f"The parameter {checker.missing[0]} is required.")
@@ -102,9 +89,8 @@ def _utf16_length(text: str) -> int:
 
 
 class _Checker:
-    def __init__(self, missing_is_violation: bool, relaxed_enums: set[str]) -> None:
+    def __init__(self, missing_is_violation: bool) -> None:
         self.missing_is_violation = missing_is_violation
-        self.relaxed_enums = relaxed_enums
         self.missing: list[str] = []
         self.violations: list[str] = []
 
@@ -184,7 +170,7 @@ class _Checker:
 
     def string(self, value: str, shape: Shape, path: str) -> None:
         enum = shape.metadata.get("enum")
-        if enum and value not in enum and shape.name not in self.relaxed_enums:
+        if enum and value not in enum:
             self.fail(value, shape, path, f"satisfy enum value set: [{', '.join(enum)}]")
         self.sized(value, shape, path, _utf16_length(value))
         pattern = shape.metadata.get("pattern")
