@@ -58,6 +58,14 @@ class GatewayProcess:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        try:
+            self._wait_until_healthy(timeout)
+        except BaseException:
+            self.stop()  # never leave a half-started gateway behind
+            raise
+
+    def _wait_until_healthy(self, timeout: float) -> None:
+        assert self.process is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -68,7 +76,6 @@ class GatewayProcess:
             except requests.RequestException:
                 pass
             time.sleep(0.1)
-        self.stop()
         raise RuntimeError(f"gateway did not start: {self.log_path.read_text()[-4000:]}")
 
     def stop(self) -> None:
