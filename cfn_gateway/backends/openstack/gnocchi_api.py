@@ -8,6 +8,10 @@ exceptions; everything else becomes an AWS error the gateway's clients can act o
   credentials (401/403, an operator's problem, not the caller's): ``ServiceUnavailable``
   (503, a Receiver fault that SDKs retry).
 - Gnocchi's "metric is locked" 503 while refreshing: retried briefly first.
+- A connection that fails (typically a kept-alive one the server closed while idle): the
+  request is sent once more on a new connection.  Every call the driver makes may be
+  repeated: resource creation answers 409 the second time, and a measures batch carries
+  the same timestamps, which Gnocchi overwrites.
 - Any other answer (a request the driver should never make): ``InternalFailure`` with a
   generic message; details go to the log only.
 """
@@ -71,7 +75,7 @@ class GnocchiAPI:
             kwargs["timeout"] = self._timeout
         for delay in (*_LOCKED_RETRIES, None):
             try:
-                response = self._api.request(path, method, **kwargs)
+                response = self._send_once_more_on_connect_failure(path, method, kwargs)
             except g_exc.ClientException as exc:
                 if isinstance(exc, handled):
                     raise
@@ -90,6 +94,14 @@ class GnocchiAPI:
             except ValueError:
                 raise internal(f"{method} {path}: answer is not JSON") from None
         raise AssertionError("unreachable")
+
+    def _send_once_more_on_connect_failure(self, path: str, method: str,
+                                           kwargs: dict[str, Any]) -> Any:
+        try:
+            return self._api.request(path, method, **kwargs)
+        except (g_exc.ConnectionFailure, ks_exc.ConnectFailure) as exc:
+            LOG.info("Gnocchi connection failed (%s); sending %s %s again", exc, method, path)
+            return self._api.request(path, method, **kwargs)
 
 
 def description(exc: g_exc.ClientException) -> Any:

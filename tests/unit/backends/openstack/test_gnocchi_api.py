@@ -246,3 +246,36 @@ def test_reads_ignore_resources_of_other_projects(gnocchi, store_on):
     gnocchi.script = [(200, foreign, 0.0)]
     assert store_on.aggregate("p1", KEY, NOW, NOW.replace(hour=13), 60) == []
     assert len(gnocchi.requests) == 1
+
+
+def test_a_reset_connection_is_retried_once_on_a_new_one():
+    """A kept-alive connection the server dropped while idle costs no 503."""
+    import socket
+    import struct
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    accepted: list[int] = []
+
+    def serve(resets: int) -> None:
+        for n in range(resets + 1):
+            conn, _ = listener.accept()
+            accepted.append(n)
+            if n < resets:  # drop the connection with a RST, answering nothing
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                conn.close()
+                continue
+            conn.recv(65536)
+            body = b'{"ok": true}'
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                         b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body))
+            conn.close()
+
+    thread = threading.Thread(target=serve, args=(1,), daemon=True)
+    thread.start()
+    try:
+        assert api_for(f"http://127.0.0.1:{port}").call("GET", "v1/resource/x") == {"ok": True}
+        assert accepted == [0, 1]
+    finally:
+        thread.join(5)
+        listener.close()
