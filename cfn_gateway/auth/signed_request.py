@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qsl
 
 from cfn_gateway import errors
@@ -145,21 +146,29 @@ def _from_authorization(
     access_key, scope = _parse_credential(fields["Credential"], amz_date)
     signed_headers = _parse_signed_headers(fields["SignedHeaders"], request)
     body_sha256 = _body_sha256(request)
-    return SignedRequest(
-        version="4",
+    return _sigv4_request(
+        request,
         access_key=access_key,
         signature=fields["Signature"],
-        algorithm=SIGV4_ALGORITHM,
-        method=request.method.upper(),
-        host=request.host,
-        path=request.path,
         params=tuple(query),
-        headers=dict(request.headers),
         signed_headers=signed_headers,
         body_sha256=body_sha256,
         scope=scope,
         timestamp=timestamp,
         amz_date=amz_date,
+    )
+
+
+def _sigv4_request(request: AWSRequest, **signature_parts: Any) -> SignedRequest:
+    """A SigV4 ``SignedRequest``: the request's own parts plus what its signature says."""
+    return SignedRequest(
+        version="4",
+        algorithm=SIGV4_ALGORITHM,
+        method=request.method.upper(),
+        host=request.host,
+        path=request.path,
+        headers=dict(request.headers),
+        **signature_parts,
     )
 
 
@@ -200,16 +209,11 @@ def _from_presigned_query(
             raise errors.RequestExpired(messages.PRESIGNED_EXPIRED)
     access_key, scope = _parse_credential(first["X-Amz-Credential"], amz_date)
     signed_headers = _parse_signed_headers(first["X-Amz-SignedHeaders"], request)
-    return SignedRequest(
-        version="4",
+    return _sigv4_request(
+        request,
         access_key=access_key,
         signature=first["X-Amz-Signature"],
-        algorithm=SIGV4_ALGORITHM,
-        method=request.method.upper(),
-        host=request.host,
-        path=request.path,
         params=tuple((n, v) for n, v in query if n != "X-Amz-Signature"),
-        headers=dict(request.headers),
         signed_headers=signed_headers,
         body_sha256=_body_sha256(request),
         scope=scope,
