@@ -8,6 +8,7 @@ the operation has no output).
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -38,11 +39,13 @@ def action(service: str, name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+@functools.cache
 def load_handlers() -> None:
+    """Import every handler module once, registering its actions."""
     for module in HANDLER_MODULES:
         importlib.import_module(module)
 
 
 def lookup(service: str, name: str) -> Handler | None:
-    load_handlers()
+    load_handlers()  # a cached no-op after the first call
     return _HANDLERS.get((service, name))
