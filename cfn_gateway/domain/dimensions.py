@@ -8,9 +8,11 @@ dimensions, it will be returned", ListMetrics reference).
 
 Character rules (Dimension reference): names and values must include at least one
 non-whitespace character and no ASCII control characters, and names cannot start with a
-colon.  Namespaces may not contain control characters, and AWS reserves the "AWS/" prefix
-for its own services.  The "ASCII only" wording of the reference is not enforced: a
-stricter gateway would refuse data that clients have always been able to send.
+colon.  Namespaces and metric names may not contain control characters (a NUL or an escape
+sequence would be stored, then rendered as U+FFFD in XML, no longer matching), and AWS
+reserves the "AWS/" prefix for its own services.  The "ASCII only" wording of the reference
+is not enforced: a stricter gateway would refuse data that clients have always been able
+to send.
 """
 
 from __future__ import annotations
@@ -30,6 +32,10 @@ def _has_control_characters(text: str) -> bool:
 def valid_namespace(namespace: str) -> bool:
     return bool(namespace) and not namespace.startswith(":") and not _has_control_characters(
         namespace)
+
+
+def valid_metric_name(name: str) -> bool:
+    return bool(name) and not _has_control_characters(name)
 
 
 def reserved_namespace(namespace: str) -> bool:

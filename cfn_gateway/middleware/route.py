@@ -40,6 +40,7 @@ CLOUDWATCH_TARGET_PREFIX = "GraniteServiceVersion20100801"
 CBOR_PATH = re.compile(r"/service/(?P<service>[^/]+)/operation/(?P<operation>[^/]+)$")
 QUERY_VERSIONS = {"2010-08-01": CLOUDWATCH, "2011-01-01": AUTOSCALING}
 SIGNING_NAMES = {"monitoring": CLOUDWATCH, "autoscaling": AUTOSCALING}
+GZIP_MAGIC = b"\x1f\x8b"
 SCOPE_SERVICE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]*/(?P<service>[^/,\s]+)/")
 
 
@@ -82,17 +83,28 @@ def decode_body(body: bytes, content_encoding: str) -> bytes:
 
 
 def gunzip(data: bytes) -> bytes:
+    """Every member of a gzip stream (RFC 1952 allows several, concatenated), within the
+    decompressed-size limit; anything after the last member is refused."""
     limit = CONF.max_decompressed_body_size
-    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-    try:
-        out = inflater.decompress(data, limit + 1)
-    except zlib.error as exc:
-        raise errors.InvalidParameterValue("The request body is not valid gzip data.") from exc
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise errors.RequestEntityTooLarge(f"Decompressed request exceeded {limit} bytes")
-    if not inflater.eof:
-        raise errors.InvalidParameterValue("The request body is not valid gzip data.")
-    return out
+    out = bytearray()
+    remaining = data
+    while True:
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        try:
+            out += inflater.decompress(remaining, limit + 1 - len(out))
+        except zlib.error as exc:
+            raise errors.InvalidParameterValue("The request body is not valid gzip data.") from exc
+        if len(out) > limit or inflater.unconsumed_tail:
+            raise errors.RequestEntityTooLarge(f"Decompressed request exceeded {limit} bytes")
+        if not inflater.eof:
+            raise errors.InvalidParameterValue("The request body is not valid gzip data.")
+        remaining = inflater.unused_data
+        if not remaining:
+            return bytes(out)
+        if not remaining.startswith(GZIP_MAGIC):
+            raise errors.InvalidParameterValue(
+                "The request body has data after the end of its gzip stream."
+            )
 
 
 def parse_form(text: bytes | str) -> dict[str, str]:

@@ -175,12 +175,13 @@ class _Walker:
 
     def t_timestamp(self, value: Any, shape: Shape, path: str) -> dt.datetime:
         if self.cbor and isinstance(value, dt.datetime):
-            return timestamps.as_utc(value)
-        if not isinstance(value, (int, float)) or isinstance(value, bool):
-            raise self.wrong(value, path, "epoch seconds")
-        if isinstance(value, float) and not math.isfinite(value):
-            raise self.wrong(value, path, "finite epoch seconds")
-        result = timestamps.from_epoch(value)
+            result = timestamps.in_utc(value)
+        else:
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise self.wrong(value, path, "epoch seconds")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise self.wrong(value, path, "finite epoch seconds")
+            result = timestamps.from_epoch(value)
         if result is None:
             raise errors.SerializationException(f"Timestamp at {path} is out of range.")
         return result

@@ -81,6 +81,15 @@ def as_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
+def in_utc(value: dt.datetime) -> dt.datetime | None:
+    """``as_utc`` for a datetime a client sent with its own offset: None when the UTC time
+    falls outside years 1-9999 (``9999-12-31T23:00:00-02:00``)."""
+    try:
+        return as_utc(value)
+    except OverflowError:
+        return None
+
+
 def to_epoch(value: dt.datetime) -> int | float:
     """Epoch seconds: an int when the value has no fraction, a float otherwise."""
     delta = as_utc(value) - EPOCH

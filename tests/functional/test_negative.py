@@ -10,6 +10,7 @@ import datetime as dt
 import gzip
 import json
 
+import cbor2
 import pytest
 
 from tests.functional import raw
@@ -198,3 +199,100 @@ def test_gzip_body_is_accepted(gateway, creds, namespace):
     metrics = boto3_client("cloudwatch", gateway.endpoint, creds).list_metrics(
         Namespace=namespace)["Metrics"]
     assert [m["MetricName"] for m in metrics] == ["Bad"]
+
+
+# --- values outside what can be stored or rendered ------------------------------------
+
+OUT_OF_RANGE_OFFSETS = ["9999-12-31T23:00:00-02:00", "0001-01-01T00:30:00+02:00"]
+
+
+@pytest.mark.parametrize("text", OUT_OF_RANGE_OFFSETS)
+@pytest.mark.parametrize("protocol", ["query", "json", "cbor"])
+@pytest.mark.parametrize("member", ["Timestamp", "StartTime", "EndTime"])
+def test_timestamp_outside_years_1_to_9999_in_utc(gateway, creds, namespace, expect_error,
+                                                   protocol, member, text):
+    """Valid text with an offset whose UTC time leaves years 1-9999: a 400, never a 500."""
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    if protocol == "cbor":
+        value: object = cbor2.CBORTag(0, text)  # RFC 8949 date/time string
+        code = "SerializationException"
+    elif protocol == "json":
+        value = -62135596801 if text.startswith("0001") else 253402300800
+        code = "SerializationException"
+    else:
+        value, code = text, "InvalidParameterValue"
+    if member == "Timestamp":
+        payload = put_payload(namespace, Timestamp=value)
+        operation = "PutMetricData"
+    else:
+        payload = {"Namespace": namespace, "MetricName": "Bad", "Period": 60,
+                   "Statistics": ["Sum"], "StartTime": now - dt.timedelta(hours=1),
+                   "EndTime": now} | {member: value}
+        operation = "GetMetricStatistics"
+    if protocol == "query":
+        params = {"Action": operation}
+        if member == "Timestamp":
+            params = put_params(namespace, **{"MetricData.member.1.Timestamp": text})
+        else:
+            params |= {"Namespace": namespace, "MetricName": "Bad", "Period": "60",
+                       "Statistics.member.1": "Sum",
+                       "StartTime": (now - dt.timedelta(hours=1)).isoformat(),
+                       "EndTime": now.isoformat(), member: text}
+        request = raw.query_request(gateway.endpoint, params)
+    elif protocol == "json":
+        payload = {k: v.timestamp() if isinstance(v, dt.datetime) else v
+                   for k, v in payload.items()}
+        request = raw.json_request(gateway.endpoint, operation, payload)
+    else:
+        request = raw.cbor_request(gateway.endpoint, operation, payload)
+    expect_error(raw.sign(request, creds), 400, code)
+
+
+@pytest.mark.parametrize("name", ["m\u0000x", "m\u001b[31m", "m\nx", "m\u007f"])
+@pytest.mark.parametrize("protocol", ["query", "json", "cbor"])
+def test_metric_name_with_control_characters(gateway, creds, namespace, expect_error,
+                                             protocol, name):
+    """The rule of namespaces and dimensions: no control characters, in every protocol."""
+    if protocol == "query":
+        request = raw.query_request(
+            gateway.endpoint, put_params(namespace, **{"MetricData.member.1.MetricName": name}))
+    elif protocol == "json":
+        request = raw.json_request(gateway.endpoint, "PutMetricData",
+                                   put_payload(namespace, MetricName=name))
+    else:
+        request = raw.cbor_request(gateway.endpoint, "PutMetricData",
+                                   put_payload(namespace, MetricName=name))
+    response = expect_error(raw.sign(request, creds), 400, "InvalidParameterValue")
+    assert b"MetricName" in response.content
+
+
+# --- gzip: every member, nothing after the last ---------------------------------------
+
+def gzip_query_request(endpoint: str, *members: bytes, trailing: bytes = b""):
+    request = raw.AWSRequest("POST", endpoint + "/",
+                             data=b"".join(gzip.compress(m) for m in members) + trailing,
+                             headers={"Content-Type": "application/x-www-form-urlencoded",
+                                      "Content-Encoding": "gzip"})
+    return request
+
+
+def test_gzip_body_of_two_members_is_read_whole(gateway, creds, namespace):
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    form = (f"Action=PutMetricData&Version=2010-08-01&Namespace={namespace}"
+            "&MetricData.member.1.MetricName=Split&MetricData.member.1.Value=1").encode()
+    request = gzip_query_request(gateway.endpoint, form, b"2345")
+    response = raw.send(raw.sign(request, creds))
+    assert response.status_code == 200, response.content
+    stats = boto3_client("cloudwatch", gateway.endpoint, creds).get_metric_statistics(
+        Namespace=namespace, MetricName="Split", Period=60, Statistics=["Sum"],
+        StartTime=now - dt.timedelta(minutes=5), EndTime=now + dt.timedelta(minutes=5))
+    assert [p["Sum"] for p in stats["Datapoints"]] == [12345.0]
+
+
+@pytest.mark.parametrize("trailing", [b"garbage", b"\x00" * 8, b"\x1f"])
+def test_bytes_after_the_gzip_stream_are_refused(gateway, creds, namespace, expect_error,
+                                                 trailing):
+    form = (f"Action=PutMetricData&Version=2010-08-01&Namespace={namespace}"
+            "&MetricData.member.1.MetricName=Bad&MetricData.member.1.Value=1").encode()
+    request = gzip_query_request(gateway.endpoint, form, trailing=trailing)
+    expect_error(raw.sign(request, creds), 400, "InvalidParameterValue")

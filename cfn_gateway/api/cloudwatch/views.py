@@ -141,6 +141,10 @@ def metric_data_from_aws(params: dict[str, Any], now: datetime) -> list[Datum]:
 def _datum(namespace: str, path: str, item: dict[str, Any], now: datetime,
            problems: Problems) -> Datum | None:
     before = len(problems.items)
+    if not dims.valid_metric_name(item["MetricName"]):
+        problems.add(errors.InvalidParameterValue,
+                     f"The value {item['MetricName']} for parameter {path}.MetricName is "
+                     "invalid.")
     dimensions = _dimensions(path, item.get("Dimensions") or (), problems)
     samples = _samples(path, item, problems)
     timestamp = utc(item["Timestamp"]) if item.get("Timestamp") is not None else now

@@ -107,3 +107,29 @@ def test_body_over_limit():
 def test_corrupt_gzip():
     with pytest.raises(errors.InvalidParameterValue):
         Route.recognise(environ(body=b"\x1f\x8bnot gzip", CONTENT_ENCODING="gzip"))
+
+
+def test_gzip_of_several_members_is_decoded_whole():
+    raw = gzip.compress(b"Action=ListMetrics&Version=2010") + gzip.compress(b"-08-01")
+    request = Route.recognise(environ(body=raw, CONTENT_ENCODING="gzip"))
+    assert request.body == raw
+    assert request.params["Version"] == "2010-08-01"
+
+
+@pytest.mark.parametrize("trailing", [b"x", b"\x00", b"\x1f", b"\x1f\x8b\x08"])
+def test_bytes_after_the_last_gzip_member_are_refused(trailing):
+    raw = gzip.compress(b"Action=ListMetrics&Version=2010-08-01") + trailing
+    with pytest.raises(errors.InvalidParameterValue):
+        Route.recognise(environ(body=raw, CONTENT_ENCODING="gzip"))
+
+
+def test_decompressed_limit_counts_every_member():
+    from cfn_gateway.config import CONF
+
+    CONF.set_override("max_decompressed_body_size", 1024)
+    try:
+        raw = gzip.compress(b"a" * 600) + gzip.compress(b"b" * 600)
+        with pytest.raises(errors.RequestEntityTooLarge):
+            Route.recognise(environ(body=raw, CONTENT_ENCODING="gzip"))
+    finally:
+        CONF.clear_override("max_decompressed_body_size")

@@ -148,3 +148,15 @@ def test_cbor_blob_is_a_byte_string():
 def test_cbor_undefined_is_absent():
     payload = cbor2.dumps({"Namespace": "n", "MetricName": cbor2.undefined})
     assert parse(CBOR, payload) == {"Namespace": "n"}
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:00:00-02:00", "0001-01-01T00:30:00+02:00"])
+def test_cbor_tag_0_outside_years_1_to_9999_in_utc(text):
+    payload = cbor2.dumps({"StartTime": cbor2.CBORTag(0, text)})
+    with pytest.raises(errors.SerializationException, match="StartTime is out of range"):
+        parse(CBOR, payload)
+
+
+def test_cbor_tag_0_with_offset_is_converted_to_utc():
+    payload = cbor2.dumps({"StartTime": cbor2.CBORTag(0, "2024-01-02T05:04:05+02:00")})
+    assert parse(CBOR, payload) == {"StartTime": dt.datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)}
