@@ -42,7 +42,7 @@ export PYTHONWARNINGS=ignore     # the OpenStack stack is noisy about deprecatio
 # Times in milliseconds since the epoch; seconds_since T prints seconds with one decimal.
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 seconds_since() { local d=$(($(now_ms) - $1)); printf '%d.%d' $((d / 1000)) $((d % 1000 / 100)); }
-TB_T0=$(now_ms)
+TB_T0=${TB_T0:-$(now_ms)}     # up.sh passes its own on to the namespace (isolate.sh)
 
 log() { printf '[testbed %6ss] %s\n' "$(seconds_since "$TB_T0")" "$*"; }
 die() { printf 'testbed: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -124,5 +124,8 @@ wait_for() { # DESCRIPTION TIMEOUT_S COMMAND...
     done
     die "timed out after ${timeout}s waiting for $what (logs: $TB_LOGS)"
 }
+
+# isolated: true inside the mount namespace that isolate.sh made (see there).
+isolated() { [ -n "${TB_ISOLATED:-}" ] && [ "$TB_ISOLATED" = "$(readlink /proc/self/ns/mnt)" ]; }
 
 psql_pg() { PGOPTIONS='-c client_min_messages=warning' psql "$TB_PG_URL/postgres" -v ON_ERROR_STOP=1 -qAt "$@"; }

@@ -16,8 +16,12 @@ set -euo pipefail
 action=$1 name=$2
 [ -f "$TB_RUN/$name.cmd" ] || die "no service $name in this test bed (run/*.cmd: $(cd "$TB_RUN" && ls *.cmd 2>/dev/null | sed 's/\.cmd$//' | tr '\n' ' '))"
 
-exec 9>"$TESTBED_DIR/.lock"
-flock -w 900 9 || die "another up.sh/down.sh holds $TESTBED_DIR/.lock"
+if ! isolated; then
+    exec 9>"$TESTBED_DIR/.lock"
+    flock -w 900 9 || die "another up.sh/down.sh holds $TESTBED_DIR/.lock"
+    # as up.sh: in a private mount namespace (isolate.sh), with the lock
+    [ "${TESTBED_ISOLATION:-1}" = 0 ] || exec "$TB_HOME/isolate.sh" "$TB_HOME/service.sh" "$@"
+fi
 
 do_stop() {
     stop "$name" 15

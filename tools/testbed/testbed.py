@@ -98,6 +98,7 @@ def key_repository(path):
 def configure():
     etc = pathlib.Path(ENV["TB_ETC"])
     data = pathlib.Path(ENV["TB_DATA"])
+    # fernet-keys serves [fernet_tokens] and [fernet_receipts] (see etc/keystone.conf)
     key_repository(data / "keystone" / "fernet-keys")
     key_repository(data / "keystone" / "credential-keys")
     values = dict(ENV)
@@ -108,7 +109,8 @@ def configure():
         TB_AUTHTOKEN_heat=authtoken_section("heat", "orchestration"),
     )
     for name in ("keystone", "gnocchi", "aodh", "heat"):
-        (etc / name).mkdir(parents=True, exist_ok=True)
+        (etc / name / (name + ".conf.d")).mkdir(parents=True, exist_ok=True)  # --config-dir
+        (data / name / "oslo-locks").mkdir(parents=True, exist_ok=True)   # [oslo_concurrency]
         template = string.Template((HERE / "etc" / (name + ".conf")).read_text())
         (etc / name / (name + ".conf")).write_text(template.substitute(values))
 

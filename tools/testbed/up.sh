@@ -21,18 +21,15 @@ for arg in "$@"; do
     esac
 done
 
-# One up.sh or down.sh at a time; a second caller waits, then finds the test bed up.
-exec 9>"$TESTBED_DIR/.lock"
-flock -w 900 9 || die "another up.sh/down.sh holds $TESTBED_DIR/.lock"
-
 # The services this run starts (heat-api-cfn only if asked for).
 STARTED="keystone gnocchi-api gnocchi-metricd aodh-api aodh-evaluator aodh-notifier heat-api heat-engine"
 [ "${TESTBED_HEAT_CFN:-0}" = 1 ] && STARTED="$STARTED heat-api-cfn"
 
 # Changing any of these files restarts a running test bed on the next up.sh.
 recipe_hash() {
-    (cd "$TB_HOME" && cat lib.sh up.sh testbed.py constraints.txt requirements.txt \
-        etc/* wsgi/*.py heat-plugins/*.py && echo "$STARTED") | sha256sum | cut -c1-16
+    (cd "$TB_HOME" && cat lib.sh up.sh isolate.sh testbed.py constraints.txt requirements.txt \
+        etc/* wsgi/*.py heat-plugins/*.py && echo "$STARTED ${TESTBED_ISOLATION:-1}") \
+        | sha256sum | cut -c1-16
 }
 venv_hash() {
     (cat "$TB_HOME/constraints.txt" "$TB_HOME/requirements.txt"; "$TB_PYTHON" -V) | sha256sum | cut -c1-16
@@ -54,15 +51,33 @@ healthy() {
     [ -z "$problems" ]
 }
 
-if [ $FRESH = 0 ] && healthy; then
-    log "already up and healthy (started $(sed -n 's/.*"started_at": "\(.*\)".*/\1/p' "$TB_JSON")); nothing to do"
-    log "testbed.json: $TB_JSON   (use --fresh to restart with fresh databases)"
-    exit 0
-fi
-[ $FRESH = 1 ] || [ ! -d "$TB_RUN" ] || log "not healthy:$HEALTH_PROBLEMS (re)starting"
+if ! isolated; then
+    # One up.sh or down.sh at a time; a second caller waits, then finds the test bed up.
+    exec 9>"$TESTBED_DIR/.lock"
+    flock -w 900 9 || die "another up.sh/down.sh holds $TESTBED_DIR/.lock"
 
-# ============================================================== PostgreSQL and RabbitMQ
-"$TB_HOME/system-services.sh"
+    if [ $FRESH = 0 ] && healthy; then
+        log "already up and healthy (started $(sed -n 's/.*"started_at": "\(.*\)".*/\1/p' "$TB_JSON")); nothing to do"
+        log "testbed.json: $TB_JSON   (use --fresh to restart with fresh databases)"
+        exit 0
+    fi
+    [ $FRESH = 1 ] || [ ! -d "$TB_RUN" ] || log "not healthy:$HEALTH_PROBLEMS (re)starting"
+
+    # PostgreSQL and RabbitMQ: the host's own (installed and started there if missing)
+    "$TB_HOME/system-services.sh"
+
+    # Everything else runs again in a private mount namespace where the host's
+    # /etc/<service>, /var/lib/<service> and /var/log/<service> are hidden (isolate.sh);
+    # the lock (fd 9) and the clock of the log lines go along.
+    export TB_T0
+    [ "${TESTBED_ISOLATION:-1}" = 0 ] || exec "$TB_HOME/isolate.sh" "$TB_HOME/up.sh" "$@"
+fi
+if isolated; then
+    log "private mount namespace: /etc, /var/lib, /var/log read-only, the services' folders" \
+        "there hidden (present on this host: ${TB_ISOLATION_COVERED:-none})"
+else
+    log "TESTBED_ISOLATION=0: the services see the host's /etc/<service>, /var/lib/<service>, ..."
+fi
 
 # ============================================================== venv
 INSTALL_S=0
@@ -160,6 +175,9 @@ log "databases: $(for db in $TB_DATABASES; do printf '%s%s(%s) ' "$TB_DB_PREFIX"
     "$([ "${FROM_TEMPLATE[$db]}" = 1 ] && echo template || echo migrate)"; done)"
 
 # ============================================================== start the services
+# A start that fails half-way stops what it had started (a Keystone left running would
+# otherwise hold its port and keep restarting its workers).
+trap 'status=$?; [ $status = 0 ] || "$TB_HOME/down.sh" --quiet --no-lock --fast; exit $status' EXIT
 GUNICORN=("$V/gunicorn" --no-control-socket --chdir "$TB_HOME/wsgi" --workers 1 --threads 4
           --timeout 120 --graceful-timeout 5)
 serve() { # NAME PORT MODULE [VAR=VALUE...]: a WSGI app under gunicorn on 127.0.0.1
@@ -169,16 +187,20 @@ serve() { # NAME PORT MODULE [VAR=VALUE...]: a WSGI app under gunicorn on 127.0.
 }
 
 # Schemas: on the first run only (later runs copied the templates above).
-KM=("$V/keystone-manage" --config-file "$TB_ETC/keystone/keystone.conf")
-GNOCCHI_CONF=$TB_ETC/gnocchi/gnocchi.conf
-AODH_CONF=$TB_ETC/aodh/aodh.conf
-HEAT_CONF=$TB_ETC/heat/heat.conf
+# Beside --config-file, oslo.config reads every *.conf in the --config-dir folders, or
+# else in <project>.conf.d and <program>.conf.d under ~/.<project>/, ~/, /etc/<project>/
+# and /etc/: each gets an empty folder of its own (testbed.py configure; wsgi/ likewise).
+KEYSTONE_ARGS=(--config-file "$TB_ETC/keystone/keystone.conf" --config-dir "$TB_ETC/keystone/keystone.conf.d")
+GNOCCHI_ARGS=(--config-file "$TB_ETC/gnocchi/gnocchi.conf" --config-dir "$TB_ETC/gnocchi/gnocchi.conf.d")
+AODH_ARGS=(--config-file "$TB_ETC/aodh/aodh.conf" --config-dir "$TB_ETC/aodh/aodh.conf.d")
+HEAT_ARGS=(--config-file "$TB_ETC/heat/heat.conf" --config-dir "$TB_ETC/heat/heat.conf.d")
+KM=("$V/keystone-manage" "${KEYSTONE_ARGS[@]}")
 # Keystone's (the longest) beside the other three: two streams for two cores.
 migrate keystone "${KM[@]}" db_sync &
 KEYSTONE_MIGRATION=$!
-migrate gnocchi "$V/gnocchi-upgrade" --config-file "$GNOCCHI_CONF" --sacks-number 8
-migrate aodh "$V/aodh-dbsync" --config-file "$AODH_CONF"
-migrate heat "$V/heat-manage" --config-file "$HEAT_CONF" db_sync
+migrate gnocchi "$V/gnocchi-upgrade" "${GNOCCHI_ARGS[@]}" --sacks-number 8
+migrate aodh "$V/aodh-dbsync" "${AODH_ARGS[@]}"
+migrate heat "$V/heat-manage" "${HEAT_ARGS[@]}" db_sync
 wait "$KEYSTONE_MIGRATION" || die "keystone migration failed"
 # Keystone's start-up, its bootstrap (admin, roles, the identity endpoint; the fernet and
 # credential keys were made by testbed.py configure) and its set-up below are the longest
@@ -191,7 +213,7 @@ serve keystone "$TB_KEYSTONE_PORT" keystone_app \
     --bootstrap-internal-url "http://$TB_HOST:$TB_KEYSTONE_PORT/v3" \
     --bootstrap-admin-url "http://$TB_HOST:$TB_KEYSTONE_PORT/v3" >"$TB_LOGS/keystone-manage.out" 2>&1 &
 BOOTSTRAP_JOB=$!
-"$V/gnocchi-upgrade" --config-file "$GNOCCHI_CONF" --skip-index --skip-archive-policies-creation \
+"$V/gnocchi-upgrade" "${GNOCCHI_ARGS[@]}" --skip-index --skip-archive-policies-creation \
     --sacks-number 8 >"$TB_LOGS/gnocchi-storage.out" 2>&1 || die "gnocchi-upgrade failed (see $TB_LOGS)"
 wait "$BOOTSTRAP_JOB" || { tail -n 20 "$TB_LOGS/keystone-manage.out"; die "keystone-manage bootstrap failed"; }
 if [ -n "$VHOST_JOB" ]; then
@@ -200,13 +222,13 @@ fi
 log "keystone bootstrapped, gnocchi storage and RabbitMQ vhost ready (${TB_AMQP_URL/guest:guest@/})"
 
 serve gnocchi-api "$TB_GNOCCHI_PORT" gnocchi_app
-start gnocchi-metricd "$V/gnocchi-metricd" --config-file "$GNOCCHI_CONF"
+start gnocchi-metricd "$V/gnocchi-metricd" "${GNOCCHI_ARGS[@]}"
 serve aodh-api "$TB_AODH_PORT" aodh_app
-start aodh-evaluator "$V/aodh-evaluator" --config-file "$AODH_CONF"
-start aodh-notifier "$V/aodh-notifier" --config-file "$AODH_CONF"
+start aodh-evaluator "$V/aodh-evaluator" "${AODH_ARGS[@]}"
+start aodh-notifier "$V/aodh-notifier" "${AODH_ARGS[@]}"
 serve heat-api "$TB_HEAT_PORT" heat_app
 case " $STARTED " in *" heat-api-cfn "*) serve heat-api-cfn "$TB_HEAT_CFN_PORT" heat_app HEAT_API=cfn ;; esac
-start heat-engine "$V/heat-engine" --config-file "$HEAT_CONF"
+start heat-engine "$V/heat-engine" "${HEAT_ARGS[@]}"
 log "all processes started; waiting for them to answer"
 
 # ============================================================== wait, set up Keystone

@@ -14,6 +14,7 @@ _name, _module = {
 _argv = sys.argv
 sys.argv = [_name,
             "--config-file", os.path.join(os.environ["TB_ETC"], "heat", "heat.conf"),
+            "--config-dir", os.path.join(os.environ["TB_ETC"], "heat", "heat.conf.d"),
             "--log-file", os.path.join(os.environ["TB_LOGS"], _name + ".log")]
 try:
     application = importlib.import_module(_module).init_application()
