@@ -63,6 +63,16 @@ server_opts = [
         min=1,
         help="Seconds a signed request's timestamp may differ from the gateway's clock.",
     ),
+    cfg.BoolOpt(
+        "query_legacy_units",
+        default=True,
+        help="Accept the CloudWatch units Heat's cfn-push-stats sends in Query requests, as "
+        "Heat's own CloudWatch API did: Counter is read as Count, and a standard unit name "
+        "in any letter case as that unit (megabytes as Megabytes). Applies to every Unit of "
+        "every CloudWatch Query action; the unit is stored and reported as the standard one. "
+        "JSON and CBOR requests always get AWS's exact check. False: such units are refused "
+        "with ValidationError, as AWS does.",
+    ),
 ]
 
 # OpenStack mode: the gateway's own service user (keystoneauth1 options: auth_type,

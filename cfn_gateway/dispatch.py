@@ -3,6 +3,11 @@
 Input comes from the route filter (``AWSRequest``) and the ec2auth filter (``Identity``).
 The backends are opened once per process, on first use (after the server forked its
 workers, so no SQLite connection crosses a fork).
+
+Query requests may spell CloudWatch units the way Heat's ``cfn-push-stats`` does
+(``Counter``, ``megabytes``): unless ``query_legacy_units`` is off, those are read as the
+standard unit they mean (``cfn_gateway.domain.units``) while parsing, so validation and the
+handlers only ever see AWS units.  JSON and CBOR requests keep AWS's exact rules.
 """
 
 from __future__ import annotations
@@ -13,16 +18,30 @@ from typing import Any
 from cfn_gateway import errors
 from cfn_gateway.api.registry import load_handlers, lookup
 from cfn_gateway.backends import Backends, open_backends
-from cfn_gateway.context import ENV_AWS_REQUEST, ENV_IDENTITY, ENV_REQUEST_ID, RequestContext
+from cfn_gateway.config import CONF
+from cfn_gateway.context import (
+    CLOUDWATCH,
+    ENV_AWS_REQUEST,
+    ENV_IDENTITY,
+    ENV_REQUEST_ID,
+    RequestContext,
+)
+from cfn_gateway.domain import units
 from cfn_gateway.middleware.wsgi import Environ, StartResponse, reply
-from cfn_gateway.protocol import parse_params, render_result, validate_params
+from cfn_gateway.protocol import Spellings, parse_params, render_result, validate_params
 from cfn_gateway.protocol.models import operation_model
+
+# Per service: string shape name -> reading of its legacy Query spellings.
+LEGACY_QUERY_SPELLINGS: dict[str, Spellings] = {
+    CLOUDWATCH: {"StandardUnit": units.standard_unit_for},
+}
 
 
 class Gateway:
-    def __init__(self) -> None:
+    def __init__(self, query_legacy_units: bool = True) -> None:
         self._backends: Backends | None = None
         self._lock = threading.Lock()
+        self._query_spellings = LEGACY_QUERY_SPELLINGS if query_legacy_units else {}
 
     @property
     def backends(self) -> Backends:
@@ -46,7 +65,7 @@ class Gateway:
             raise errors.NotImplemented(
                 f"The action {name} is not implemented by this gateway yet."
             )
-        params = parse_params(aws_request, op)
+        params = parse_params(aws_request, op, self._query_spellings.get(service))
         validate_params(op, params)
         request_id = environ[ENV_REQUEST_ID]
         ctx = RequestContext(
@@ -63,4 +82,4 @@ class Gateway:
 
 def app_factory(global_conf: dict, **local_conf: str) -> Gateway:
     load_handlers()
-    return Gateway()
+    return Gateway(query_legacy_units=CONF.query_legacy_units)

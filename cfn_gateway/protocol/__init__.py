@@ -17,20 +17,25 @@ from cfn_gateway.context import CBOR, JSON, QUERY, AWSRequest
 from cfn_gateway.errors import AWSError
 from cfn_gateway.protocol.document_parser import parse_cbor, parse_json
 from cfn_gateway.protocol.document_render import render_document_error, render_document_result
-from cfn_gateway.protocol.query_parser import parse_query
+from cfn_gateway.protocol.query_parser import Spellings, parse_query
 from cfn_gateway.protocol.query_render import render_query_error, render_query_result
 from cfn_gateway.protocol.reply import HTTPReply
 from cfn_gateway.protocol.validation import validate_params
 
-__all__ = ["HTTPReply", "parse_params", "render_error", "render_result",
+__all__ = ["HTTPReply", "Spellings", "parse_params", "render_error", "render_result",
            "validate_params"]
 
 
-def parse_params(request: AWSRequest, op: OperationModel) -> dict[str, Any]:
-    """The operation's input from the request: Query parameters or the JSON/CBOR body."""
+def parse_params(request: AWSRequest, op: OperationModel,
+                 query_spellings: Spellings | None = None) -> dict[str, Any]:
+    """The operation's input from the request: Query parameters or the JSON/CBOR body.
+
+    ``query_spellings``: legacy spellings of string shapes accepted in Query requests only
+    (see ``query_parser``); JSON and CBOR requests get the model's exact rules.
+    """
     shape = op.input_shape
     if request.protocol == QUERY:
-        return parse_query(request.params, shape)
+        return parse_query(request.params, shape, query_spellings or {})
     if request.protocol == JSON:
         return parse_json(request.payload, shape)
     if request.protocol == CBOR:

@@ -16,6 +16,12 @@ Errors (decisions, see also ``validation``):
 - parameters whose shape contradicts the model (``Statistics.member.x``,
   ``Namespace.member.1``, ``Dimensions=abc``) -> ``MalformedInput``, what AWS's Query
   front end answers for such requests ("Start of list found where not expected").
+
+Legacy spellings: the caller may give, per string shape name, a function that turns a value
+as old Query clients spell it into the value the model defines (the gateway gives one for
+CloudWatch's ``StandardUnit``: ``Counter`` -> ``Count``, see ``cfn_gateway.dispatch``).  It
+applies to every member of that shape in every operation, before validation; a value it
+does not recognise is left for validation to refuse.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
@@ -38,6 +45,10 @@ _SPECIAL_DOUBLES = {"NaN": float("nan"), "Infinity": float("inf"),
                     "-Infinity": float("-inf")}
 _SHOWN = 200  # characters of an offending value quoted in a message
 
+# String shape name -> the modeled value for a value as sent (see the module docstring).
+Spellings = Mapping[str, Callable[[str], str]]
+_NO_SPELLINGS: Spellings = {}
+
 
 class _Node:
     __slots__ = ("children", "value")
@@ -47,8 +58,12 @@ class _Node:
         self.value: str | None = None
 
 
-def parse_query(params: dict[str, str], shape: StructureShape | None) -> dict[str, Any]:
-    """The operation input from Query parameters, with AWS member names as keys."""
+def parse_query(params: dict[str, str], shape: StructureShape | None,
+                spellings: Spellings = _NO_SPELLINGS) -> dict[str, Any]:
+    """The operation input from Query parameters, with AWS member names as keys.
+
+    ``spellings`` maps string shape names to the legacy spellings accepted for them.
+    """
     if shape is None:
         return {}
     wanted = {_query_key(member, name) for name, member in shape.members.items()}
@@ -61,7 +76,7 @@ def parse_query(params: dict[str, str], shape: StructureShape | None) -> dict[st
         for part in parts:
             node = node.children.setdefault(part, _Node())
         node.value = value
-    return _structure(root, shape, "")
+    return _structure(root, shape, "", spellings)
 
 
 def _query_key(member: Shape, name: str) -> str:
@@ -76,7 +91,7 @@ def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
 
-def _value(node: _Node, shape: Shape, path: str) -> Any:
+def _value(node: _Node, shape: Shape, path: str, spellings: Spellings) -> Any:
     kind = shape.type_name
     if kind == "structure":
         assert isinstance(shape, StructureShape)
@@ -84,26 +99,29 @@ def _value(node: _Node, shape: Shape, path: str) -> Any:
             if node.value:
                 raise errors.MalformedInput(f"Unexpected value for structure {path}.")
             return {}
-        return _structure(node, shape, path)
+        return _structure(node, shape, path, spellings)
     if kind == "list":
         assert isinstance(shape, ListShape)
-        return _list(node, shape, path)
+        return _list(node, shape, path, spellings)
     if kind == "map":
         assert isinstance(shape, MapShape)
-        return _map(node, shape, path)
+        return _map(node, shape, path, spellings)
     if node.children:
         found = "list" if "member" in node.children else "structure or map"
         raise errors.MalformedInput(f"Start of {found} found where not expected ({path}).")
-    return scalar(node.value or "", shape, path)
+    value = scalar(node.value or "", shape, path)
+    respell = spellings.get(shape.name) if kind == "string" else None
+    return respell(value) if respell is not None else value
 
 
-def _structure(node: _Node, shape: StructureShape, path: str) -> dict[str, Any]:
+def _structure(node: _Node, shape: StructureShape, path: str,
+               spellings: Spellings) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, member in shape.members.items():
         key = _query_key(member, name)
         child = node.children.get(key)
         if child is not None:
-            out[name] = _value(child, member, _join(path, key))
+            out[name] = _value(child, member, _join(path, key), spellings)
     return out
 
 
@@ -127,17 +145,17 @@ def _items(node: _Node, shape: ListShape | MapShape, wrapper: str,
     return [(_join(path, index), item) for index, item in ordered]
 
 
-def _list(node: _Node, shape: ListShape, path: str) -> list[Any]:
+def _list(node: _Node, shape: ListShape, path: str, spellings: Spellings) -> list[Any]:
     if not node.children:
         if node.value:
             raise errors.MalformedInput(f"Expected a list for {path}, found a value.")
         return []
     wrapper = shape.member.serialization.get("name", "member")
-    return [_value(item, shape.member, item_path)
+    return [_value(item, shape.member, item_path, spellings)
             for item_path, item in _items(node, shape, wrapper, path)]
 
 
-def _map(node: _Node, shape: MapShape, path: str) -> dict[str, Any]:
+def _map(node: _Node, shape: MapShape, path: str, spellings: Spellings) -> dict[str, Any]:
     if not node.children:
         if node.value:
             raise errors.MalformedInput(f"Expected a map for {path}, found a value.")
@@ -149,8 +167,8 @@ def _map(node: _Node, shape: MapShape, path: str) -> dict[str, Any]:
         key_node, value_node = entry.children.get(key_name), entry.children.get(value_name)
         if key_node is None or value_node is None:
             raise errors.MalformedInput(f"Map entry {entry_path} needs a key and a value.")
-        key = _value(key_node, shape.key, _join(entry_path, key_name))
-        out[key] = _value(value_node, shape.value, _join(entry_path, value_name))
+        key = _value(key_node, shape.key, _join(entry_path, key_name), spellings)
+        out[key] = _value(value_node, shape.value, _join(entry_path, value_name), spellings)
     return out
 
 

@@ -190,7 +190,8 @@ def test_operation_without_input():
 
 
 def test_nonstandard_units_are_refused():
-    """cfn-push-stats sends ``Counter``: AWS refuses it, and so does the model check."""
+    """``Counter`` is no AWS unit: the model check refuses it (Query requests reach it as
+    ``Count`` when legacy units are on, see ``test_legacy_units``)."""
     params = {"Namespace": "system/linux",
               "MetricData": [{"MetricName": "Heartbeat", "Value": 1.0, "Unit": "Counter"}]}
     with pytest.raises(errors.ValidationError, match="enum value set"):
