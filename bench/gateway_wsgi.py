@@ -27,7 +27,8 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from cfn_gateway.cmd.serve import LOG_FORMAT, load_pipeline
+from cfn_gateway.cmd.serve import load_pipeline
+from cfn_gateway.common.logs import LOG_FORMAT, OneLineFormatter
 from cfn_gateway.config import CONF
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -46,7 +47,7 @@ def configure() -> None:
     logger = logging.getLogger("cfn_gateway")
     logger.handlers[:] = []
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setFormatter(OneLineFormatter(LOG_FORMAT))
     logger.addHandler(handler)
     logger.setLevel(os.environ.get("CFN_BENCH_LOG_LEVEL", "INFO").upper())
     logger.propagate = False

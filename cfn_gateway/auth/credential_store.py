@@ -84,11 +84,7 @@ class CredentialStore:
         """This process's connection (call with the lock held)."""
         if self._conn is None or self._pid != os.getpid():
             # A connection inherited across fork() must not be used (nor closed) here.
-            if not os.path.exists(self.path):
-                folder = os.path.dirname(os.path.abspath(self.path))
-                os.makedirs(folder, exist_ok=True)
-                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
-            conn = connect(self.path)
+            conn = connect(self.path)  # a private file (0600) in a private folder
             for statement in SCHEMA:
                 conn.execute(statement)
             self._conn, self._pid = conn, os.getpid()

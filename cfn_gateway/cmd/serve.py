@@ -15,15 +15,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
 from typing import Any
 
 from paste.deploy import loadapp
 
+from cfn_gateway.cmd import preflight
+from cfn_gateway.common.logs import setup_logging
 from cfn_gateway.config import CONF
 
 LOG = logging.getLogger("cfn_gateway")
-LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s %(message)s"
 # How a worker that did not inherit CONF (a spawned, not forked, process) rebuilds it.
 CONF_ENV = "CFN_GATEWAY_SERVE_CONF"
 THREADS_BY_MODE = {"standalone": 1, "openstack": 8}
@@ -52,10 +52,6 @@ def worker_app() -> Any:
     return load_pipeline()
 
 
-def setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
-
-
 def worker_threads() -> int:
     return CONF.threads or THREADS_BY_MODE[CONF.mode]
 
@@ -78,7 +74,11 @@ def serve() -> int:
     global _conf_loaded
     _conf_loaded = True
     setup_logging()
-    os.makedirs(CONF.data_dir, exist_ok=True)
+    try:
+        preflight.check()
+    except preflight.StartupError as problem:
+        LOG.error("cfn-gateway cannot start in %s mode: %s", CONF.mode, problem)
+        return 2
     os.environ[CONF_ENV] = json.dumps({
         "config_files": list(CONF.config_file or []),
         "overrides": {option: CONF[option] for option in SERVE_OPTIONS},

@@ -2,22 +2,82 @@
 
 WAL journal (readers never block the writer), a busy timeout so several gateway worker
 processes can share one file, foreign keys on, and ``synchronous=FULL`` so that a transaction
-that was committed (and so acknowledged to a client) survives a power loss too.
+that was committed (and so acknowledged to a client) survives a power loss too.  The file,
+its ``-wal`` and ``-shm`` companions (SQLite gives them the database file's mode) and the
+folder are private to the gateway's user.
+
+Writes go through ``write_transaction``: ``BEGIN IMMEDIATE`` (so processes queue for the
+write lock instead of failing on upgrade) ... ``COMMIT``, rolled back on any error.  A full
+disk makes it raise ``ServiceUnavailable`` (503, retryable) and nothing of the transaction
+is kept; it is logged once a minute, not per request.  Reads need no free space and keep
+working; the next write after space came back succeeds.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from cfn_gateway import errors
+from cfn_gateway.common.logs import ThrottledLog
+from cfn_gateway.common.private_files import narrow, private_file, private_folder
+
+LOG = logging.getLogger(__name__)
+SQLITE_FULL = 13
+_DISK_FULL_LOG = ThrottledLog(LOG)
+
+COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
 
 
 def connect(path: str) -> sqlite3.Connection:
-    """Open (creating its folder) the SQLite file at ``path`` in autocommit mode."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
+    """Open (creating it and its folder) the SQLite file at ``path`` in autocommit mode."""
+    private_folder(os.path.dirname(os.path.abspath(path)))
+    private_file(path)
+    for suffix in COMPANION_SUFFIXES:
+        narrow(path + suffix)
     conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
+
+
+def disk_full(exc: sqlite3.Error) -> bool:
+    """Whether SQLite gave up because the file system has no room (``SQLITE_FULL``)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == SQLITE_FULL
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection, lock: threading.Lock) -> Iterator[
+        sqlite3.Connection]:
+    """One write transaction on ``conn`` (an autocommit connection shared under ``lock``)."""
+    with lock:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            if not disk_full(exc):
+                raise
+            _DISK_FULL_LOG.warning("cannot write to %s: %s; requests that write answer "
+                                   "ServiceUnavailable until there is room again",
+                                   database_file(conn), exc)
+            raise errors.ServiceUnavailable(
+                "The gateway's storage is full; nothing of this request was stored. "
+                "Please try again later.") from None
+
+
+def database_file(conn: sqlite3.Connection) -> str:
+    row = conn.execute("PRAGMA database_list").fetchone()
+    return row[2] if row else "?"

@@ -1,12 +1,16 @@
 """Paste filter ``access_log``: one log line per request.
 
 The line names the request id, the tenant (project), service, action, HTTP status and
-latency, so that an operator can follow one client call through the logs.
+latency, so that an operator can follow one client call through the logs.  Every field is
+one printable token whatever the client sent: spaces, ``%``, control and non-ASCII
+characters are percent-encoded (a path holding ``%0a`` and a fake log line stays on this
+request's line, and ``%1b[31m`` reaches no terminal raw).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -14,6 +18,24 @@ from cfn_gateway.context import ENV_AWS_REQUEST, ENV_IDENTITY, ENV_REQUEST_ID
 from cfn_gateway.middleware.wsgi import Environ, StartResponse, WSGIApp
 
 LOG = logging.getLogger("cfn_gateway.access")
+_NOT_PRINTABLE_TOKEN = re.compile(r"[^\x21-\x24\x26-\x7e]+")
+
+
+def log_field(value: object) -> str:
+    """``value`` as one printable, space-free token (``-`` when empty)."""
+    text = str(value)
+    if not text:
+        return "-"
+    return _NOT_PRINTABLE_TOKEN.sub(_percent_encoded, text)
+
+
+def _percent_encoded(match: re.Match[str]) -> str:
+    text = match.group()
+    try:
+        raw = text.encode("latin-1")  # WSGI strings carry the request's bytes as latin-1
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")
+    return "".join(f"%{byte:02X}" for byte in raw)
 
 
 class AccessLog:
@@ -40,15 +62,15 @@ class AccessLog:
         LOG.info(
             "request_id=%s tenant=%s service=%s action=%s protocol=%s status=%s "
             "latency_ms=%.1f method=%s path=%s",
-            environ.get(ENV_REQUEST_ID, "-"),
-            identity.project_id if identity else "-",
-            aws_request.service if aws_request else "-",
-            aws_request.operation if aws_request else "-",
-            aws_request.protocol if aws_request else "-",
-            status,
+            log_field(environ.get(ENV_REQUEST_ID, "-")),
+            log_field(identity.project_id if identity else "-"),
+            log_field(aws_request.service if aws_request else "-"),
+            log_field(aws_request.operation if aws_request else "-"),
+            log_field(aws_request.protocol if aws_request else "-"),
+            log_field(status),
             (time.perf_counter() - started) * 1000.0,
-            environ.get("REQUEST_METHOD", "-"),
-            environ.get("PATH_INFO", "-"),
+            log_field(environ.get("REQUEST_METHOD", "-")),
+            log_field(environ.get("PATH_INFO", "-")),
         )
 
 

@@ -42,6 +42,8 @@ class GatewayProcess:
     log_path: Path
     config_file: Path | None = None
     process: subprocess.Popen | None = None
+    #: a command line the server runs under (e.g. ``unshare -m ...``), ending in ``--``
+    wrapper: tuple[str, ...] = ()
 
     @property
     def endpoint(self) -> str:
@@ -51,8 +53,9 @@ class GatewayProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [*cfn_gateway_command(), "serve", "--host", "127.0.0.1", "--port",
-                 str(self.port), "--workers", str(workers), "--data-dir", str(self.data_dir),
+                [*self.wrapper, *cfn_gateway_command(), "serve", "--host", "127.0.0.1",
+                 "--port", str(self.port), "--workers", str(workers),
+                 "--data-dir", str(self.data_dir),
                  *(["--config", str(self.config_file)] if self.config_file else [])],
                 stdout=log,
                 stderr=subprocess.STDOUT,

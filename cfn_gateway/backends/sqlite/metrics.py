@@ -14,7 +14,7 @@ Tables:
 
 One connection per store, shared by the threads of a process and guarded by a lock; writes
 run in ``BEGIN IMMEDIATE`` transactions so concurrent processes serialise cleanly (WAL and
-the busy timeout come from ``common.sqlite.connect``).
+the busy timeout come from ``common.sqlite``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import json
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -38,7 +38,7 @@ from cfn_gateway.backends.metrics import (
     MetricPage,
     StatisticSet,
 )
-from cfn_gateway.common.sqlite import connect
+from cfn_gateway.common.sqlite import connect, write_transaction
 from cfn_gateway.domain import pagination
 from cfn_gateway.domain.periods import from_millis, to_millis
 
@@ -137,17 +137,8 @@ class SQLiteMetricStore:
         with self._lock:
             self._conn.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-                self._conn.execute("COMMIT")
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
-                raise
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._conn, self._lock)
 
     # --- PutMetricData --------------------------------------------------------------------
 

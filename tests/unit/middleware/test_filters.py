@@ -104,3 +104,23 @@ def test_faultwrap_hides_unexpected_exceptions(caplog):
     assert b"secret detail" not in body
     assert b"InternalFailure" in body
     assert "secret detail" in caplog.text
+
+
+def test_access_log_fields_are_single_printable_tokens(caplog):
+    environ = {ENV_REQUEST_ID: "rid-2", "REQUEST_METHOD": "GET",
+               "PATH_INFO": "/x\nINFO forged status=200\x1b[31m \u00e9"}
+    with caplog.at_level(logging.INFO, logger="cfn_gateway.access"):
+        call(AccessLog(ok_app), environ)
+    line = caplog.records[-1].getMessage()
+    assert "\n" not in line and "\x1b" not in line
+    assert line.endswith("path=/x%0AINFO%20forged%20status=200%1B[31m%20%E9")
+    assert line.count("status=") == 2  # the real field, and the one inside the path token
+
+
+def test_log_field_keeps_printable_ascii_and_encodes_the_rest():
+    from cfn_gateway.middleware.access_log import log_field
+
+    assert log_field("/v1/") == "/v1/"
+    assert log_field("") == "-"
+    assert log_field("a b%c") == "a%20b%25c"
+    assert log_field("\u20ac") == "%E2%82%AC"  # not a WSGI latin-1 string: UTF-8
