@@ -10,7 +10,6 @@ from cfn_gateway.config import CONF
 
 @pytest.fixture
 def conf(tmp_path):
-    CONF([], project="cfn-gateway", default_config_files=[])
     CONF.set_override("data_dir", str(tmp_path / "data"))
     yield CONF
     CONF.clear_override("data_dir")
