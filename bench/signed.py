@@ -71,8 +71,9 @@ class SignedRequests:
     def list_metrics(self) -> HTTPRequest:
         return self._call("list_metrics", Namespace=NAMESPACE)
 
-    def put_metric_data(self) -> HTTPRequest:
-        """20 datums: 4 metrics x 5 hosts, one timestamp (now), the units a web tier sends."""
+    def put_metric_data(self, datums: int = DATUMS) -> HTTPRequest:
+        """``datums`` datums (20 by default: 4 metrics x 5 hosts), one timestamp (now), the
+        units a web tier sends."""
         now = time.time()
         metrics = [
             ("RequestLatency", "Milliseconds"),
@@ -92,8 +93,8 @@ class SignedRequests:
                 "Unit": unit,
             }
             for index, (name, unit) in enumerate(metrics)
-            for host in range(DATUMS // len(metrics))
-        ]
+            for host in range(max(1, datums // len(metrics)))
+        ][:datums]
         return self._call("put_metric_data", Namespace=NAMESPACE, MetricData=data)
 
 

@@ -104,6 +104,10 @@ class RequestExpired(AWSError):
     pass
 
 
+class RequestTimeout(AWSError):
+    """The request body did not arrive within the configured time (``request_body_timeout``)."""
+
+
 class AccessDenied(AWSError):
     status = 403
 

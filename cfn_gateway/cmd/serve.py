@@ -6,6 +6,16 @@ only candidate that kept serving while clients stalled in their headers.  One Py
 thread per worker by default (more threads hurt tail latency on the SQLite write path);
 OpenStack mode, where requests wait on Keystone and Gnocchi, defaults to more threads.
 
+By default granian serves the RSGI front (``cfn_gateway.server.front``), which reads each
+body with a deadline (``request_body_timeout``) before the WSGI pipeline runs on it, so
+that slow or stalled uploads hold no thread.  Over granian's WSGI interface that costs
+35-60 us of server CPU per health check and 100-200 us per PutMetricData (measured:
+bench/serve_front.py, bench/README.md); ``request_body_timeout = 0`` serves WSGI as
+before, for deployments behind a proxy that buffers whole requests.  Either way the
+serve process binds the port itself, exclusively (``cfn_gateway.server.listener``): a
+second gateway on a busy port exits instead of sharing it; and workers exit when the
+serve process is gone, even after ``kill -9`` (``cfn_gateway.server.lifeline``).
+
 Each worker builds its own pipeline after the fork (``factory=True``), so no SQLite
 connection or HTTP session crosses processes.
 """
@@ -15,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 from typing import Any
 
 from paste.deploy import loadapp
@@ -22,12 +33,15 @@ from paste.deploy import loadapp
 from cfn_gateway.cmd import preflight
 from cfn_gateway.common.logs import setup_logging
 from cfn_gateway.config import CONF
+from cfn_gateway.server import lifeline
+from cfn_gateway.server.front import BufferingFront
 
 LOG = logging.getLogger("cfn_gateway")
 # How a worker that did not inherit CONF (a spawned, not forked, process) rebuilds it.
 CONF_ENV = "CFN_GATEWAY_SERVE_CONF"
 THREADS_BY_MODE = {"standalone": 1, "openstack": 8}
 SERVE_OPTIONS = ("host", "port", "workers", "threads", "data_dir")
+BACKLOG = 1024  # granian's default
 _conf_loaded = False  # true in serve()'s process and in the workers it forks
 
 
@@ -42,7 +56,7 @@ def load_pipeline() -> Any:
 
 
 def worker_app() -> Any:
-    """granian's factory: the pipeline, built inside the worker process."""
+    """The pipeline, built inside the worker process (CONF rebuilt there if need be)."""
     setup_logging()
     if not _conf_loaded and CONF_ENV in os.environ:
         saved = json.loads(os.environ[CONF_ENV])
@@ -50,6 +64,33 @@ def worker_app() -> Any:
         for option, value in saved["overrides"].items():
             CONF.set_override(option, value)
     return load_pipeline()
+
+
+def worker_start() -> None:
+    """What every worker does first: signals and its tie to the serve process."""
+    # Until granian installs the worker's own handlers (after the factory returns), the
+    # worker has the serve process's, inherited through fork, which only set flags on
+    # serve's objects: a SIGTERM now (a stop right after start) would be lost, and the
+    # worker killed after workers_kill_timeout.  Nothing is served yet: default action.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    serve_pid = json.loads(os.environ.get(CONF_ENV, "{}")).get("serve_pid")
+    if serve_pid:
+        lifeline.tie_to_parent(serve_pid)
+
+
+def worker_front() -> BufferingFront:
+    """granian's factory (RSGI), run in each worker: the pipeline behind the front that
+    reads each body with a deadline."""
+    worker_start()
+    return BufferingFront(worker_app(), worker_threads(), CONF.request_body_timeout,
+                          CONF.max_request_body_size)
+
+
+def worker_wsgi() -> Any:
+    """granian's factory (WSGI, ``request_body_timeout = 0``): the bare pipeline."""
+    worker_start()
+    return worker_app()
 
 
 def worker_threads() -> int:
@@ -68,8 +109,9 @@ def startup_message() -> str:
 
 
 def serve() -> int:
-    from granian import Granian
     from granian.constants import Interfaces
+
+    from cfn_gateway.server.listener import ExclusiveGranian, PortInUse, bind_listener
 
     global _conf_loaded
     _conf_loaded = True
@@ -79,21 +121,35 @@ def serve() -> int:
     except preflight.StartupError as problem:
         LOG.error("cfn-gateway cannot start in %s mode: %s", CONF.mode, problem)
         return 2
+    try:
+        listener = bind_listener(CONF.host, CONF.port, BACKLOG)
+    except PortInUse as problem:
+        LOG.error("cfn-gateway cannot start: %s", problem)
+        return 1
     os.environ[CONF_ENV] = json.dumps({
         "config_files": list(CONF.config_file or []),
         "overrides": {option: CONF[option] for option in SERVE_OPTIONS},
+        "serve_pid": os.getpid(),
     })
     LOG.info("%s", startup_message())
-    Granian(
-        "cfn_gateway.cmd.serve:worker_app",
+    if CONF.request_body_timeout > 0:
+        # RSGI: one Python thread runs the event loop; the front adds the app's threads.
+        target, interface, blocking_threads = "worker_front", Interfaces.RSGI, 1
+    else:
+        target, interface, blocking_threads = "worker_wsgi", Interfaces.WSGI, worker_threads()
+    ExclusiveGranian(
+        f"cfn_gateway.cmd.serve:{target}",
+        listener=listener,
         factory=True,
-        interface=Interfaces.WSGI,
+        interface=interface,
         address=CONF.host,
         port=CONF.port,
         workers=CONF.workers,
-        blocking_threads=worker_threads(),
+        backlog=BACKLOG,
+        blocking_threads=blocking_threads,
         respawn_failed_workers=True,
         workers_kill_timeout=10,
+        websockets=False,
         log_level="warning",
         log_access=False,
     ).serve()

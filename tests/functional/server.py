@@ -102,3 +102,23 @@ class GatewayProcess:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    def worker_pids(self) -> list[int]:
+        """The serve process's children: granian's worker processes (Linux ``/proc``)."""
+        assert self.process is not None
+        return children_of(self.process.pid)
+
+
+def parent_pid(pid: int) -> int | None:
+    """The parent of ``pid``, or None if there is no such process (Linux ``/proc``)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()  # the name, in parentheses, may hold spaces
+    return None if fields[0] == "Z" else int(fields[1])  # a zombie has exited already
+
+
+def children_of(pid: int) -> list[int]:
+    return sorted(int(entry.name) for entry in Path("/proc").iterdir()
+                  if entry.name.isdigit() and parent_pid(int(entry.name)) == pid)

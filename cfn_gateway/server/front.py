@@ -1,0 +1,219 @@
+"""The serve process's front: the whole request body, within a deadline, before the pipeline.
+
+granian's WSGI interface calls the app as soon as a request's headers are in, and
+``wsgi.input.read`` then blocks that Python thread (in Rust, GIL released) until the body
+has arrived, without any time limit.  A client that declares more bytes than it sends
+(the JS SDK v3 with request compression declares the uncompressed length), or uploads at
+10 bytes/s, held one of the worker's few threads for as long as it liked.
+
+``BufferingFront`` is an RSGI app instead (granian's native async interface; measured
+against the alternatives, and what it costs, in bench/README.md: 35-200 us of server CPU
+per request, for which ``request_body_timeout = 0`` serves WSGI as before).  For each
+request it awaits the body on the worker's event loop, where a waiting body costs no
+thread, with a deadline (``request_body_timeout``) from the moment the request reaches it.
+Only a complete body goes on: it runs the unchanged WSGI pipeline (api-paste.ini) on a
+``BytesIO``, inline on the loop when the worker has one thread, else on a pool of that
+many threads.  A body that misses the deadline gets a ``wsgi.input`` whose ``read``
+raises ``RequestTimeout``, so the pipeline answers it like any other error (in the
+request's own protocol, with a request id and an access log line) and never sees a partial
+body; the connection is then closed.  When a client closes its side mid-body, nothing of
+its request is processed (a bare 400, if it still reads, and a log line).  Bodies
+declared larger than ``max_request_body_size`` are not read: the route filter refuses
+them from their ``Content-Length``.
+
+The environ holds what granian's WSGI interface put there for a request (the CGI keys,
+headers, ``wsgi.*``), not the process environment it also copied in.  ``PATH_INFO``
+comes from RSGI's path, which is percent-decoded as UTF-8: a path holding percent-escapes
+that are not UTF-8 reaches the pipeline with U+FFFD in their place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from granian.rsgi import ProtocolClosed, ProtocolError
+
+from cfn_gateway import errors
+
+LOG = logging.getLogger(__name__)
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+Response = tuple[int, list[tuple[str, str]], bytes]
+
+REQUEST_TIMEOUT_MESSAGE = (
+    "Your socket connection to the server was not read from or written to within the "
+    "timeout period. Idle connections will be closed."
+)
+BASE_ENVIRON: dict[str, Any] = {
+    "GATEWAY_INTERFACE": "CGI/1.1",
+    "SCRIPT_NAME": "",
+    "SERVER_SOFTWARE": "cfn-gateway",
+    "wsgi.errors": sys.stderr,
+    "wsgi.input_terminated": True,
+    "wsgi.multiprocess": True,
+    "wsgi.multithread": True,
+    "wsgi.run_once": False,
+    "wsgi.version": (1, 0),
+}
+SPECIAL_HEADERS = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
+INTERNAL_ERROR: Response = (500, [("Content-Type", "text/plain")], b"Internal Server Error\n")
+
+
+class LateBody:
+    """``wsgi.input`` of a request whose body did not arrive in time: reading it raises
+    ``RequestTimeout`` inside the pipeline, where faultwrap renders it."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        raise errors.RequestTimeout(REQUEST_TIMEOUT_MESSAGE)
+
+    readline = read
+
+    def readlines(self, hint: int = -1) -> list[bytes]:
+        raise errors.RequestTimeout(REQUEST_TIMEOUT_MESSAGE)
+
+    def __iter__(self) -> LateBody:
+        return self
+
+    def __next__(self) -> bytes:
+        raise errors.RequestTimeout(REQUEST_TIMEOUT_MESSAGE)
+
+
+class BufferingFront:
+    """RSGI app: read the body with a deadline, then run the WSGI ``app`` on it."""
+
+    def __init__(self, app: WSGIApp, threads: int, body_timeout: float,
+                 max_body_size: int) -> None:
+        self.app = app
+        self.body_timeout = body_timeout
+        self.max_body_size = max_body_size
+        # One thread per worker (standalone): the app runs on the loop's own thread, as it
+        # ran on granian's one WSGI thread.  More: a pool of that size.
+        self.pool = (ThreadPoolExecutor(threads, thread_name_prefix="cfn-gateway")
+                     if threads > 1 else None)
+        self.loop: asyncio.AbstractEventLoop | None = None
+
+    def __rsgi_init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+
+    def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+
+    async def __rsgi__(self, scope: Any, proto: Any) -> None:
+        if scope.proto != "http":
+            return
+        started = time.monotonic()
+        try:
+            stream, keep_alive = await self.read_body(scope, proto)
+        except (ProtocolClosed, ProtocolError):
+            # Whatever arrived is not processed: a cut-short body may still parse (a whole
+            # gzip stream shorter than the declared, uncompressed, length).
+            LOG.info("request not processed: the client closed the connection %.1f s into "
+                     "its body (%s %s from %s)", time.monotonic() - started, scope.method,
+                     scope.path, scope.client)
+            proto.response_empty(400, [("Connection", "close")])
+            return
+        environ = wsgi_environ(scope, stream)
+        if self.pool is None:
+            status, headers, body = self.call(environ)
+        else:
+            loop = self.loop or asyncio.get_running_loop()
+            status, headers, body = await loop.run_in_executor(self.pool, self.call, environ)
+        if not keep_alive:
+            headers.append(("Connection", "close"))
+        proto.response_bytes(status, headers, body)
+
+    async def read_body(self, scope: Any, proto: Any) -> tuple[Any, bool]:
+        """``wsgi.input`` for the request, and whether its connection may be kept alive."""
+        length_text = scope.headers.get("content-length")
+        if length_text is not None:
+            try:
+                length = int(length_text)
+            except ValueError:
+                return io.BytesIO(), False  # the route filter refuses it
+            if length == 0:
+                return io.BytesIO(), True
+            if length < 0 or length > self.max_body_size:
+                return io.BytesIO(), False  # refused from Content-Length, body left unread
+            pending = proto()
+        elif "transfer-encoding" in scope.headers or scope.http_version == "2":
+            pending = self.read_stream(proto)
+        else:
+            return io.BytesIO(), True  # HTTP/1: no length, not chunked: no body
+        try:
+            async with asyncio.timeout(self.body_timeout):
+                body = await pending
+        except TimeoutError:
+            return LateBody(), False
+        return io.BytesIO(body), len(body) <= self.max_body_size
+
+    async def read_stream(self, proto: Any) -> bytes:
+        """A body of unknown length, up to one byte past the limit (then it is refused)."""
+        parts: list[bytes] = []
+        size = 0
+        async for chunk in proto:
+            if not chunk:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+            if size > self.max_body_size:
+                break
+        return b"".join(parts)
+
+    def call(self, environ: dict[str, Any]) -> Response:
+        """Run the WSGI pipeline to completion: status, headers and the whole body."""
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]],
+                           exc_info: Any = None) -> Callable[[bytes], None]:
+            started[:] = [status, headers]
+            return _no_write
+
+        try:
+            result = self.app(environ, start_response)
+            try:
+                body = b"".join(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+            return int(started[0].split(" ", 1)[0]), list(started[1]), body
+        except Exception:
+            LOG.exception("the WSGI pipeline failed outside faultwrap")
+            return INTERNAL_ERROR[0], list(INTERNAL_ERROR[1]), INTERNAL_ERROR[2]
+
+
+def _no_write(data: bytes) -> None:
+    raise NotImplementedError("the pipeline returns its body, it does not write() it")
+
+
+def wsgi_environ(scope: Any, stream: Any) -> dict[str, Any]:
+    """The environ granian's WSGI interface would build for this request."""
+    server_host, _, server_port = scope.server.rpartition(":")
+    environ = dict(BASE_ENVIRON)
+    environ["SERVER_PROTOCOL"] = "HTTP/" + scope.http_version
+    environ["SERVER_NAME"] = server_host.strip("[]")
+    environ["SERVER_PORT"] = server_port
+    environ["REMOTE_ADDR"] = scope.client.rpartition(":")[0].strip("[]")
+    environ["REQUEST_METHOD"] = scope.method
+    # WSGI strings carry bytes as latin-1; RSGI decoded the path's bytes as UTF-8.
+    environ["PATH_INFO"] = scope.path.encode("utf-8").decode("latin-1")
+    environ["QUERY_STRING"] = scope.query_string
+    environ["wsgi.url_scheme"] = scope.scheme
+    environ["wsgi.input"] = stream
+    for name, value in scope.headers.items():
+        key = SPECIAL_HEADERS.get(name) or "HTTP_" + name.upper().replace("-", "_")
+        if key in environ:  # a repeated header: one value, as granian joins them
+            environ[key] += (";" if name == "cookie" else ",") + value
+        else:
+            environ[key] = value
+    if "HTTP_HOST" not in environ and scope.authority:
+        environ["HTTP_HOST"] = scope.authority
+    return environ
