@@ -19,6 +19,11 @@ set -euo pipefail
 HIDDEN="/etc/keystone /etc/gnocchi /etc/aodh /etc/heat
         /var/lib/keystone /var/lib/gnocchi /var/lib/aodh /var/lib/heat
         /var/log/keystone /var/log/gnocchi /var/log/aodh /var/log/heat"
+# oslo.config's other default folders: keystonemiddleware's own config object (in
+# gnocchi-api and aodh-api) takes no --config-dir and would read these.
+for name in keystone gnocchi aodh heat; do
+    HIDDEN+=" /etc/$name.conf.d ${HOME:-/root}/.$name ${HOME:-/root}/$name.conf.d"
+done
 READ_ONLY="/etc /var/lib /var/log"
 
 if [ "${1:-}" != --in-namespace ]; then
