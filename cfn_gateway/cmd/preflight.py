@@ -105,7 +105,7 @@ def check_keystone() -> None:
             f"Keystone at {where} refused the service credentials of "
             f"[{SERVICE_CREDENTIALS}] (user {getattr(group, 'username', None)!r}): check "
             "the user name, password, domain and project") from None
-    except (ks_exc.ConnectFailure, ks_exc.ConnectTimeout, ks_exc.DiscoveryFailure) as exc:
+    except (ks_exc.ConnectionError, ks_exc.DiscoveryFailure) as exc:
         raise StartupError(f"Keystone at {where} cannot be reached: {exc}") from None
     except ks_exc.ClientException as exc:
         raise StartupError(f"Keystone at {where} failed the service user's log-in: {exc}"

@@ -62,12 +62,14 @@ class AccessLog:
         LOG.info(
             "request_id=%s tenant=%s service=%s action=%s protocol=%s status=%s "
             "latency_ms=%.1f method=%s path=%s",
-            log_field(environ.get(ENV_REQUEST_ID, "-")),
+            # id, service, action, protocol and status are the gateway's own tokens (an
+            # action is a name of the model); the rest comes from outside.
+            environ.get(ENV_REQUEST_ID, "-"),
             log_field(identity.project_id if identity else "-"),
-            log_field(aws_request.service if aws_request else "-"),
-            log_field(aws_request.operation if aws_request else "-"),
-            log_field(aws_request.protocol if aws_request else "-"),
-            log_field(status),
+            aws_request.service if aws_request else "-",
+            aws_request.operation if aws_request else "-",
+            aws_request.protocol if aws_request else "-",
+            status,
             (time.perf_counter() - started) * 1000.0,
             log_field(environ.get("REQUEST_METHOD", "-")),
             log_field(environ.get("PATH_INFO", "-")),
