@@ -23,87 +23,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from cfn_gateway.domain.metrics import BucketStats, Datum, MetricFilter, MetricKey
+
 #: AWS returns ListMetrics results in pages of at most this many metrics.
 LIST_PAGE_SIZE = 500
-
-#: One dimension: (name, value).
-Dimension = tuple[str, str]
-
-
-@dataclass(frozen=True, order=True)
-class MetricKey:
-    """A metric's identity: namespace, name and the exact set of dimensions.
-
-    ``dimensions`` is kept sorted (use ``MetricKey.of``), so the order a client sends its
-    dimensions in does not matter, while {A} and {A, B} stay different metrics.
-    """
-
-    namespace: str
-    name: str
-    dimensions: tuple[Dimension, ...] = ()
-
-    @classmethod
-    def of(cls, namespace: str, name: str, dimensions: Sequence[Dimension] = ()) -> MetricKey:
-        return cls(namespace, name, tuple(sorted(dimensions)))
-
-
-@dataclass(frozen=True)
-class StatisticSet:
-    """SampleCount, Sum, Minimum and Maximum of some samples."""
-
-    sample_count: float
-    sum: float
-    minimum: float
-    maximum: float
-
-
-@dataclass(frozen=True)
-class Datum:
-    """One validated MetricData member, ready to store.
-
-    ``timestamp`` is already truncated to the datum's storage resolution (a whole second for
-    high resolution, a whole minute otherwise); ``unit`` is never empty ("None" when the
-    client sent no unit).
-    """
-
-    key: MetricKey
-    timestamp: datetime
-    unit: str
-    storage_resolution: int
-    samples: tuple[StatisticSet, ...]
-
-
-@dataclass(frozen=True)
-class DimensionFilter:
-    """ListMetrics: the metric has a dimension ``name`` (with ``value`` when given)."""
-
-    name: str
-    value: str | None = None
-
-
-@dataclass(frozen=True)
-class MetricFilter:
-    """What ListMetrics asks for; ``None`` means "any"."""
-
-    namespace: str | None = None
-    name: str | None = None
-    dimensions: tuple[DimensionFilter, ...] = ()
-    recently_active: bool = False
 
 
 @dataclass
 class MetricPage:
     metrics: list[MetricKey] = field(default_factory=list)
     next_token: str | None = None
-
-
-@dataclass(frozen=True)
-class BucketStats:
-    """The samples of one unit whose timestamps fall in one period."""
-
-    start: datetime
-    unit: str
-    stats: StatisticSet
 
 
 class InvalidNextToken(ValueError):

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from cfn_gateway.backends.metrics import Dimension, DimensionFilter, MetricFilter, MetricKey
+from cfn_gateway.domain.metrics import Dimension, DimensionFilter, MetricFilter, MetricKey
 
 MAX_DIMENSIONS = 30
 RESERVED_NAMESPACE_PREFIX = "AWS/"

@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 
-from cfn_gateway.backends.metrics import StatisticSet
+from cfn_gateway.domain.metrics import StatisticSet
 
 #: PutMetricData rejects values outside this magnitude range (zero is fine), and NaN or
 #: infinities.  AWS API reference, PutMetricData: "Values must be in the range of

@@ -24,18 +24,12 @@ import pytest
 from keystoneauth1 import loading as ks_loading
 
 from cfn_gateway.api.cloudwatch import views
-from cfn_gateway.backends.metrics import (
-    Datum,
-    DimensionFilter,
-    InvalidNextToken,
-    MetricFilter,
-    MetricKey,
-    MetricStore,
-)
+from cfn_gateway.backends.metrics import InvalidNextToken, MetricStore
 from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
 from cfn_gateway.common import openstack_session
 from cfn_gateway.config import CONF, SERVICE_CREDENTIALS
 from cfn_gateway.domain import periods
+from cfn_gateway.domain.metrics import Datum, DimensionFilter, MetricFilter, MetricKey
 from tests import testbed as testbed_facts
 
 TESTBED = testbed_facts.load_testbed()

@@ -29,10 +29,11 @@ from typing import Any
 from cfn_gateway import errors
 from cfn_gateway.api.cloudwatch import views
 from cfn_gateway.api.registry import action
-from cfn_gateway.backends.metrics import InvalidNextToken, MetricFilter, MetricKey
+from cfn_gateway.backends.metrics import InvalidNextToken
 from cfn_gateway.context import CLOUDWATCH, RequestContext
 from cfn_gateway.domain import dimensions as dims
 from cfn_gateway.domain import periods
+from cfn_gateway.domain.metrics import MetricFilter, MetricKey
 from cfn_gateway.domain.statistics import parse_percentile
 
 

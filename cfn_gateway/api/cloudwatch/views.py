@@ -16,7 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cfn_gateway import errors
-from cfn_gateway.backends.metrics import (
+from cfn_gateway.domain import dimensions as dims
+from cfn_gateway.domain import periods
+from cfn_gateway.domain import statistics as stats
+from cfn_gateway.domain.metrics import (
     BucketStats,
     Datum,
     Dimension,
@@ -24,9 +27,6 @@ from cfn_gateway.backends.metrics import (
     MetricKey,
     StatisticSet,
 )
-from cfn_gateway.domain import dimensions as dims
-from cfn_gateway.domain import periods
-from cfn_gateway.domain import statistics as stats
 from cfn_gateway.domain.units import stored_unit
 
 MAX_METRIC_DATA = 1000

@@ -22,11 +22,12 @@ from typing import Any
 
 from keystoneauth1 import session as ks_session
 
-from cfn_gateway.backends.metrics import InvalidNextToken, MetricFilter, MetricKey, MetricPage
+from cfn_gateway.backends.metrics import InvalidNextToken, MetricPage
 from cfn_gateway.backends.openstack import gnocchi_mapping as mapping
 from cfn_gateway.backends.openstack import gnocchi_schema as schema
 from cfn_gateway.backends.openstack.gnocchi_api import GnocchiAPI
 from cfn_gateway.domain import dimensions, pagination
+from cfn_gateway.domain.metrics import MetricFilter, MetricKey
 
 RESOURCES = f"v1/resource/{schema.RESOURCE_TYPE}"
 SEARCH = f"v1/search/resource/{schema.RESOURCE_TYPE}"

@@ -35,9 +35,9 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from cfn_gateway import errors
-from cfn_gateway.backends.metrics import Datum, MetricFilter, MetricKey, StatisticSet
 from cfn_gateway.backends.openstack import gnocchi_schema as schema
 from cfn_gateway.domain import dimensions, periods
+from cfn_gateway.domain.metrics import Datum, MetricFilter, MetricKey, StatisticSet
 from cfn_gateway.domain.statistics import merge_all
 
 #: Namespace of the resource ids (uuid5); changing it would orphan every stored metric.

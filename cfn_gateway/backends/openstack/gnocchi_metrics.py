@@ -31,15 +31,7 @@ from typing import Any
 from gnocchiclient import exceptions as g_exc
 from keystoneauth1 import session as ks_session
 
-from cfn_gateway.backends.metrics import (
-    LIST_PAGE_SIZE,
-    BucketStats,
-    Datum,
-    MetricFilter,
-    MetricKey,
-    MetricPage,
-    StatisticSet,
-)
+from cfn_gateway.backends.metrics import LIST_PAGE_SIZE, MetricPage
 from cfn_gateway.backends.openstack import gnocchi_mapping as mapping
 from cfn_gateway.backends.openstack import gnocchi_reads as reads
 from cfn_gateway.backends.openstack import gnocchi_schema as schema
@@ -57,6 +49,7 @@ from cfn_gateway.backends.openstack.gnocchi_listing import (
     token_secret,
 )
 from cfn_gateway.backends.openstack.gnocchi_setup import ensure_schema
+from cfn_gateway.domain.metrics import BucketStats, Datum, MetricFilter, MetricKey, StatisticSet
 from cfn_gateway.domain.statistics import merge_all
 
 _KNOWN_MAX = 100_000

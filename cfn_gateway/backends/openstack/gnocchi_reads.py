@@ -26,9 +26,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cfn_gateway.backends.metrics import StatisticSet
 from cfn_gateway.backends.openstack import gnocchi_schema as schema
 from cfn_gateway.domain import periods
+from cfn_gateway.domain.metrics import StatisticSet
 
 _US = 1_000_000
 

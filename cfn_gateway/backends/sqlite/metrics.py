@@ -28,18 +28,10 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from cfn_gateway.backends.metrics import (
-    LIST_PAGE_SIZE,
-    BucketStats,
-    Datum,
-    InvalidNextToken,
-    MetricFilter,
-    MetricKey,
-    MetricPage,
-    StatisticSet,
-)
+from cfn_gateway.backends.metrics import LIST_PAGE_SIZE, InvalidNextToken, MetricPage
 from cfn_gateway.common.sqlite import connect, write_transaction
 from cfn_gateway.domain import pagination
+from cfn_gateway.domain.metrics import BucketStats, Datum, MetricFilter, MetricKey, StatisticSet
 from cfn_gateway.domain.periods import from_millis, to_millis
 
 _SCHEMA = """

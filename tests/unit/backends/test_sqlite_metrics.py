@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cfn_gateway.backends.metrics import (
+from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
+from cfn_gateway.domain import statistics as stats
+from cfn_gateway.domain.metrics import (
     BucketStats,
     Datum,
     DimensionFilter,
@@ -17,8 +19,6 @@ from cfn_gateway.backends.metrics import (
     MetricKey,
     StatisticSet,
 )
-from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
-from cfn_gateway.domain import statistics as stats
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 T0 = NOW - timedelta(minutes=30)

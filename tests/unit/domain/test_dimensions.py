@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cfn_gateway.backends.metrics import DimensionFilter, MetricFilter, MetricKey
 from cfn_gateway.domain import dimensions as dims
+from cfn_gateway.domain.metrics import DimensionFilter, MetricFilter, MetricKey
 
 
 def test_identity_ignores_order_but_not_the_set():

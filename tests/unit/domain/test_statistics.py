@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cfn_gateway.backends.metrics import StatisticSet
 from cfn_gateway.domain import statistics as stats
+from cfn_gateway.domain.metrics import StatisticSet
 from cfn_gateway.domain.units import NO_UNIT, stored_unit
 
 finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False)

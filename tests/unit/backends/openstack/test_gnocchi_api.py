@@ -16,12 +16,12 @@ from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 
 from cfn_gateway import errors
-from cfn_gateway.backends.metrics import Datum, MetricFilter, MetricKey
 from cfn_gateway.backends.openstack import gnocchi_api
 from cfn_gateway.backends.openstack import gnocchi_mapping as mapping
 from cfn_gateway.backends.openstack.gnocchi_api import GnocchiAPI, Parallel, description
 from cfn_gateway.backends.openstack.gnocchi_metrics import GnocchiMetricStore
 from cfn_gateway.domain import statistics as stats
+from cfn_gateway.domain.metrics import Datum, MetricFilter, MetricKey
 
 
 class FakeGnocchi(ThreadingHTTPServer):

@@ -7,12 +7,7 @@ from typing import Any
 
 import pytest
 
-from cfn_gateway.backends.metrics import (
-    DimensionFilter,
-    InvalidNextToken,
-    MetricFilter,
-    MetricKey,
-)
+from cfn_gateway.backends.metrics import InvalidNextToken
 from cfn_gateway.backends.openstack import gnocchi_mapping as mapping
 from cfn_gateway.backends.openstack.gnocchi_listing import (
     LIST_ATTRS,
@@ -21,6 +16,7 @@ from cfn_gateway.backends.openstack.gnocchi_listing import (
     MetricLister,
     token_secret,
 )
+from cfn_gateway.domain.metrics import DimensionFilter, MetricFilter, MetricKey
 from tests.unit.backends.openstack.gnocchi_filters import matches
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

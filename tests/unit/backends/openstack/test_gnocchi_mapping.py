@@ -11,11 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cfn_gateway import errors
-from cfn_gateway.backends.metrics import Datum, DimensionFilter, MetricFilter, MetricKey
 from cfn_gateway.backends.openstack import gnocchi_mapping as mapping
 from cfn_gateway.backends.openstack import gnocchi_schema as schema
 from cfn_gateway.domain import dimensions, periods
 from cfn_gateway.domain import statistics as stats
+from cfn_gateway.domain.metrics import Datum, DimensionFilter, MetricFilter, MetricKey
 from tests.unit.backends.openstack.gnocchi_filters import matches
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from cfn_gateway.backends.metrics import StatisticSet
 from cfn_gateway.backends.openstack import gnocchi_reads as reads
 from cfn_gateway.backends.openstack import gnocchi_schema as schema
 from cfn_gateway.domain import periods
+from cfn_gateway.domain.metrics import StatisticSet
 from cfn_gateway.domain.statistics import merge_all
 
 NOW = datetime(2025, 3, 1, 12, 0, 17, 250000, tzinfo=UTC)
