@@ -49,6 +49,9 @@ BAND_COMPARISONS = (
     "GreaterThanUpperThreshold",
 )
 
+#: The statistics a metric alarm may name as ``Statistic`` (others are extended statistics).
+STANDARD_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
+
 #: The reason every new alarm starts with (AWS's own text).
 INITIAL_REASON = "Unchecked: Initial alarm creation"
 
@@ -62,6 +65,11 @@ class MetricStat:
     period: int
     statistic: str
     unit: str | None = None
+
+    @property
+    def extended(self) -> bool:
+        """Whether ``statistic`` is an extended statistic (a percentile, ...)."""
+        return self.statistic not in STANDARD_STATISTICS
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,75 @@
+"""The message an alarm action delivers about a state change, in AWS's notification form.
+
+CloudWatch publishes a JSON document to an alarm's SNS topics when the alarm changes state;
+this gateway POSTs the same document to http(s) actions, so receivers written for AWS's
+alarm notifications read it unchanged: AlarmName, AlarmDescription, AWSAccountId (the
+project), AlarmConfigurationUpdatedTimestamp, NewStateValue, NewStateReason,
+StateChangeTime, Region, AlarmArn, OldStateValue, OKActions, AlarmActions,
+InsufficientDataActions and, for metric alarms, Trigger (the metric, statistic, period,
+threshold and comparison) or, for composite alarms, AlarmRule.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from cfn_gateway.domain.alarms import Alarm, AlarmState
+
+
+def _iso(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def _trigger(alarm: Alarm) -> dict[str, Any] | None:
+    rule = alarm.metric_rule
+    if rule is None:
+        return None
+    trigger: dict[str, Any] = {
+        "EvaluationPeriods": rule.evaluation_periods,
+        "DatapointsToAlarm": rule.datapoints_to_alarm,
+        "ComparisonOperator": rule.comparison,
+        "Threshold": rule.threshold,
+        "TreatMissingData": rule.treat_missing_data,
+        "EvaluateLowSampleCountPercentile": rule.evaluate_low_sample_count_percentile or "",
+    }
+    if rule.metric is not None:
+        metric = rule.metric
+        trigger.update({
+            "MetricName": metric.key.name,
+            "Namespace": metric.key.namespace,
+            "StatisticType": "ExtendedStatistic" if metric.extended else "Statistic",
+            ("ExtendedStatistic" if metric.extended else "Statistic"): (
+                metric.statistic if metric.extended else metric.statistic.upper()),
+            "Unit": metric.unit,
+            "Dimensions": [{"value": v, "name": n} for n, v in metric.key.dimensions],
+            "Period": metric.period,
+        })
+    return trigger
+
+
+def state_change_message(alarm: Alarm, old: AlarmState, new: AlarmState,
+                         region: str, project_id: str) -> str:
+    """The JSON text delivered to the actions of ``alarm`` for a change old -> new."""
+    message: dict[str, Any] = {
+        "AlarmName": alarm.name,
+        "AlarmDescription": alarm.description,
+        "AWSAccountId": project_id,
+        "AlarmConfigurationUpdatedTimestamp": _iso(alarm.configuration_updated_at),
+        "NewStateValue": new.value,
+        "NewStateReason": new.reason,
+        "StateChangeTime": _iso(new.updated_at),
+        "Region": region,
+        "AlarmArn": alarm.arn,
+        "OldStateValue": old.value,
+        "OKActions": list(alarm.ok_actions),
+        "AlarmActions": list(alarm.alarm_actions),
+        "InsufficientDataActions": list(alarm.insufficient_data_actions),
+    }
+    trigger = _trigger(alarm)
+    if trigger is not None:
+        message["Trigger"] = trigger
+    if alarm.composite_rule is not None:
+        message["AlarmRule"] = alarm.composite_rule.expression
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
