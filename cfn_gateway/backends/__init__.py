@@ -1,7 +1,7 @@
 """Storage backends behind the API handlers.
 
 ``Backends`` bundles one driver per resource kind.  Interfaces live beside this module
-(``metrics.py`` and, later, alarms and groups); drivers live in ``sqlite/`` (the embedded
+(``metrics.py``, ``alarms.py`` and, later, groups); drivers live in ``sqlite/`` (the embedded
 default) and ``openstack/``.
 """
 
@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cfn_gateway.backends.alarms import AlarmStore
 from cfn_gateway.backends.metrics import MetricStore
 
 
 @dataclass
 class Backends:
     metrics: MetricStore
+    #: None where alarms are not available yet (OpenStack mode until the Aodh driver).
+    alarms: AlarmStore | None = None
 
 
 def open_backends() -> Backends:
@@ -25,6 +28,8 @@ def open_backends() -> Backends:
         from cfn_gateway.backends.openstack.gnocchi_metrics import GnocchiMetricStore
 
         return Backends(metrics=GnocchiMetricStore())
+    from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
     from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
 
-    return Backends(metrics=SQLiteMetricStore(data_path("store.sqlite3")))
+    store_file = data_path("store.sqlite3")
+    return Backends(metrics=SQLiteMetricStore(store_file), alarms=SQLiteAlarmStore(store_file))

@@ -64,6 +64,34 @@ class StoredAlarm:
     actions_repeated_at: datetime | None = None
 
 
+@dataclass(frozen=True)
+class QueuedActions:
+    """Actions to run for one state change (or one repetition of Auto Scaling actions)."""
+
+    alarm_name: str
+    alarm_type: str
+    actions: tuple[str, ...]
+    state_value: str
+    state_updated_at: datetime
+    #: The notification JSON text (``domain.alarm_notifications``) the actions deliver.
+    message: str
+
+
+@dataclass(frozen=True)
+class PendingAction:
+    """One queued action, claimed by one engine for a lease."""
+
+    id: int
+    project_id: str
+    alarm_name: str
+    alarm_type: str
+    action: str
+    state_value: str
+    state_updated_at: datetime
+    message: str
+    attempts: int
+
+
 #: Builds the ConfigurationUpdate history item of a put from (old alarm or None, new alarm).
 DescribeChange = Callable[[Alarm | None, Alarm], HistoryItem]
 
@@ -80,7 +108,8 @@ class AlarmStore(Protocol):
         """Create ``alarm``, or update the definition of the alarm of that name.
 
         An update keeps the stored state (``alarm.state`` is used only on create) and
-        merges ``tags`` into the alarm's tags (a create sets them).  Returns the alarm as
+        ignores ``tags``: they apply only when the alarm is created, as on AWS
+        (TagResource changes tags).  Returns the alarm as
         stored.  Raises ``AlarmLimitExceeded`` when creating would exceed
         ``max_alarms`` alarms in the project.
         """
@@ -121,9 +150,11 @@ class AlarmStore(Protocol):
         state: AlarmState,
         history: Sequence[HistoryItem],
         actions_repeated_at: datetime | None = None,
+        actions: QueuedActions | None = None,
     ) -> StoredAlarm:
         """Store a new state (and its StateUpdate history) if the alarm is still at
-        ``expected_version``; raises ``StaleAlarm`` otherwise."""
+        ``expected_version``; raises ``StaleAlarm`` otherwise.  ``actions`` are queued in
+        the same transaction, so a stored change never loses its actions."""
         ...
 
     def set_actions_enabled(self, project_id: str, names: Sequence[str], enabled: bool,
@@ -132,8 +163,25 @@ class AlarmStore(Protocol):
         ...
 
     def note_actions_repeated(self, project_id: str, name: str, expected_version: int,
-                              at: datetime) -> None:
-        """Record that Auto Scaling actions ran again for the unchanged state."""
+                              at: datetime, actions: QueuedActions | None = None) -> None:
+        """Record that Auto Scaling actions run again for the unchanged state and queue
+        them, in one transaction; raises ``StaleAlarm`` when the alarm is no longer at
+        ``expected_version``.  The version does not change."""
+        ...
+
+    def claim_actions(self, now: datetime, limit: int, lease_seconds: float) -> list[
+            PendingAction]:
+        """Queued actions not claimed by anyone (or whose lease ran out), each handed to
+        this caller only until ``now + lease_seconds``; ``attempts`` counts the claims."""
+        ...
+
+    def finish_action(self, action_id: int, history: HistoryItem, project_id: str) -> None:
+        """Remove a delivered (or finally failed) action and record its Action item; an
+        action already removed records nothing (one Action item per queued action)."""
+        ...
+
+    def make_due(self, project_id: str, names: Sequence[str], now: datetime) -> None:
+        """Evaluate these alarms at the next engine pass (a child of a composite changed)."""
         ...
 
     def add_history(self, project_id: str, items: Sequence[HistoryItem]) -> None:
