@@ -189,7 +189,7 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
     )
     return [(None, server_opts), ("openstack", openstack_opts),
             (SERVICE_CREDENTIALS, service_credentials), (KEYSTONE_EC2, keystone_ec2_opts),
-            (GNOCCHI, gnocchi_opts)]
+            (GNOCCHI, gnocchi_opts), (ALARMS, alarm_opts)]
 
 
 def data_path(name: str) -> str:
@@ -243,3 +243,55 @@ gnocchi_opts = [
 ]
 
 CONF.register_opts(gnocchi_opts, group=GNOCCHI)
+
+# CloudWatch alarms: their quota, ARNs, history, and the evaluation engine.
+ALARMS = "alarms"
+
+alarm_opts = [
+    cfg.StrOpt(
+        "region",
+        default="us-east-1",
+        help="Region named in alarm ARNs (arn:aws:cloudwatch:REGION:PROJECT:alarm:NAME). "
+        "Clients compare it with the region they sign for only when they build ARNs "
+        "themselves (TagResource).",
+    ),
+    cfg.IntOpt(
+        "max_alarms_per_project",
+        default=5000,
+        min=1,
+        help="Alarms one project may have (AWS's default quota per account and region); "
+        "PutMetricAlarm and PutCompositeAlarm beyond it answer LimitExceeded.",
+    ),
+    cfg.IntOpt(
+        "history_retention_days",
+        default=14,
+        min=1,
+        help="Days DescribeAlarmHistory keeps items, also of deleted alarms (AWS: two weeks).",
+    ),
+    cfg.BoolOpt(
+        "engine_in_serve",
+        default=True,
+        help="cfn-gateway serve runs one alarm engine beside its workers (standalone mode). "
+        "False: run cfn-gateway engine separately (any number of engines share the work).",
+    ),
+    cfg.IntOpt(
+        "webhook_attempts",
+        default=4,
+        min=1,
+        help="Tries of one http(s) alarm action before it is recorded as failed.",
+    ),
+    cfg.FloatOpt(
+        "webhook_first_retry_delay",
+        default=1.0,
+        min=0.0,
+        help="Seconds before the second try of an http(s) alarm action; doubled each time.",
+    ),
+    cfg.FloatOpt(
+        "webhook_timeout",
+        default=5.0,
+        min=0.1,
+        help="Seconds one try of an http(s) alarm action may take to get an answer.",
+    ),
+]
+
+CONF.register_opts(alarm_opts, group=ALARMS)

@@ -1,4 +1,4 @@
-"""``cfn-gateway``: the console entry point (``serve`` and ``credentials``)."""
+"""``cfn-gateway``: the console entry point (``serve``, ``engine`` and ``credentials``)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, help="worker processes (default 2)")
     serve.add_argument("--threads", type=int, help="threads per worker (default by mode)")
     add_common(serve)
+
+    engine = sub.add_parser("engine", help="run the alarm engine alone (standalone mode)")
+    engine.add_argument("--once", action="store_true",
+                        help="one evaluation and action pass, then exit")
+    engine.add_argument("--now", help="with --once: evaluate as at this ISO 8601 time")
+    add_common(engine)
 
     creds = sub.add_parser("credentials", help="manage local EC2-style credentials")
     creds_sub = creds.add_subparsers(dest="credentials_command", required=True)
@@ -58,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         from cfn_gateway.cmd.serve import serve
 
         return serve()
+    if args.command == "engine":
+        from cfn_gateway.cmd.engine import run as run_engine
+
+        return run_engine(args)
     from cfn_gateway.cmd.credentials import run
 
     return run(args)

@@ -16,6 +16,9 @@ serve process binds the port itself, exclusively (``cfn_gateway.server.listener`
 second gateway on a busy port exits instead of sharing it; and workers exit when the
 serve process is gone, even after ``kill -9`` (``cfn_gateway.server.lifeline``).
 
+In standalone mode serve also starts the alarm engine (``cfn-gateway engine``) as a child
+process tied to it like the workers, unless ``[alarms] engine_in_serve`` is off.
+
 Each worker builds its own pipeline after the fork (``factory=True``), so no SQLite
 connection or HTTP session crosses processes.
 """
@@ -26,11 +29,14 @@ import json
 import logging
 import os
 import signal
+import subprocess
+import sys
 from typing import Any
 
 from paste.deploy import loadapp
 
 from cfn_gateway.cmd import preflight
+from cfn_gateway.cmd.engine import ENGINE_PARENT_ENV
 from cfn_gateway.common.logs import setup_logging
 from cfn_gateway.config import CONF
 from cfn_gateway.server import lifeline
@@ -93,6 +99,29 @@ def worker_wsgi() -> Any:
     return worker_app()
 
 
+def start_engine() -> subprocess.Popen[bytes] | None:
+    """The alarm engine beside the workers (standalone mode), tied to this process."""
+    if CONF.mode != "standalone" or not CONF.alarms.engine_in_serve:
+        return None
+    command = [sys.executable, "-m", "cfn_gateway.cmd.main", "engine",
+               "--data-dir", os.path.abspath(CONF.data_dir)]
+    for config_file in CONF.config_file or ():
+        command += ["--config", config_file]
+    env = dict(os.environ, **{ENGINE_PARENT_ENV: str(os.getpid())})
+    return subprocess.Popen(command, env=env)
+
+
+def stop_engine(engine: subprocess.Popen[bytes] | None) -> None:
+    if engine is None or engine.poll() is not None:
+        return
+    engine.terminate()
+    try:
+        engine.wait(10)
+    except subprocess.TimeoutExpired:
+        engine.kill()
+        engine.wait()
+
+
 def worker_threads() -> int:
     return CONF.threads or THREADS_BY_MODE[CONF.mode]
 
@@ -137,20 +166,24 @@ def serve() -> int:
         target, interface, blocking_threads = "worker_front", Interfaces.RSGI, 1
     else:
         target, interface, blocking_threads = "worker_wsgi", Interfaces.WSGI, worker_threads()
-    ExclusiveGranian(
-        f"cfn_gateway.cmd.serve:{target}",
-        listener=listener,
-        factory=True,
-        interface=interface,
-        address=CONF.host,
-        port=CONF.port,
-        workers=CONF.workers,
-        backlog=BACKLOG,
-        blocking_threads=blocking_threads,
-        respawn_failed_workers=True,
-        workers_kill_timeout=10,
-        websockets=False,
-        log_level="warning",
-        log_access=False,
-    ).serve()
+    engine = start_engine()
+    try:
+        ExclusiveGranian(
+            f"cfn_gateway.cmd.serve:{target}",
+            listener=listener,
+            factory=True,
+            interface=interface,
+            address=CONF.host,
+            port=CONF.port,
+            workers=CONF.workers,
+            backlog=BACKLOG,
+            blocking_threads=blocking_threads,
+            respawn_failed_workers=True,
+            workers_kill_timeout=10,
+            websockets=False,
+            log_level="warning",
+            log_access=False,
+        ).serve()
+    finally:
+        stop_engine(engine)
     return 0

@@ -104,9 +104,23 @@ class GatewayProcess:
         return self.log_path.read_text(errors="replace")
 
     def worker_pids(self) -> list[int]:
-        """The serve process's children: granian's worker processes (Linux ``/proc``)."""
+        """granian's worker processes: the serve process's children but the alarm engine
+        (Linux ``/proc``)."""
         assert self.process is not None
-        return children_of(self.process.pid)
+        return [pid for pid in children_of(self.process.pid) if not is_engine(pid)]
+
+    def engine_pids(self) -> list[int]:
+        """The alarm engine serve started beside its workers (standalone mode)."""
+        assert self.process is not None
+        return [pid for pid in children_of(self.process.pid) if is_engine(pid)]
+
+
+def is_engine(pid: int) -> bool:
+    try:
+        arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"engine" in arguments
 
 
 def parent_pid(pid: int) -> int | None:

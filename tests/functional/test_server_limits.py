@@ -345,6 +345,9 @@ def test_kill_9_of_serve_takes_its_workers_along_and_frees_the_port(tmp_path, bo
     try:
         workers = gateway.worker_pids()
         assert len(workers) == 2, workers
+        engines = gateway.engine_pids()
+        assert len(engines) == 1, engines
+        workers += engines
         assert gateway.process is not None
         os.kill(gateway.process.pid, signal.SIGKILL)
         gateway.process.wait(timeout=5)
@@ -373,6 +376,8 @@ def test_sigterm_still_stops_serve_and_its_workers(tmp_path):
     try:
         workers = gateway.worker_pids()
         assert len(workers) == 2, workers
+        workers += gateway.engine_pids()
+        assert len(workers) == 3, workers
         gateway.stop()
         assert gateway.process is not None and gateway.process.returncode == 0
         assert [w for w in workers if parent_pid(w) is not None] == []
