@@ -128,3 +128,29 @@ class ServiceUnavailable(AWSError):
 
 class NoSuchVersion(AWSError):
     pass
+
+
+# --- CloudWatch alarms --------------------------------------------------------------------
+
+class LimitExceeded(AWSError):
+    """The project's alarm quota is reached (the model's LimitExceededFault)."""
+
+
+class ResourceNotFound(AWSError):
+    """A named alarm does not exist (SetAlarmState, DeleteAlarms)."""
+
+    status = 404
+
+
+class ResourceNotFoundException(AWSError):
+    """A tagged resource does not exist (TagResource, UntagResource, ListTagsForResource)."""
+
+    status = 404
+
+
+class InvalidNextToken(AWSError):
+    pass
+
+
+class InvalidFormat(AWSError):
+    """SetAlarmState's StateReasonData is not JSON (the model's InvalidFormatFault)."""

@@ -22,6 +22,7 @@ _HANDLERS: dict[tuple[str, str], Handler] = {}
 # Modules whose import registers handlers.  Add a module here when it gains actions.
 HANDLER_MODULES = (
     "cfn_gateway.api.cloudwatch.metrics",
+    "cfn_gateway.api.cloudwatch.alarms",
     "cfn_gateway.api.autoscaling.adjustment_types",
 )
 
