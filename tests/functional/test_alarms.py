@@ -25,6 +25,7 @@ from tests.functional.alarm_support import (
 from tests.functional.boto2_clients import cloudwatch as boto2_cloudwatch
 from tests.functional.clients import aws_cli, boto3_client
 from tests.functional.server import Credentials, GatewayProcess, free_port
+from tests.protocol_models import write_protocol_model
 
 pytestmark = pytest.mark.functional
 MINUTE = dt.timedelta(minutes=1)
@@ -184,6 +185,44 @@ def test_describe_pages_prefix_and_state(cw):
         cw.describe_alarms(NextToken="forged.token")
     assert error.value.response["Error"]["Code"] == "InvalidNextToken"
     cw.delete_alarms(AlarmNames=names)
+
+
+@pytest.mark.parametrize("protocol", ["json", "query", "smithy-rpc-v2-cbor"])
+def test_every_protocol(protocol, alarm_gateway, alarm_creds, tmp_path):
+    """Definitions, states, composites, history and errors in each wire protocol boto3
+    can speak (botocore's model copies restricted to one protocol)."""
+    models = None if protocol == "json" else write_protocol_model(tmp_path, protocol)
+    cw = boto3_client("cloudwatch", alarm_gateway.endpoint, alarm_creds, models)
+    namespace, name, composite = unique("Test/Alarms"), unique("proto"), unique("proto-c")
+    threshold_alarm(cw, name, namespace, EvaluationPeriods=3, DatapointsToAlarm=2,
+                    Unit="Percent", Tags=[{"Key": "k", "Value": "v"}],
+                    AlarmActions=["https://example.invalid/hook"])
+    cw.put_composite_alarm(AlarmName=composite, AlarmRule=f"ALARM({name}) OR FALSE",
+                           ActionsEnabled=False)
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="proto",
+                       StateReasonData='{"a": [1, 2]}')
+    found = alarm(cw, name)
+    assert (found["StateValue"], found["Unit"], found["DatapointsToAlarm"]) == (
+        "ALARM", "Percent", 2)
+    assert found["Dimensions"] == [{"Name": "Host", "Value": "a"}]
+    assert found["AlarmActions"] == ["https://example.invalid/hook"]
+    assert isinstance(found["StateUpdatedTimestamp"], dt.datetime)
+    both = cw.describe_alarms(AlarmNamePrefix="proto", AlarmTypes=["MetricAlarm",
+                                                                   "CompositeAlarm"])
+    assert composite in [a["AlarmName"] for a in both["CompositeAlarms"]]
+    (item,) = history(cw, name, "StateUpdate")
+    assert json.loads(item["HistoryData"])["newState"]["stateReasonData"] == {"a": [1, 2]}
+    assert cw.list_tags_for_resource(ResourceARN=found["AlarmArn"])["Tags"] == [
+        {"Key": "k", "Value": "v"}]
+    for_metric = cw.describe_alarms_for_metric(
+        Namespace=namespace, MetricName="Load", Dimensions=[{"Name": "Host", "Value": "a"}],
+        Statistic="Average", Period=60)
+    assert [a["AlarmName"] for a in for_metric["MetricAlarms"]] == [name]
+    with pytest.raises(ClientError) as error:
+        cw.set_alarm_state(AlarmName=unique("none"), StateValue="OK", StateReason="x")
+    assert error.value.response["Error"]["Code"] == "ResourceNotFound"
+    cw.delete_alarms(AlarmNames=[composite, name])
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []
 
 
 @pytest.mark.parametrize(("params", "code", "status"), [
