@@ -91,7 +91,7 @@ from cfn_gateway.domain.alarms import (
     MetricAlarmRule,
 )
 from cfn_gateway.domain.metrics import BucketStats, StatisticSet
-from cfn_gateway.domain.periods import floor_to
+from cfn_gateway.domain.periods import floor_to, iso_millis
 
 BREACHING = "breaching"
 NOT_BREACHING = "notBreaching"
@@ -398,10 +398,8 @@ def format_time(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%d/%m/%y %H:%M:%S")
 
 
-def format_timestamp(moment: datetime) -> str:
-    """A time in StateReasonData: ``2026-11-29T10:05:08.826+0000``."""
-    utc = moment.astimezone(UTC)
-    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}+0000"
+#: A time in StateReasonData: ``2026-11-29T10:05:08.826+0000``.
+format_timestamp = iso_millis
 
 
 def _count(count: int, noun: str) -> str:

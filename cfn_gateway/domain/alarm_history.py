@@ -27,17 +27,13 @@ from cfn_gateway.domain.alarms import (
     HistoryItem,
     MetricQuery,
 )
-from cfn_gateway.domain.periods import to_millis
+from cfn_gateway.domain.periods import iso_millis, to_millis
 
 HISTORY_VERSION = "1.0"
 
 
 def _json(document: dict[str, Any]) -> str:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
 def alarm_document(alarm: Alarm) -> dict[str, Any]:
@@ -50,7 +46,7 @@ def alarm_document(alarm: Alarm) -> dict[str, Any]:
         "okactions": list(alarm.ok_actions),
         "alarmActions": list(alarm.alarm_actions),
         "insufficientDataActions": list(alarm.insufficient_data_actions),
-        "alarmConfigurationUpdatedTimestamp": _iso(alarm.configuration_updated_at),
+        "alarmConfigurationUpdatedTimestamp": iso_millis(alarm.configuration_updated_at),
     }
     rule = alarm.metric_rule
     if rule is not None:

@@ -12,14 +12,10 @@ threshold and comparison) or, for composite alarms, AlarmRule.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from cfn_gateway.domain.alarms import Alarm, AlarmState
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+from cfn_gateway.domain.periods import iso_millis
 
 
 def _trigger(alarm: Alarm) -> dict[str, Any] | None:
@@ -56,10 +52,10 @@ def state_change_message(alarm: Alarm, old: AlarmState, new: AlarmState,
         "AlarmName": alarm.name,
         "AlarmDescription": alarm.description,
         "AWSAccountId": project_id,
-        "AlarmConfigurationUpdatedTimestamp": _iso(alarm.configuration_updated_at),
+        "AlarmConfigurationUpdatedTimestamp": iso_millis(alarm.configuration_updated_at),
         "NewStateValue": new.value,
         "NewStateReason": new.reason,
-        "StateChangeTime": _iso(new.updated_at),
+        "StateChangeTime": iso_millis(new.updated_at),
         "Region": region,
         "AlarmArn": alarm.arn,
         "OldStateValue": old.value,

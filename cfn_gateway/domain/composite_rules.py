@@ -58,6 +58,7 @@ from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from cfn_gateway.domain.alarms import ALARM, INSUFFICIENT_DATA, OK
+from cfn_gateway.domain.periods import iso_millis
 
 # --- Limits --------------------------------------------------------------------------------
 
@@ -530,8 +531,7 @@ def reason_time(moment: datetime) -> str:
 
 def reason_data_time(moment: datetime) -> str:
     """AWS's reason-data time: ``2026-11-29T10:04:00.000+0000``."""
-    t = _utc(moment)
-    return f"{t:%Y-%m-%dT%H:%M:%S}.{t.microsecond // 1000:03d}+0000"
+    return iso_millis(_utc(moment))
 
 
 #: The reasons when no child decides the rule (only constants do, or missing children).

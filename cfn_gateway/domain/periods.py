@@ -49,6 +49,13 @@ def from_millis(millis: int) -> datetime:
     return EPOCH + timedelta(milliseconds=millis)
 
 
+def iso_millis(moment: datetime) -> str:
+    """A time as CloudWatch writes it in reason data and notifications:
+    ``2026-11-29T10:05:08.826+0000`` (UTC, milliseconds)."""
+    utc = moment.astimezone(UTC)
+    return f"{utc:%Y-%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}+0000"
+
+
 def floor_to(moment: datetime, seconds: int) -> datetime:
     """``moment`` rounded down to a whole multiple of ``seconds`` since the epoch."""
     step = timedelta(seconds=seconds)
