@@ -12,7 +12,7 @@ import argparse
 import logging
 import os
 import signal
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cfn_gateway.common.clock import utcnow
 from cfn_gateway.common.logs import setup_logging
@@ -32,6 +32,7 @@ def settings() -> EngineSettings:
         webhook_policy=RetryPolicy(attempts=CONF.alarms.webhook_attempts,
                                    first_delay=CONF.alarms.webhook_first_retry_delay,
                                    timeout=CONF.alarms.webhook_timeout),
+        history_retention=timedelta(days=CONF.alarms.history_retention_days),
     )
 
 

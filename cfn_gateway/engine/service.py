@@ -2,7 +2,8 @@
 
 ``Engine.run_forever`` evaluates due alarms at every 10-second boundary (alarms themselves
 say whether they are due: every minute, or every 10 s for periods under a minute) and runs
-queued actions about once a second, until stopped.  ``Engine.run_once`` does one pass at a
+queued actions about once a second, and drops alarm history older than the retention once
+an hour, until stopped.  ``Engine.run_once`` does one pass at a
 given moment and waits for its webhook deliveries to end: what ``cfn-gateway engine --once
 --now T`` does, so that a test (or an operator) can drive evaluation at chosen times.
 Any number of engines may share one store: claims keep them from doing the same work.
@@ -26,12 +27,14 @@ from cfn_gateway.engine.webhooks import RetryPolicy, WebhookSender
 LOG = logging.getLogger(__name__)
 TICK_SECONDS = 10
 ACTION_POLL_SECONDS = 1.0
+PURGE_INTERVAL = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
 class EngineSettings:
     region: str
     webhook_policy: RetryPolicy
+    history_retention: timedelta = timedelta(days=14)
 
     @property
     def action_lease_seconds(self) -> float:
@@ -46,6 +49,8 @@ class Engine:
                  clock: Callable[[], datetime],
                  policies: ScalingPolicies | None = None) -> None:
         self.clock = clock
+        self.alarms = alarms
+        self.history_retention = settings.history_retention
         self.webhooks = WebhookSender(settings.webhook_policy)
         self.evaluator = AlarmEvaluator(alarms, metrics, settings.region)
         self.actions = ActionRunner(alarms, self.webhooks, policies or NoScalingPolicies(),
@@ -65,17 +70,24 @@ class Engine:
 
     def run_forever(self) -> None:
         self.webhooks.start()
-        next_tick = self.clock()
+        next_tick = next_purge = self.clock()
         try:
             while not self._stop.is_set():
                 now = self.clock()
                 if now >= next_tick:
                     self._guarded(self.evaluator.run, now)
                     next_tick = floor_to(now, TICK_SECONDS) + timedelta(seconds=TICK_SECONDS)
+                if now >= next_purge:
+                    self._guarded(self.purge_history, now)
+                    next_purge = now + PURGE_INTERVAL
                 self._guarded(self.actions.run, now)
                 self._stop.wait(ACTION_POLL_SECONDS)
         finally:
             self.webhooks.stop()
+
+    def purge_history(self, now: datetime) -> int:
+        """Drop history items older than the retention (AWS keeps two weeks)."""
+        return self.alarms.purge_history(now - self.history_retention)
 
     def stop(self) -> None:
         self._stop.set()

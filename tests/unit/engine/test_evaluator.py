@@ -24,7 +24,8 @@ from cfn_gateway.domain.metrics import Datum, MetricKey
 from cfn_gateway.domain.statistics import single
 from cfn_gateway.engine.actions import ActionRunner, NoScalingPolicies
 from cfn_gateway.engine.evaluator import AlarmEvaluator, fed_by
-from cfn_gateway.engine.webhooks import DeliveryResult
+from cfn_gateway.engine.service import Engine, EngineSettings
+from cfn_gateway.engine.webhooks import DeliveryResult, RetryPolicy
 
 T0 = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -195,3 +196,13 @@ def test_a_change_meanwhile_wins_over_the_evaluation(stores):
     alarms.set_state("p", "cpu", claimed.version, AlarmState(al.OK, "by hand", T0, T0), [])
     AlarmEvaluator(alarms, metrics, "us-east-1").evaluate(claimed, T0 + MINUTE)
     assert alarms.get("p", "cpu").alarm.state.reason == "by hand"
+
+
+def test_engine_purges_history_past_the_retention(stores):
+    alarms, metrics = stores
+    put_alarm(alarms, metric_alarm("old"))
+    settings = EngineSettings("us-east-1", RetryPolicy(), history_retention=timedelta(days=14))
+    engine = Engine(alarms, metrics, settings, lambda: T0)
+    assert engine.purge_history(T0 + timedelta(days=13)) == 0
+    assert engine.purge_history(T0 + timedelta(days=14, seconds=1)) == 1
+    assert alarms.history("p", HistoryFilter(alarm_name="old"), 10).items == []
