@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -76,6 +77,21 @@ def write_transaction(conn: sqlite3.Connection, lock: threading.Lock) -> Iterato
             raise errors.ServiceUnavailable(
                 "The gateway's storage is full; nothing of this request was stored. "
                 "Please try again later.") from None
+
+
+def create_schema(conn: sqlite3.Connection, lock: threading.Lock, schema: str,
+                  meta_table: str) -> bytes:
+    """Create a store's tables (``schema``: ``;``-separated ``CREATE ... IF NOT EXISTS``)
+    and return its token secret, kept in ``meta_table`` so every process shares it."""
+    with write_transaction(conn, lock) as tx:
+        for statement in schema.split(";"):
+            if statement.strip():
+                tx.execute(statement)
+        tx.execute(f"INSERT OR IGNORE INTO {meta_table} (key, value) VALUES (?, ?)",
+                   ("token_secret", secrets.token_hex(32)))
+        (secret,) = tx.execute(
+            f"SELECT value FROM {meta_table} WHERE key = 'token_secret'").fetchone()
+    return bytes.fromhex(secret)
 
 
 def database_file(conn: sqlite3.Connection) -> str:

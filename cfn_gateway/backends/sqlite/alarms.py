@@ -41,7 +41,6 @@ StartDate and EndDate).
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -60,7 +59,7 @@ from cfn_gateway.backends.alarms import (
     StoredAlarm,
     Tag,
 )
-from cfn_gateway.common.sqlite import connect, write_transaction
+from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
 from cfn_gateway.domain import pagination
 from cfn_gateway.domain.alarm_codec import definition_from_json, definition_to_json
 from cfn_gateway.domain.alarms import (
@@ -314,17 +313,7 @@ class SQLiteAlarmStore:
     def __init__(self, path: str) -> None:
         self._conn = connect(path)
         self._lock = threading.Lock()
-        with self._transaction() as conn:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(
-                "INSERT OR IGNORE INTO alarm_store_meta (key, value) VALUES (?, ?)",
-                ("token_secret", secrets.token_hex(32)),
-            )
-            (secret,) = conn.execute(
-                "SELECT value FROM alarm_store_meta WHERE key = 'token_secret'").fetchone()
-        self._secret = bytes.fromhex(secret)
+        self._secret = create_schema(self._conn, self._lock, _SCHEMA, "alarm_store_meta")
         # Decoded definitions by their stored text (the values are immutable, so sharing
         # them is safe; a changed definition is another text): an engine claiming every
         # alarm each minute decodes each definition once, not once a minute.

@@ -20,7 +20,6 @@ the busy timeout come from ``common.sqlite``).
 from __future__ import annotations
 
 import json
-import secrets
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -29,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from cfn_gateway.backends.metrics import LIST_PAGE_SIZE, InvalidNextToken, MetricPage
-from cfn_gateway.common.sqlite import connect, write_transaction
+from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
 from cfn_gateway.domain import pagination
 from cfn_gateway.domain.metrics import BucketStats, Datum, MetricFilter, MetricKey, StatisticSet
 from cfn_gateway.domain.periods import from_millis, to_millis
@@ -110,17 +109,7 @@ class SQLiteMetricStore:
     def __init__(self, path: str) -> None:
         self._conn = connect(path)
         self._lock = threading.Lock()
-        with self._transaction() as conn:
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(
-                "INSERT OR IGNORE INTO metric_store_meta (key, value) VALUES (?, ?)",
-                ("token_secret", secrets.token_hex(32)),
-            )
-            (secret,) = conn.execute(
-                "SELECT value FROM metric_store_meta WHERE key = 'token_secret'").fetchone()
-        self._secret = bytes.fromhex(secret)
+        self._secret = create_schema(self._conn, self._lock, _SCHEMA, "metric_store_meta")
         # (project, metric) -> (metric id, last_put this process wrote).  Metric rows are
         # never deleted by this store, so an id, once committed, stays valid.
         self._known: dict[tuple[str, MetricKey], tuple[int, int]] = {}
