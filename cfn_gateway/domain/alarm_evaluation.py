@@ -76,7 +76,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -88,10 +88,15 @@ from cfn_gateway.domain.alarms import (
     INSUFFICIENT_DATA,
     OK,
     THRESHOLD_COMPARISONS,
+    Alarm,
     MetricAlarmRule,
+    MetricStat,
 )
-from cfn_gateway.domain.metrics import BucketStats, StatisticSet
+from cfn_gateway.domain.metrics import BucketStats, MetricKey, StatisticSet
 from cfn_gateway.domain.periods import floor_to, iso_millis
+
+#: The dimension cfn-push-stats --watch NAME publishes with (Heat's watch rules).
+WATCH_DIMENSION = "AlarmName"
 
 BREACHING = "breaching"
 NOT_BREACHING = "notBreaching"
@@ -367,6 +372,43 @@ def evaluate(rule: MetricAlarmRule, points: Sequence[Datapoint], now: datetime,
     else:
         reason = _threshold_reason(rule, decision, current_state)
     return Evaluation(decision.state, reason, data, decision.evaluated)
+
+
+#: Reads one metric's per-period statistics: (key, start, end, period, unit) -> buckets, as
+#: ``MetricStore.aggregate`` gives them for a project.
+Aggregate = Callable[[MetricKey, datetime, datetime, int, "str | None"], Sequence[BucketStats]]
+
+
+def fed_by(alarm_name: str, key: MetricKey) -> list[MetricKey]:
+    """The metrics an alarm on ``key`` evaluates: ``key`` itself and, as Heat's CloudWatch
+    API did for cfn-push-stats ``--watch NAME``, the same metric published with exactly the
+    dimension ``AlarmName=NAME``."""
+    watch = MetricKey.of(key.namespace, key.name, [(WATCH_DIMENSION, alarm_name)])
+    return [key] if watch == key else [key, watch]
+
+
+def alarm_metric(rule: MetricAlarmRule) -> MetricStat | None:
+    """The metric a metric alarm watches: its own, or its returned query's MetricStat
+    (None for an expression, which PutMetricAlarm refuses until metric math exists)."""
+    if rule.metric is not None:
+        return rule.metric
+    (query,) = [q for q in rule.queries if q.return_data]
+    return query.metric_stat
+
+
+def evaluate_alarm(alarm: Alarm, now: datetime, aggregate: Aggregate) -> Evaluation | None:
+    """Evaluate a metric alarm at ``now`` on the data ``aggregate`` reads (None when the
+    alarm cannot be evaluated)."""
+    rule = alarm.metric_rule
+    assert rule is not None
+    metric = alarm_metric(rule)
+    if metric is None:
+        return None
+    start, end = evaluation_window(rule, now)
+    buckets = [bucket for key in fed_by(alarm.name, metric.key)
+               for bucket in aggregate(key, start, end, metric.period, metric.unit)]
+    return evaluate(rule, datapoints(buckets, metric.statistic), now, alarm.state.value,
+                    statistic_label=metric.statistic)
 
 
 # --- reasons ------------------------------------------------------------------------------

@@ -27,15 +27,12 @@ from cfn_gateway.domain import alarm_evaluation, alarm_history, composite_rules
 from cfn_gateway.domain import alarms as al
 from cfn_gateway.domain.alarm_notifications import state_change_message
 from cfn_gateway.domain.alarms import Alarm, AlarmState
-from cfn_gateway.domain.metrics import MetricKey
 
 LOG = logging.getLogger(__name__)
 CLAIM_BATCH = 500
 #: Composite alarms re-evaluated after a change, per pass (guards against long chains).
 MAX_CASCADE = 1000
 AUTOSCALING_ARN_PREFIX = "arn:aws:autoscaling:"
-#: The dimension cfn-push-stats --watch NAME publishes with (Heat's watch rules).
-WATCH_DIMENSION = "AlarmName"
 
 
 def repeats(action: str) -> bool:
@@ -114,24 +111,12 @@ class AlarmEvaluator:
 
     def _metric(self, stored: StoredAlarm, now: datetime) -> tuple[
             str | None, str, str] | None:
-        rule = stored.alarm.metric_rule
-        assert rule is not None
-        metric = rule.metric
-        if metric is None:
-            (query,) = [q for q in rule.queries if q.return_data]
-            metric = query.metric_stat
-            if metric is None:
-                return None  # expressions are refused at PutMetricAlarm
-        start, end = alarm_evaluation.evaluation_window(rule, now)
-        buckets = [
-            bucket
-            for key in fed_by(stored.alarm.name, metric.key)
-            for bucket in self.metrics.aggregate(stored.project_id, key, start, end,
-                                                 metric.period, metric.unit)
-        ]
-        points = alarm_evaluation.datapoints(buckets, metric.statistic)
-        outcome = alarm_evaluation.evaluate(rule, points, now, stored.alarm.state.value,
-                                            statistic_label=metric.statistic)
+        outcome = alarm_evaluation.evaluate_alarm(
+            stored.alarm, now,
+            lambda key, start, end, period, unit: self.metrics.aggregate(
+                stored.project_id, key, start, end, period, unit))
+        if outcome is None:
+            return None
         return outcome.state, outcome.reason, outcome.reason_data
 
     def _composite(self, stored: StoredAlarm) -> tuple[str, str, str]:
@@ -195,14 +180,6 @@ class AlarmEvaluator:
                                               now, queued)
         except StaleAlarm:
             return
-
-def fed_by(alarm_name: str, key: MetricKey) -> list[MetricKey]:
-    """The metrics an alarm on ``key`` evaluates: ``key`` itself and, as Heat's CloudWatch
-    API did for cfn-push-stats ``--watch NAME``, the same metric published with exactly the
-    dimension ``AlarmName=NAME``."""
-    watch = MetricKey.of(key.namespace, key.name, [(WATCH_DIMENSION, alarm_name)])
-    return [key] if watch == key else [key, watch]
-
 
 def _arn_like(alarm: Alarm, name: str) -> str:
     """The ARN of another alarm of the same project and region as ``alarm``."""

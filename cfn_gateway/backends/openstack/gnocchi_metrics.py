@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,8 +32,7 @@ from keystoneauth1 import session as ks_session
 
 from cfn_gateway.backends.metrics import LIST_PAGE_SIZE, MetricPage
 from cfn_gateway.backends.openstack import gnocchi_mapping as mapping
-from cfn_gateway.backends.openstack import gnocchi_reads as reads
-from cfn_gateway.backends.openstack import gnocchi_schema as schema
+from cfn_gateway.backends.openstack import gnocchi_statistics as statistics_read
 from cfn_gateway.backends.openstack.gnocchi_api import (
     GnocchiAPI,
     Parallel,
@@ -49,22 +47,11 @@ from cfn_gateway.backends.openstack.gnocchi_listing import (
     token_secret,
 )
 from cfn_gateway.backends.openstack.gnocchi_setup import ensure_schema
-from cfn_gateway.domain.metrics import BucketStats, Datum, MetricFilter, MetricKey, StatisticSet
-from cfn_gateway.domain.statistics import merge_all
+from cfn_gateway.domain.metrics import BucketStats, Datum, MetricFilter, MetricKey
 
 _KNOWN_MAX = 100_000
 _SEARCH_MAX = 1000  # Gnocchi's default [api] max_limit
 SessionFactory = Callable[[str], ks_session.Session]
-
-
-def _parse_time(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _ours(resource: dict[str, Any], project_id: str) -> bool:
-    return (resource.get("project_id") == project_id
-            and resource.get("created_by_project_id") == project_id)
 
 
 class GnocchiMetricStore:
@@ -132,7 +119,7 @@ class GnocchiMetricStore:
                 {"in": {"id": chunk}}, {"=": {"project_id": project_id}},
                 {"=": {"created_by_project_id": project_id}}]},
                 params={"attrs": ["id", "last_put"], "limit": len(chunk)})
-            held.update((row["id"], _parse_time(row["last_put"])) for row in rows)
+            held.update((row["id"], statistics_read.parse_time(row["last_put"])) for row in rows)
         self._pool.map(lambda rid: self._create(api, project_id, keys[rid], received_at,
                                                 body.get(rid, {})),
                        [rid for rid in stale if rid not in held])
@@ -161,10 +148,10 @@ class GnocchiMetricStore:
                                  handled=(g_exc.NotFound,))
             except g_exc.NotFound:
                 found = None
-            if found is None or not _ours(found, project_id):
+            if found is None or not statistics_read.owned_by(found, project_id):
                 raise internal(f"resource {body['id']} exists outside project "
                                f"{project_id}") from None
-            if _parse_time(found["last_put"]) < received_at:
+            if statistics_read.parse_time(found["last_put"]) < received_at:
                 self._patch(api, body["id"], received_at)
 
     def _patch(self, api: GnocchiAPI, rid: str, received_at: datetime) -> None:
@@ -211,54 +198,5 @@ class GnocchiMetricStore:
     def aggregate(self, project_id: str, key: MetricKey, start: datetime, end: datetime,
                   period: int, unit: str | None = None) -> list[BucketStats]:
         self._ensure_schema()
-        api = self._api(project_id)
-        try:
-            resource = api.call("GET", f"{RESOURCES}/{mapping.resource_id(project_id, key)}",
-                                handled=(g_exc.NotFound,))
-        except g_exc.NotFound:
-            return []
-        if not _ours(resource, project_id):
-            return []
-        series: dict[mapping.Series, dict[str, str]] = defaultdict(dict)
-        for name, metric_id in (resource.get("metrics") or {}).items():
-            parsed = mapping.parse_metric_name(name)
-            if parsed is not None and (unit is None or parsed[0].unit == unit):
-                series[parsed[0]][parsed[1]] = metric_id
-        now = self._clock()
-        plans = {s.resolution: reads.plan(start, end, period, s.resolution, now)
-                 for s in series}
-        jobs = [(s, granularity, statistic, metric_id, window)
-                for s, metrics in series.items() if len(metrics) == len(mapping.STATISTICS)
-                for granularity, window in reads.fetch_windows(plans[s.resolution]).items()
-                for statistic, metric_id in metrics.items()]
-        fetched = self._pool.map(lambda job: self._measures(api, job), jobs)
-        points: dict[mapping.Series, dict[int, dict[int, dict[str, float]]]] = defaultdict(
-            lambda: defaultdict(lambda: defaultdict(dict)))
-        for (s, granularity, statistic, _, _), values in zip(jobs, fetched, strict=True):
-            for at, value in values:
-                points[s][granularity][at][statistic] = value
-        per_bucket: dict[tuple[int, str], list[StatisticSet]] = defaultdict(list)
-        for s, by_granularity in points.items():
-            for index, sets in reads.period_sets(by_granularity, plans[s.resolution],
-                                                 start, period).items():
-                per_bucket[(index, s.unit)].extend(sets)
-        return [BucketStats(start + timedelta(seconds=index * period), bucket_unit,
-                            merged)
-                for (index, bucket_unit), sets in sorted(per_bucket.items())
-                if (merged := merge_all(sets)) is not None]
-
-    @staticmethod
-    def _measures(api: GnocchiAPI, job: tuple[Any, ...]) -> list[tuple[int, float]]:
-        _, granularity, statistic, metric_id, (first, stop) = job
-        try:
-            rows = api.call("GET", f"v1/metric/{metric_id}/measures", params={
-                "aggregation": schema.STATISTIC_METHODS[statistic],
-                "granularity": granularity,
-                "start": mapping.format_ns(first * 1_000_000_000),
-                "stop": mapping.format_ns(stop * 1_000_000_000),
-                "refresh": "true",
-            }, handled=(g_exc.MetricNotFound,))
-        except g_exc.MetricNotFound:
-            return []  # deleted meanwhile
-        return [(int((_parse_time(at) - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds()),
-                 float(value)) for at, _, value in rows]
+        return statistics_read.aggregate(self._api(project_id), self._pool.map, project_id,
+                                         key, start, end, period, unit, self._clock())

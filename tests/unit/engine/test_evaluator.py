@@ -12,6 +12,7 @@ from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
 from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
 from cfn_gateway.domain import alarm_history
 from cfn_gateway.domain import alarms as al
+from cfn_gateway.domain.alarm_evaluation import fed_by
 from cfn_gateway.domain.alarms import (
     Alarm,
     AlarmState,
@@ -23,7 +24,7 @@ from cfn_gateway.domain.alarms import (
 from cfn_gateway.domain.metrics import Datum, MetricKey
 from cfn_gateway.domain.statistics import single
 from cfn_gateway.engine.actions import ActionRunner, NoScalingPolicies
-from cfn_gateway.engine.evaluator import AlarmEvaluator, fed_by
+from cfn_gateway.engine.evaluator import AlarmEvaluator
 from cfn_gateway.engine.service import Engine, EngineSettings
 from cfn_gateway.engine.webhooks import DeliveryResult, RetryPolicy
 
