@@ -34,8 +34,11 @@ export TB_RABBIT_VHOST=${TB_DB_PREFIX%_}
 export TB_DATABASES="keystone gnocchi aodh heat"
 
 # The services, in the order down.sh stops them (APIs first, Keystone last).
-TB_SERVICES="heat-api heat-api-cfn heat-engine aodh-api aodh-evaluator aodh-notifier
-             gnocchi-api gnocchi-metricd keystone"
+TB_SERVICES="heat-api heat-api-cfn heat-engine aodh-api aodh-evaluator aodh-evaluator-2
+             aodh-notifier gnocchi-api gnocchi-metricd keystone"
+# Two evaluators, which share the alarms through tooz ([coordination] in etc/aodh.conf);
+# each logs to $TB_LOGS/<name>.log.
+TB_AODH_EVALUATORS="aodh-evaluator aodh-evaluator-2"
 
 export PYTHONWARNINGS=ignore     # the OpenStack stack is noisy about deprecations
 
@@ -124,6 +127,13 @@ wait_for() { # DESCRIPTION TIMEOUT_S COMMAND...
     done
     die "timed out after ${timeout}s waiting for $what (logs: $TB_LOGS)"
 }
+
+# evaluator_cycle_since NAME OFFSET: NAME's log, from byte OFFSET on, has an evaluation
+# cycle (Aodh logs "initiating evaluation cycle on N alarms" each evaluation_interval).
+evaluator_cycle_since() {
+    tail -c +"$(($2 + 1))" "$TB_LOGS/$1.log" 2>/dev/null | grep -q 'initiating evaluation cycle'
+}
+file_size() { stat -c %s "$1" 2>/dev/null || echo 0; }
 
 # isolated: true inside the mount namespace that isolate.sh made (see there).
 isolated() { [ -n "${TB_ISOLATED:-}" ] && [ "$TB_ISOLATED" = "$(readlink /proc/self/ns/mnt)" ]; }

@@ -5,6 +5,8 @@
 #   tools/testbed/service.sh stop keystone
 #   tools/testbed/service.sh start keystone       # returns once it answers again
 #   tools/testbed/service.sh restart heat-engine
+#   tools/testbed/service.sh stop aodh-evaluator-2  # the other evaluator takes its alarms
+#   tools/testbed/service.sh start aodh-evaluator-2 # returns after its first evaluation cycle
 #
 # It reuses the command line up.sh recorded (run/NAME.cmd) and updates the PIDs in
 # testbed.json. Note: up.sh, while a service is stopped, finds the test bed unhealthy and
@@ -12,7 +14,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ $# = 2 ] || { sed -n '2,11s/^# \{0,1\}//p' "$0"; exit 2; }
+[ $# = 2 ] || { sed -n '2,13s/^# \{0,1\}//p' "$0"; exit 2; }
 action=$1 name=$2
 [ -f "$TB_RUN/$name.cmd" ] || die "no service $name in this test bed (run/*.cmd: $(cd "$TB_RUN" && ls *.cmd 2>/dev/null | sed 's/\.cmd$//' | tr '\n' ' '))"
 
@@ -33,9 +35,12 @@ do_start() {
         return 0
     fi
     mv -f "$TB_LOGS/$name.out" "$TB_LOGS/$name.out.prev" 2>/dev/null || true
+    local log_size
+    log_size=$(file_size "$TB_LOGS/$name.log")     # an evaluator: a cycle after this
     eval "start \"\$name\" $(cat "$TB_RUN/$name.cmd")"
     alive_and_answering() {
         pid_of "$name" >/dev/null || die "$name exited at start-up; see $TB_LOGS/$name.out and $TB_LOGS/$name*.log"
+        case " $TB_AODH_EVALUATORS " in *" $name "*) evaluator_cycle_since "$name" "$log_size" || return 1 ;; esac
         [ -z "$(service_url "$name")" ] || http_ok "$(service_url "$name")"
     }
     wait_for "$name" 90 alive_and_answering

@@ -113,6 +113,7 @@ def configure():
         (data / name / "oslo-locks").mkdir(parents=True, exist_ok=True)   # [oslo_concurrency]
         template = string.Template((HERE / "etc" / (name + ".conf")).read_text())
         (etc / name / (name + ".conf")).write_text(template.substitute(values))
+    (data / "aodh" / "coordination").mkdir(parents=True, exist_ok=True)  # the evaluators (tooz)
 
     for project, source in (("gnocchi", package_file("gnocchi", "rest/api-paste.ini")),
                             ("aodh", package_file("aodh", "api/api-paste.ini"))):
@@ -305,6 +306,8 @@ def write_json(timings):
         "pids": {name: read_pid(name) for name in services},
         "timings_s": timings,
     }
+    # The evaluators share the alarms (tooz); "logs" and "pids" have an entry for each.
+    doc["aodh_evaluators"] = [name for name in services if name.startswith("aodh-evaluator")]
     if "heat-api-cfn" in services:
         doc["endpoints"]["heat_cfn"] = url("TB_HEAT_CFN_PORT", "/v1")
     write_atomically(testbed_dir() / "testbed.json", json.dumps(doc, indent=2) + "\n")

@@ -22,14 +22,26 @@ for arg in "$@"; do
 done
 
 # The services this run starts (heat-api-cfn only if asked for).
-STARTED="keystone gnocchi-api gnocchi-metricd aodh-api aodh-evaluator aodh-notifier heat-api heat-engine"
+STARTED="keystone gnocchi-api gnocchi-metricd aodh-api $TB_AODH_EVALUATORS aodh-notifier heat-api heat-engine"
 [ "${TESTBED_HEAT_CFN:-0}" = 1 ] && STARTED="$STARTED heat-api-cfn"
 
+# The gateway's code that Aodh runs (the plugin, installed editable into the venv, and
+# what it imports) and setup.py (its entry points): names and contents of the *.py files
+# there are (cfn_gateway/aodh_plugin may not exist yet).
+PLUGIN_SOURCES="cfn_gateway/aodh_plugin cfn_gateway/domain cfn_gateway/backends/openstack
+                cfn_gateway/backends/alarms.py cfn_gateway/engine/actions.py
+                cfn_gateway/engine/webhooks.py setup.py"
+plugin_sources_hash() {
+    local existing=() path
+    for path in $PLUGIN_SOURCES; do [ ! -e "$REPO_ROOT/$path" ] || existing+=("$path"); done
+    [ ${#existing[@]} = 0 ] || (cd "$REPO_ROOT" && find "${existing[@]}" -type f -name '*.py' \
+        -not -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+}
 # Changing any of these files restarts a running test bed on the next up.sh.
 recipe_hash() {
     (cd "$TB_HOME" && cat lib.sh up.sh isolate.sh testbed.py constraints.txt requirements.txt \
-        etc/* wsgi/*.py heat-plugins/*.py && echo "$STARTED ${TESTBED_ISOLATION:-1}") \
-        | sha256sum | cut -c1-16
+        etc/* wsgi/*.py heat-plugins/*.py && echo "$STARTED ${TESTBED_ISOLATION:-1}" &&
+        plugin_sources_hash) | sha256sum | cut -c1-16
 }
 venv_hash() {
     (cat "$TB_HOME/constraints.txt" "$TB_HOME/requirements.txt"; "$TB_PYTHON" -V) | sha256sum | cut -c1-16
@@ -98,6 +110,32 @@ if [ "$(cat "$TB_VENV/.testbed-venv-hash" 2>/dev/null)" != "$VENV_HASH" ]; then
     log "venv built in ${INSTALL_S}s ($(du -sh "$TB_VENV" | cut -f1))"
 fi
 V=$TB_VENV/bin
+
+# ============================================================== the gateway's Aodh plugin
+# This checkout, editable and without its dependencies (the plugin needs only gnocchiclient
+# and keystoneauth1, which the venv has), so that Aodh's stevedore finds the entry points
+# aodh.alarm.rule, aodh.evaluator and aodh.notifier. After `pip check` above, which would
+# miss the gateway's own dependencies. Skipped while the venv's cfn_gateway is this
+# checkout's and setup.py (the entry points) is the one it was installed with.
+PLUGIN_MARK=$TB_VENV/.testbed-cfn-gateway
+plugin_mark() { echo "$REPO_ROOT $(sha256sum "$REPO_ROOT/setup.py" | cut -c1-16)"; }
+plugin_installed() {
+    [ "$(cat "$PLUGIN_MARK" 2>/dev/null)" = "$(plugin_mark)" ] &&
+        [ "$(cd / && "$V/python" -I -c 'import cfn_gateway; print(cfn_gateway.__file__)' 2>/dev/null)" \
+            = "$REPO_ROOT/cfn_gateway/__init__.py" ]
+}
+if plugin_installed; then
+    log "cfn-gateway (Aodh plugin) installed in the venv from this checkout already"
+else
+    t=$(now_ms)
+    rm -f "$PLUGIN_MARK"
+    mkdir -p "$TB_LOGS"
+    "$V/pip" install --no-deps -q -e "$REPO_ROOT" >"$TB_LOGS/pip-install-cfn-gateway.log" 2>&1 ||
+        { tail -n 20 "$TB_LOGS/pip-install-cfn-gateway.log"; die "pip install -e $REPO_ROOT failed"; }
+    plugin_mark >"$PLUGIN_MARK"
+    plugin_installed || die "cfn_gateway in $TB_VENV is not this checkout's after pip install -e"
+    log "cfn-gateway (Aodh plugin) installed in the venv: editable, no deps, in $(seconds_since "$t")s"
+fi
 
 # ============================================================== stop the old, clean state
 T_START=$(now_ms)
@@ -224,7 +262,9 @@ log "keystone bootstrapped, gnocchi storage and RabbitMQ vhost ready (${TB_AMQP_
 serve gnocchi-api "$TB_GNOCCHI_PORT" gnocchi_app
 start gnocchi-metricd "$V/gnocchi-metricd" "${GNOCCHI_ARGS[@]}"
 serve aodh-api "$TB_AODH_PORT" aodh_app
-start aodh-evaluator "$V/aodh-evaluator" "${AODH_ARGS[@]}"
+for name in $TB_AODH_EVALUATORS; do     # one program, a log file each
+    start "$name" "$V/aodh-evaluator" "${AODH_ARGS[@]}" --log-file "$TB_LOGS/$name.log"
+done
 start aodh-notifier "$V/aodh-notifier" "${AODH_ARGS[@]}"
 serve heat-api "$TB_HEAT_PORT" heat_app
 case " $STARTED " in *" heat-api-cfn "*) serve heat-api-cfn "$TB_HEAT_CFN_PORT" heat_app HEAT_API=cfn ;; esac
@@ -246,7 +286,7 @@ for name in $STARTED; do
 done
 log "APIs answer"
 
-# The engine registers in Heat's service table once its RPC server consumes; the
+# The engine registers in Heat's service table once its RPC server consumes; each
 # evaluator logs each evaluation cycle; metricd and the notifier only have to stay up.
 engine_registered() {
     service_alive heat-engine
@@ -255,9 +295,11 @@ engine_registered() {
         'SELECT count(*) FROM service WHERE deleted_at IS NULL' 2>/dev/null) || true
     [ "${engines:-0}" -ge 1 ]
 }
-evaluator_running() { service_alive aodh-evaluator && grep -qs 'initiating evaluation cycle' "$TB_LOGS/aodh-evaluator.log"; }
+evaluator_running() { service_alive "$1" && evaluator_cycle_since "$1" 0; }
 wait_for "heat-engine to register" 90 engine_registered
-wait_for "aodh-evaluator's first cycle" 90 evaluator_running
+for name in $TB_AODH_EVALUATORS; do
+    wait_for "$name's first cycle" 90 evaluator_running "$name"
+done
 for name in $STARTED; do service_alive "$name"; done
 
 START_S=$(seconds_since "$T_START")
