@@ -33,6 +33,13 @@ setup(
             "aodhclient>=3.0",
             "python-heatclient>=4.0",
         ],
+        # The Aodh plugin (cfn_gateway.aodh_plugin), installed beside aodh on every
+        # aodh-api, aodh-evaluator and aodh-notifier node; it imports only the pure
+        # domain modules, the Gnocchi read planning and these clients.
+        "aodh": [
+            "gnocchiclient>=7.0",
+            "keystoneauth1>=5.0",
+        ],
         "test": [
             "pytest>=8",
             "hypothesis>=6",
@@ -50,5 +57,17 @@ setup(
         "console_scripts": ["cfn-gateway = cfn_gateway.cmd.main:main"],
         "oslo.config.opts": ["cfn_gateway = cfn_gateway.config:list_opts"],
         "paste.app_factory": ["gateway = cfn_gateway.dispatch:app_factory"],
+        "aodh.alarm.rule": [
+            "cloudwatch = cfn_gateway.aodh_plugin.rules:MetricAlarmRule",
+            "cloudwatch_composite = cfn_gateway.aodh_plugin.rules:CompositeAlarmRule",
+        ],
+        "aodh.evaluator": [
+            "cloudwatch = cfn_gateway.aodh_plugin.metric_evaluator:MetricAlarmEvaluator",
+            "cloudwatch_composite = "
+            "cfn_gateway.aodh_plugin.composite_evaluator:CompositeAlarmEvaluator",
+        ],
+        "aodh.notifier": [
+            "cloudwatch = cfn_gateway.aodh_plugin.notifier:ActionNotifier",
+        ],
     },
 )

@@ -7,7 +7,9 @@ default) and ``openstack/``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from datetime import timedelta
 
 from cfn_gateway.backends.alarms import AlarmStore
 from cfn_gateway.backends.metrics import MetricStore
@@ -16,8 +18,7 @@ from cfn_gateway.backends.metrics import MetricStore
 @dataclass
 class Backends:
     metrics: MetricStore
-    #: None where alarms are not available yet (OpenStack mode until the Aodh driver).
-    alarms: AlarmStore | None = None
+    alarms: AlarmStore
 
 
 def open_backends() -> Backends:
@@ -25,9 +26,16 @@ def open_backends() -> Backends:
     from cfn_gateway.config import CONF, data_path
 
     if CONF.mode == "openstack":
+        from cfn_gateway.backends.openstack.aodh_alarms import AodhAlarmStore
+        from cfn_gateway.backends.openstack.gnocchi_listing import token_secret
         from cfn_gateway.backends.openstack.gnocchi_metrics import GnocchiMetricStore
+        from cfn_gateway.common import openstack_session as sessions
 
-        return Backends(metrics=GnocchiMetricStore())
+        secret = functools.cache(lambda: token_secret(
+            CONF.gnocchi.list_token_secret, sessions.service_session, "DescribeAlarms"))
+        return Backends(metrics=GnocchiMetricStore(), alarms=AodhAlarmStore(
+            sessions.project_session, sessions.endpoint_filter("alarming"), secret,
+            timedelta(days=CONF.alarms.history_retention_days), CONF.gnocchi.request_timeout))
     from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
     from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
 

@@ -6,7 +6,7 @@ A gateway that starts without what its mode needs would answer every request wit
 - standalone: the data folder can be created and written.
 - openstack: the ``openstack`` extra's client packages are installed; ``[service_credentials]``
   names a usable keystoneauth1 plugin; Keystone answers and accepts those credentials; the
-  catalog has the services the gateway calls (Gnocchi's ``metric``).
+  catalog has the services the gateway calls (Gnocchi's ``metric``, Aodh's ``alarming``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ OPENSTACK_PACKAGES = {
     "heatclient": "python-heatclient",
 }
 #: Catalog service types the gateway calls in OpenStack mode.
-OPENSTACK_SERVICE_TYPES = {"metric": "Gnocchi"}
+OPENSTACK_SERVICE_TYPES = {"metric": "Gnocchi", "alarming": "Aodh"}
 INSTALL_HINT = "pip install 'cfn-gateway[openstack]'"
 
 

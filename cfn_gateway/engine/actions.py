@@ -48,6 +48,27 @@ class NoScalingPolicies:
             "not implemented by this gateway yet.")
 
 
+def is_webhook(action: str) -> bool:
+    return action.startswith(("http://", "https://"))
+
+
+def run_other_action(action: str, policies: ScalingPolicies, project_id: str,
+                     alarm_name: str, state_value: str, message: str) -> str | None:
+    """Run an action that is not a webhook; returns the error to record, or None."""
+    try:
+        if action.startswith("arn:aws:autoscaling:"):
+            policies.execute_from_alarm(project_id, action, alarm_name, state_value, message)
+        else:
+            service = action.split(":")[2] if action.count(":") >= 2 else action
+            raise ActionFailed(f"Actions of service {service} are not available in this cloud.")
+    except ActionFailed as failure:
+        return str(failure)
+    except Exception as exc:  # a bug in one action must not stop the others
+        LOG.exception("alarm action %s of %r failed", action, alarm_name)
+        return f"Internal error: {type(exc).__name__}"
+    return None
+
+
 class ActionRunner:
     def __init__(self, alarms: AlarmStore, webhooks: WebhookSender,
                  policies: ScalingPolicies, clock: Callable[[], datetime],
@@ -71,7 +92,7 @@ class ActionRunner:
 
     def _dispatch(self, pending: PendingAction) -> None:
         action = pending.action
-        if action.startswith(("http://", "https://")):
+        if is_webhook(action):
             accepted = self.webhooks.send(
                 action, pending.message.encode("utf-8"),
                 lambda result: self._delivered(pending, result))
@@ -79,21 +100,8 @@ class ActionRunner:
                 LOG.warning("webhook queue full; action %s of alarm %r waits for its lease "
                             "to end", action, pending.alarm_name)
             return
-        error: str | None = None
-        try:
-            if action.startswith("arn:aws:autoscaling:"):
-                self.policies.execute_from_alarm(pending.project_id, action,
-                                                 pending.alarm_name, pending.state_value,
-                                                 pending.message)
-            else:
-                service = action.split(":")[2] if action.count(":") >= 2 else action
-                raise ActionFailed(
-                    f"Actions of service {service} are not available in this cloud.")
-        except ActionFailed as failure:
-            error = str(failure)
-        except Exception as exc:  # a bug in one action must not stop the others
-            LOG.exception("alarm action %s of %r failed", action, pending.alarm_name)
-            error = f"Internal error: {type(exc).__name__}"
+        error = run_other_action(action, self.policies, pending.project_id,
+                                 pending.alarm_name, pending.state_value, pending.message)
         self._finish(pending, error)
 
     def _delivered(self, pending: PendingAction, result: DeliveryResult) -> None:

@@ -3,7 +3,7 @@
 Data goes in through PutMetricData only; the engine (``cfn-gateway engine --once --now``)
 evaluates at chosen times; states, reasons, reason data, history and the webhook POSTs
 are read back through the API and a real HTTP receiver.  Standalone mode: in OpenStack
-mode alarms are the Aodh plugin's (not there yet; see test_openstack_mode_alarms_refused).
+mode alarms are the Aodh plugin's (tests/openstack/test_aodh_alarms.py).
 """
 
 from __future__ import annotations
@@ -479,7 +479,7 @@ def test_alarm_name_dimension_feeds_the_alarm(cw, alarm_gateway):
 def test_serve_runs_an_engine(gateway, creds, backend):
     """A high-resolution alarm on the session gateway (its engine on, real time)."""
     if backend != "standalone":
-        pytest.skip("OpenStack mode evaluates with Aodh (see test_openstack_mode_alarms_refused)")
+        pytest.skip("OpenStack mode evaluates with Aodh (tests/openstack/test_aodh_alarms.py)")
     import time
 
     cw = boto3_client("cloudwatch", gateway.endpoint, creds)
@@ -496,16 +496,3 @@ def test_serve_runs_an_engine(gateway, creds, backend):
             break
         time.sleep(1)
     assert found["StateValue"] == "ALARM", found
-
-
-def test_openstack_mode_alarms_refused(gateway, creds, backend):
-    """Until the Aodh plugin lands, OpenStack mode answers alarm actions with a clear
-    NotImplemented instead of accepting alarms it cannot evaluate."""
-    if backend != "openstack":
-        pytest.skip("standalone mode has alarms")
-    cw = boto3_client("cloudwatch", gateway.endpoint, creds)
-    with pytest.raises(ClientError) as error:
-        threshold_alarm(cw, unique("os"), "Test/Alarms")
-    assert error.value.response["Error"]["Code"] == "NotImplemented"
-    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
-

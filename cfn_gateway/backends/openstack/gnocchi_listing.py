@@ -39,8 +39,10 @@ LIST_ATTRS = ["id", "namespace", "metric_name"] + [
     attr for name, chunks in _SLOTS for attr in (name, chunks[0])]
 
 
-def token_secret(configured: str, service_session: Callable[[], ks_session.Session]) -> bytes:
-    """The configured secret, or one derived from ``[service_credentials]``."""
+def token_secret(configured: str, service_session: Callable[[], ks_session.Session],
+                 purpose: str = "ListMetrics") -> bytes:
+    """The configured secret, or one derived from ``[service_credentials]`` for
+    ``purpose`` (tokens of one listing never verify for another)."""
     if configured:
         return configured.encode("utf-8")
     from cfn_gateway.config import CONF, SERVICE_CREDENTIALS
@@ -49,7 +51,8 @@ def token_secret(configured: str, service_session: Callable[[], ks_session.Sessi
     group = getattr(CONF, SERVICE_CREDENTIALS)
     seed = "\0".join(str(getattr(group, name, "") or "") for name in
                      ("auth_url", "username", "password", "user_domain_name"))
-    return hashlib.sha256(b"cfn-gateway ListMetrics tokens\0" + seed.encode("utf-8")).digest()
+    salt = f"cfn-gateway {purpose} tokens\0".encode()
+    return hashlib.sha256(salt + seed.encode("utf-8")).digest()
 
 
 def _digest(query: MetricFilter) -> str:

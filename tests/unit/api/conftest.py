@@ -1,4 +1,4 @@
-"""Handler-level fixtures: a RequestContext over a real SQLiteMetricStore."""
+"""Handler-level fixtures: a RequestContext over real SQLite metric and alarm stores."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from cfn_gateway.backends import Backends
+from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
 from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
 from cfn_gateway.context import CLOUDWATCH, Identity, RequestContext
 
@@ -20,14 +21,21 @@ def store(tmp_path) -> Iterator[SQLiteMetricStore]:
 
 
 @pytest.fixture
-def context(store) -> Callable[..., RequestContext]:
+def alarm_store(tmp_path) -> Iterator[SQLiteAlarmStore]:
+    opened = SQLiteAlarmStore(str(tmp_path / "store.sqlite3"))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def context(store, alarm_store) -> Callable[..., RequestContext]:
     def make(operation: str = "", project: str = "project-a") -> RequestContext:
         return RequestContext(
             request_id="req-1",
             identity=Identity(project_id=project, access_key=f"AK-{project}"),
             service=CLOUDWATCH,
             operation=operation,
-            backends=Backends(metrics=store),
+            backends=Backends(metrics=store, alarms=alarm_store),
         )
 
     return make

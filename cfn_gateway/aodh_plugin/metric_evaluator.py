@@ -1,0 +1,103 @@
+"""The ``cloudwatch`` evaluator: AWS's metric-alarm rules inside aodh-evaluator.
+
+Aodh hands each evaluator node its share of the alarms every ``evaluation_interval``;
+for each, ``evaluate`` reads the evaluation range from Gnocchi (the metric's own data and
+what cfn-push-stats ``--watch`` sent), decides with ``domain.alarm_evaluation`` (M of N,
+TreatMissingData, AWS's reasons) and, on a change, stores the new state with its
+StateReasonData and AWS history item and notifies (``Evaluator._refresh``), which runs the
+alarm's AWS actions in aodh-notifier.  Gnocchi is read with Aodh's service credentials;
+only resources that the alarm's own project made are read.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from aodh import evaluator, keystone_client
+
+from cfn_gateway.aodh_plugin import history, options
+from cfn_gateway.backends.openstack import aodh_mapping as mapping
+from cfn_gateway.backends.openstack import gnocchi_statistics
+from cfn_gateway.backends.openstack.gnocchi_api import GnocchiAPI
+from cfn_gateway.domain import alarm_evaluation, alarm_history
+from cfn_gateway.domain.alarms import Alarm, AlarmState
+
+
+class ChangeRecorder(evaluator.Evaluator):
+    """An evaluator base whose state changes carry AWS's state, reason data and history."""
+
+    def __init__(self, conf: Any) -> None:
+        super().__init__(conf)
+        self.options = options.register(conf)
+        self._pending = threading.local()
+
+    def change_state(self, aodh_alarm: Any, alarm: Alarm, new: AlarmState,
+                     rule_updates: dict[str, Any] | None = None) -> None:
+        """Store ``new`` (a different state value) and notify, as Aodh's evaluators do."""
+        aodh_alarm.state_timestamp = mapping.naive_utc(new.updated_at)
+        rule = dict(aodh_alarm.rule or {})
+        rule.pop("history_item", None)
+        if new.reason_data is not None:
+            rule["state_reason_data"] = new.reason_data
+        else:
+            rule.pop("state_reason_data", None)
+        for key, value in (rule_updates or {}).items():
+            if value is None:
+                rule.pop(key, None)
+            else:
+                rule[key] = value
+        aodh_alarm.rule = rule
+        self._pending.item = alarm_history.state_change(alarm, alarm.state, new)
+        try:
+            self._refresh(aodh_alarm, mapping.TO_AODH_STATE[new.value], new.reason,
+                          _reason_data(new.reason_data))
+        finally:
+            self._pending.item = None
+
+    def _record_change(self, alarm: Any, reason: str) -> None:
+        item = getattr(self._pending, "item", None)
+        if item is None:
+            super()._record_change(alarm, reason)
+            return
+        if self.conf.record_history:
+            history.record(self._storage_conn, alarm, item)
+
+
+class MetricAlarmEvaluator(ChangeRecorder):
+    def __init__(self, conf: Any) -> None:
+        super().__init__(conf)
+        self._pool = ThreadPoolExecutor(self.options.parallel_requests)
+        self._api = GnocchiAPI(keystone_client.get_session(conf), {
+            "service_type": "metric",
+            "interface": conf.service_credentials.interface,
+            "region_name": conf.service_credentials.region_name,
+        }, self.options.request_timeout)
+
+    def evaluate(self, aodh_alarm: Any) -> None:
+        now = datetime.now(UTC)
+        alarm = mapping.alarm_from_aodh(aodh_alarm.as_dict())
+        project_id = aodh_alarm.project_id
+
+        def aggregate(key, start, end, period, unit):
+            return gnocchi_statistics.aggregate(
+                self._api, lambda fn, items: list(self._pool.map(fn, items)), project_id,
+                key, start, end, period, unit, now)
+
+        outcome = alarm_evaluation.evaluate_alarm(alarm, now, aggregate)
+        if outcome is None or outcome.state is None or outcome.state == alarm.state.value:
+            return
+        new = AlarmState(value=outcome.state, reason=outcome.reason, updated_at=now,
+                         transitioned_at=now, reason_data=outcome.reason_data)
+        self.change_state(aodh_alarm, alarm, new)
+
+
+def _reason_data(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,104 @@
+"""Aodh's REST API (``/v2``) through a keystoneauth1 session, failures as AWS errors.
+
+``AodhAPI.call`` returns the decoded JSON answer.  404, 409 and 400 answers come back as
+``AodhNotFound``, ``AodhConflict`` and ``AodhRefused`` where the caller says it handles
+them (``handled``); Aodh or
+Keystone unreachable, timing out, answering 5xx or refusing the gateway's own credentials
+become ``ServiceUnavailable`` (503, which SDKs retry); anything else ``InternalFailure``
+(details in the log only).
+A request whose connection fails is sent once more (every call the store makes may be
+repeated: ids are derived from names, so a repeated create answers 409).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from keystoneauth1 import adapter
+from keystoneauth1 import exceptions as ks_exc
+from keystoneauth1 import session as ks_session
+
+from cfn_gateway import errors
+
+LOG = logging.getLogger(__name__)
+
+_UNAVAILABLE = "The alarm service is unavailable. Please try again later."
+
+
+class AodhError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class AodhNotFound(AodhError):
+    pass
+
+
+class AodhConflict(AodhError):
+    pass
+
+
+class AodhRefused(AodhError):
+    """A 400: Aodh refused the request (its message says why)."""
+
+
+_HANDLED = {404: AodhNotFound, 409: AodhConflict, 400: AodhRefused}
+
+
+def _message(response: Any) -> str:
+    try:
+        body = response.json()
+        return str(body.get("error_message", {}).get("faultstring") or body)
+    except (ValueError, AttributeError):
+        return response.text[:500]
+
+
+class AodhAPI:
+    def __init__(self, session: ks_session.Session, endpoint_filter: dict[str, Any],
+                 timeout: float | None = None) -> None:
+        options = {k: v for k, v in endpoint_filter.items() if v is not None}
+        self._adapter = adapter.Adapter(session, **options)
+        self._timeout = timeout
+
+    def call(self, method: str, path: str, *, json: Any = None,
+             params: dict[str, Any] | None = None,
+             handled: tuple[type[AodhError], ...] = ()) -> Any:
+        kwargs: dict[str, Any] = {"raise_exc": False,
+                                  "headers": {"Accept": "application/json"}}
+        if json is not None:
+            kwargs["json"] = json
+        if params:
+            kwargs["params"] = params
+        if self._timeout is not None:
+            kwargs["timeout"] = self._timeout
+        try:
+            try:
+                response = self._adapter.request(path, method, **kwargs)
+            except ks_exc.ConnectFailure as exc:
+                LOG.info("Aodh connection failed (%s); sending %s %s again", exc, method, path)
+                response = self._adapter.request(path, method, **kwargs)
+        except ks_exc.ClientException as exc:
+            LOG.warning("Aodh unavailable: %s %s: %r", method, path, exc)
+            raise errors.ServiceUnavailable(_UNAVAILABLE) from None
+        status = response.status_code
+        if status in _HANDLED and issubclass(_HANDLED[status], handled):
+            raise _HANDLED[status](status, _message(response))
+        if status >= 500 or status in (401, 403, 429):
+            LOG.warning("Aodh unavailable: %s %s: HTTP %s %s", method, path, status,
+                        _message(response))
+            raise errors.ServiceUnavailable(_UNAVAILABLE)
+        if status >= 300:
+            LOG.error("unexpected Aodh answer to %s %s: HTTP %s %s", method, path, status,
+                      _message(response))
+            raise errors.InternalFailure("The alarm service failed to process the request.")
+        if status == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            LOG.error("Aodh answer to %s %s is not JSON", method, path)
+            raise errors.InternalFailure(
+                "The alarm service failed to process the request.") from None

@@ -1,0 +1,354 @@
+"""CloudWatch alarms in OpenStack mode: Aodh alarms of the plugin's types, end to end.
+
+The gateway runs in OpenStack mode on the test bed, whose Aodh has the plugin installed
+(``tools/testbed/up.sh``) and evaluates every second with two evaluators.  Data goes in
+through PutMetricData only, timestamped in the last minutes (so that it lies in the
+evaluation range at once); the tests then wait for Aodh's evaluators, seconds, not
+minutes.  States, reasons, reason data, history and the webhook POSTs are read back
+through the gateway's API and a real HTTP receiver; ``aodhclient`` shows what Aodh holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.functional.alarm_support import WebhookReceiver
+from tests.functional.clients import boto3_client
+from tests.functional.conftest import openstack_config, tenant_credentials
+from tests.functional.server import Credentials, GatewayProcess, free_port
+from tests.testbed import require_testbed
+
+pytestmark = pytest.mark.functional
+WAIT = 30.0
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture(scope="module")
+def testbed() -> dict[str, Any]:
+    return require_testbed()
+
+
+@pytest.fixture(scope="module")
+def gateway(testbed, tmp_path_factory) -> Iterator[GatewayProcess]:
+    root = tmp_path_factory.mktemp("aodh-gateway")
+    process = GatewayProcess(data_dir=root / "data", port=free_port(), log_path=root / "log",
+                             config_file=openstack_config(root / "gw.conf", testbed))
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+    log = process.log_text()
+    assert "Traceback" not in log, log[-4000:]
+    assert "status=500" not in log, log[-4000:]
+
+
+@pytest.fixture(scope="module")
+def creds(testbed) -> Credentials:
+    return tenant_credentials(testbed, 0)
+
+
+@pytest.fixture(scope="module")
+def cw(gateway, creds):
+    return boto3_client("cloudwatch", gateway.endpoint, creds)
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    r = WebhookReceiver()
+    yield r
+    r.close()
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float = WAIT) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.3)
+
+
+def minutes_ago(n: int) -> dt.datetime:
+    now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    return now - dt.timedelta(minutes=n)
+
+
+def put_values(cw, namespace: str, values: dict[int, float], metric: str = "Load",
+               dimensions: list[dict[str, str]] | None = None) -> None:
+    """``values`` by minutes ago."""
+    cw.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": metric, "Dimensions": dimensions or [], "Value": value,
+         "Timestamp": minutes_ago(ago)} for ago, value in values.items()])
+
+
+def state_of(cw, name: str) -> dict[str, Any]:
+    alarms = cw.describe_alarms(AlarmNames=[name], AlarmTypes=["MetricAlarm",
+                                                               "CompositeAlarm"])
+    found = alarms["MetricAlarms"] + alarms["CompositeAlarms"]
+    assert len(found) == 1, alarms
+    return found[0]
+
+
+def wait_state(cw, name: str, value: str, timeout: float = WAIT) -> dict[str, Any]:
+    return wait_for(f"{name} in {value}", lambda: (
+        alarm if (alarm := state_of(cw, name))["StateValue"] == value else None), timeout)
+
+
+def history(cw, name: str, item_type: str | None = None) -> list[dict[str, Any]]:
+    args: dict[str, Any] = {"AlarmName": name}
+    if item_type:
+        args["HistoryItemType"] = item_type
+    return cw.describe_alarm_history(**args)["AlarmHistoryItems"]
+
+
+def test_m_of_n_alarm_fires_its_webhook(cw, receiver):
+    namespace, name = unique("Test/Aodh"), unique("m-of-n")
+    cw.put_metric_alarm(
+        AlarmName=name, Namespace=namespace, MetricName="Load", Statistic="Average",
+        Period=60, EvaluationPeriods=3, DatapointsToAlarm=2, Threshold=10.0,
+        ComparisonOperator="GreaterThanThreshold", TreatMissingData="missing",
+        AlarmActions=[receiver.url("/alarm")], OKActions=[receiver.url("/ok")],
+        AlarmDescription="two of three")
+    created = state_of(cw, name)
+    assert created["StateValue"] == "INSUFFICIENT_DATA"
+    assert created["AlarmActions"] == [receiver.url("/alarm")]
+    assert created["AlarmDescription"] == "two of three"
+
+    # Average = sum / count exactly: 5 and 25 in one minute average 15 (> 10).  (Sent in
+    # one request: Gnocchi's sum and count of a minute are not read as one snapshot while
+    # metricd processes a second request's measures; see docs/compatibility.md.)
+    put_values(cw, namespace, {3: 20.0, 2: 1.0})
+    cw.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": "Load", "Value": value, "Timestamp": minutes_ago(1)}
+        for value in (5.0, 25.0)])
+    alarm = wait_state(cw, name, "ALARM")
+    assert alarm["StateReason"].startswith("Threshold Crossed: 2 out of the last 3 datapoints")
+    assert "(minimum 2 datapoints for INSUFFICIENT_DATA -> ALARM transition)" in \
+        alarm["StateReason"]
+    data = json.loads(alarm["StateReasonData"])
+    assert data["statistic"] == "Average" and data["threshold"] == 10.0
+    assert sorted(data["recentDatapoints"]) == [1.0, 15.0, 20.0]
+
+    posted = wait_for("the webhook POST", lambda: receiver.to("/alarm"))
+    message = posted[0]
+    assert message["AlarmName"] == name
+    assert message["NewStateValue"] == "ALARM"
+    assert message["OldStateValue"] == "INSUFFICIENT_DATA"
+    assert receiver.to("/ok") == []
+
+    items = wait_for("the Action item", lambda: (
+        found if len(found := history(cw, name)) >= 3 else None))
+    kinds = [item["HistoryItemType"] for item in items]
+    assert kinds.count("ConfigurationUpdate") == 1
+    assert kinds.count("StateUpdate") == 1
+    assert kinds.count("Action") == 1
+    state_update = next(i for i in items if i["HistoryItemType"] == "StateUpdate")
+    assert state_update["HistorySummary"] == "Alarm updated from INSUFFICIENT_DATA to ALARM"
+    action = next(i for i in items if i["HistoryItemType"] == "Action")
+    assert "Successfully executed action" in action["HistorySummary"]
+
+
+def test_treat_missing_data_breaching_without_any_data(cw):
+    name = unique("breaching")
+    cw.put_metric_alarm(
+        AlarmName=name, Namespace=unique("Test/Aodh"), MetricName="Load",
+        Statistic="Maximum", Period=60, EvaluationPeriods=2, Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold", TreatMissingData="breaching")
+    alarm = wait_state(cw, name, "ALARM")
+    assert alarm["StateReason"] == ("Threshold Crossed: no datapoints were received for 2 "
+                                    "periods and 2 missing datapoints were treated as "
+                                    "[Breaching].")
+
+
+def test_update_keeps_state_and_records_configuration_changes(cw):
+    name, namespace = unique("update"), unique("Test/Aodh")
+    args = dict(AlarmName=name, Namespace=namespace, MetricName="Load", Statistic="Maximum",
+                Period=60, EvaluationPeriods=1, Threshold=1.0,
+                ComparisonOperator="GreaterThanThreshold", TreatMissingData="breaching")
+    cw.put_metric_alarm(**args)
+    wait_state(cw, name, "ALARM")
+    cw.put_metric_alarm(**{**args, "AlarmDescription": "changed"})
+    alarm = state_of(cw, name)
+    assert alarm["StateValue"] == "ALARM"
+    assert alarm["AlarmDescription"] == "changed"
+    updates = history(cw, name, "ConfigurationUpdate")
+    assert [json.loads(u["HistoryData"])["type"] for u in updates] == ["Update", "Create"]
+
+
+def test_set_alarm_state_runs_actions_and_evaluation_follows(cw, receiver):
+    name = unique("set-state")
+    cw.put_metric_alarm(
+        AlarmName=name, Namespace=unique("Test/Aodh"), MetricName="Load",
+        Statistic="Maximum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold", TreatMissingData="notBreaching",
+        AlarmActions=[receiver.url("/manual")])
+    wait_state(cw, name, "OK")
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="testing",
+                       StateReasonData='{"why": "test"}')
+    posted = wait_for("the webhook POST", lambda: receiver.to("/manual"))
+    assert posted[0]["NewStateReason"] == "testing"
+    # The next evaluation takes the alarm back, as on AWS.
+    alarm = wait_state(cw, name, "OK")
+    assert alarm["StateReason"].startswith("Threshold Crossed")
+    summaries = [i["HistorySummary"] for i in history(cw, name, "StateUpdate")]
+    assert "Alarm updated from OK to ALARM" in summaries
+
+
+def test_tags_listing_and_delete_keep_history(cw, creds):
+    prefix = unique("list")
+    arns = []
+    for i in range(5):
+        cw.put_metric_alarm(
+            AlarmName=f"{prefix}-{i}", Namespace="Test/Aodh", MetricName="Load",
+            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+            ComparisonOperator="GreaterThanThreshold",
+            Tags=[{"Key": "n", "Value": str(i)}])
+        arns.append(state_of(cw, f"{prefix}-{i}")["AlarmArn"])
+    page = cw.describe_alarms(AlarmNamePrefix=prefix, MaxRecords=2)
+    names = [a["AlarmName"] for a in page["MetricAlarms"]]
+    while "NextToken" in page:
+        page = cw.describe_alarms(AlarmNamePrefix=prefix, MaxRecords=2,
+                                  NextToken=page["NextToken"])
+        names += [a["AlarmName"] for a in page["MetricAlarms"]]
+    assert names == [f"{prefix}-{i}" for i in range(5)]
+    with pytest.raises(ClientError) as caught:
+        cw.describe_alarms(AlarmNamePrefix="other", NextToken=page.get("NextToken") or "x.y")
+    assert caught.value.response["Error"]["Code"] == "InvalidNextToken"
+
+    cw.tag_resource(ResourceARN=arns[0], Tags=[{"Key": "team", "Value": "a"}])
+    cw.untag_resource(ResourceARN=arns[0], TagKeys=["n"])
+    assert cw.list_tags_for_resource(ResourceARN=arns[0])["Tags"] == [
+        {"Key": "team", "Value": "a"}]
+
+    cw.delete_alarms(AlarmNames=[f"{prefix}-0", f"{prefix}-1"])
+    left = cw.describe_alarms(AlarmNamePrefix=prefix)["MetricAlarms"]
+    assert [a["AlarmName"] for a in left] == [f"{prefix}-{i}" for i in range(2, 5)]
+    kept = history(cw, f"{prefix}-0", "ConfigurationUpdate")
+    assert [json.loads(i["HistoryData"])["type"] for i in kept] == ["Delete", "Create"]
+
+
+def test_composite_alarm_follows_its_children(cw):
+    high, low, parent = unique("child-a"), unique("child-b"), unique("parent")
+    for name, missing in ((high, "breaching"), (low, "notBreaching")):
+        cw.put_metric_alarm(
+            AlarmName=name, Namespace=unique("Test/Aodh"), MetricName="Load",
+            Statistic="Maximum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+            ComparisonOperator="GreaterThanThreshold", TreatMissingData=missing)
+    cw.put_composite_alarm(AlarmName=parent,
+                           AlarmRule=f'ALARM("{high}") AND NOT ALARM("{low}")')
+    alarm = wait_state(cw, parent, "ALARM")
+    assert high in alarm["StateReason"]
+    described = cw.describe_alarms(ChildrenOfAlarmName=parent)
+    assert sorted(a["AlarmName"] for a in described["MetricAlarms"]) == sorted([high, low])
+
+
+def test_real_clients_see_the_alarm(cw, gateway, creds):
+    """boto3's and the AWS CLI's alarm_exists waiters, boto2's describe_alarms."""
+    from tests.functional.boto2_clients import cloudwatch as boto2_cloudwatch
+    from tests.functional.clients import aws_cli
+
+    name = unique("clients")
+    cw.put_metric_alarm(
+        AlarmName=name, Namespace="Test/Aodh", MetricName="Load", Statistic="Sum",
+        Period=60, EvaluationPeriods=1, Threshold=4.0,
+        ComparisonOperator="GreaterThanThreshold")
+    cw.get_waiter("alarm_exists").wait(AlarmNames=[name],
+                                       WaiterConfig={"Delay": 1, "MaxAttempts": 3})
+    cli = aws_cli(gateway.endpoint, creds, "cloudwatch", "wait", "alarm-exists",
+                  "--alarm-names", name)
+    assert cli.returncode == 0, cli.stderr
+    (found,) = boto2_cloudwatch(gateway.endpoint, creds).describe_alarms(alarm_names=[name])
+    assert found.name == name and found.comparison == ">" and float(found.threshold) == 4.0
+
+
+def test_aodh_shows_the_alarms_and_confines_them(cw, gateway, testbed):
+    from aodhclient import client as aodh_client
+    from keystoneauth1 import loading, session
+
+    name = unique("visible")
+    cw.put_metric_alarm(
+        AlarmName=name, Namespace="Test/Aodh", MetricName="Load", Statistic="Sum",
+        Period=60, EvaluationPeriods=1, Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold")
+    tenant = testbed["tenants"][0]
+    auth = loading.get_plugin_loader("password").load_from_options(
+        auth_url=testbed["auth_url"], username=tenant["user"],
+        password=tenant["password"], project_id=tenant["project_id"],
+        user_domain_name="Default")
+    aodh = aodh_client.Client("2", session=session.Session(auth=auth),
+                              region_name=testbed.get("region"))
+    listed = {a["name"]: a for a in aodh.alarm.list()}
+    assert listed[name]["type"] == "cloudwatch"
+    assert listed[name]["project_id"] == tenant["project_id"]
+
+    other = boto3_client("cloudwatch", gateway.endpoint, tenant_credentials(testbed, 1))
+    assert other.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []
+    other.put_metric_alarm(  # the same name in another project is another alarm
+        AlarmName=name, Namespace="Test/Aodh", MetricName="Load", Statistic="Sum",
+        Period=60, EvaluationPeriods=1, Threshold=2.0,
+        ComparisonOperator="GreaterThanThreshold")
+    assert state_of(cw, name)["Threshold"] == 1.0
+    assert state_of(other, name)["Threshold"] == 2.0
+
+
+def _evaluated_by(testbed: dict[str, Any], ids: set[str]) -> dict[str, set[str]]:
+    """Which evaluator logged the transition of each of the Aodh alarm ``ids``."""
+    found: dict[str, set[str]] = {}
+    for evaluator in testbed["aodh_evaluators"]:
+        with open(testbed["logs"][evaluator], encoding="utf-8", errors="replace") as log:
+            text = log.read()
+        found[evaluator] = {alarm_id for alarm_id in ids
+                            if f"alarm {alarm_id} transitioning" in text}
+    return found
+
+
+def _breaching_alarms(cw, project_id: str, prefix: str, count: int) -> set[str]:
+    """Make ``count`` alarms that go to ALARM at their first evaluation; their Aodh ids."""
+    from cfn_gateway.backends.openstack.aodh_mapping import alarm_id
+
+    for i in range(count):
+        cw.put_metric_alarm(
+            AlarmName=f"{prefix}-{i}", Namespace="Test/Aodh", MetricName="Load",
+            Statistic="Maximum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+            ComparisonOperator="GreaterThanThreshold", TreatMissingData="breaching")
+    wait_for("every alarm in ALARM", lambda: len(cw.describe_alarms(
+        AlarmNamePrefix=prefix, StateValue="ALARM")["MetricAlarms"]) == count)
+    return {alarm_id(project_id, f"{prefix}-{i}") for i in range(count)}
+
+
+def test_two_evaluators_share_the_alarms_and_take_over(cw, creds, testbed):
+    """Aodh's coordination splits the alarms between the two evaluators; when one stops,
+    the other evaluates all of them."""
+    import subprocess
+
+    from tests.testbed import ROOT
+
+    assert len(testbed["aodh_evaluators"]) == 2
+    first, second = testbed["aodh_evaluators"]
+    shared = _breaching_alarms(cw, creds.project, unique("shared"), 20)
+    split = _evaluated_by(testbed, shared)
+    assert split[first] and split[second], split
+    assert split[first] | split[second] == shared
+
+    service = str(ROOT / "tools" / "testbed" / "service.sh")
+    subprocess.run([service, "stop", second], check=True, capture_output=True, timeout=120)
+    try:
+        alone = _breaching_alarms(cw, creds.project, unique("alone"), 8)
+        assert _evaluated_by(testbed, alone) == {first: alone, second: set()}
+    finally:
+        subprocess.run([service, "start", second], check=True, capture_output=True,
+                       timeout=180)
