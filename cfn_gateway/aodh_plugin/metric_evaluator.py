@@ -12,6 +12,7 @@ only resources that the alarm's own project made are read.
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from cfn_gateway.aodh_plugin import history, options
 from cfn_gateway.backends.openstack import aodh_mapping as mapping
 from cfn_gateway.backends.openstack import gnocchi_statistics
 from cfn_gateway.backends.openstack.gnocchi_api import GnocchiAPI
+from cfn_gateway.backends.openstack.gnocchi_listing import MetricLister
 from cfn_gateway.domain import alarm_evaluation, alarm_history
 from cfn_gateway.domain.alarms import Alarm, AlarmState
 
@@ -76,6 +78,8 @@ class MetricAlarmEvaluator(ChangeRecorder):
             "interface": conf.service_credentials.interface,
             "region_name": conf.service_credentials.region_name,
         }, self.options.request_timeout)
+        # Pages beyond the first are never asked for, so its tokens need no shared secret.
+        self._lister = MetricLister(lambda: secrets.token_bytes(32))
 
     def evaluate(self, aodh_alarm: Any) -> None:
         now = datetime.now(UTC)
@@ -87,7 +91,11 @@ class MetricAlarmEvaluator(ChangeRecorder):
                 self._api, lambda fn, items: list(self._pool.map(fn, items)), project_id,
                 key, start, end, period, unit, now)
 
-        outcome = alarm_evaluation.evaluate_alarm(alarm, now, aggregate)
+        def watched(query, since):
+            return self._lister.list_metrics(self._api, project_id, query, since, None,
+                                             alarm_evaluation.WATCH_MAX_METRICS).metrics
+
+        outcome = alarm_evaluation.evaluate_alarm(alarm, now, aggregate, watched)
         if outcome is None or outcome.state is None or outcome.state == alarm.state.value:
             return
         new = AlarmState(value=outcome.state, reason=outcome.reason, updated_at=now,

@@ -11,7 +11,8 @@ the alarm stays in the state that ran them, as AWS documents.
 Metric alarms read their evaluation range from the metric store and decide with
 ``domain.alarm_evaluation``; composite alarms read their children's states and decide with
 ``domain.composite_rules``.  A metric alarm also reads the data its metric received with
-the dimension ``AlarmName=<alarm name>`` (Heat's cfn-push-stats ``--watch``).  After any
+the dimension ``AlarmName=<alarm name>`` (Heat's cfn-push-stats ``--watch``; see
+``alarm_evaluation.watch_filter``).  After any
 change, the composite alarms that name the changed
 alarm are evaluated in the same pass, so a composite follows its children at once.
 """
@@ -27,6 +28,7 @@ from cfn_gateway.domain import alarm_evaluation, alarm_history, composite_rules
 from cfn_gateway.domain import alarms as al
 from cfn_gateway.domain.alarm_notifications import state_change_message
 from cfn_gateway.domain.alarms import Alarm, AlarmState
+from cfn_gateway.domain.metrics import MetricFilter, MetricKey
 
 LOG = logging.getLogger(__name__)
 CLAIM_BATCH = 500
@@ -114,10 +116,23 @@ class AlarmEvaluator:
         outcome = alarm_evaluation.evaluate_alarm(
             stored.alarm, now,
             lambda key, start, end, period, unit: self.metrics.aggregate(
-                stored.project_id, key, start, end, period, unit))
+                stored.project_id, key, start, end, period, unit),
+            lambda query, since: self._watched(stored.project_id, query, since))
         if outcome is None:
             return None
         return outcome.state, outcome.reason, outcome.reason_data
+
+    def _watched(self, project_id: str, query: MetricFilter,
+                 since: datetime) -> list[MetricKey]:
+        keys: list[MetricKey] = []
+        token = None
+        while len(keys) < alarm_evaluation.WATCH_MAX_METRICS:
+            page = self.metrics.list_metrics(project_id, query, since, token)
+            keys += page.metrics
+            token = page.next_token
+            if token is None:
+                break
+        return keys[:alarm_evaluation.WATCH_MAX_METRICS]
 
     def _composite(self, stored: StoredAlarm) -> tuple[str, str, str]:
         rule = stored.alarm.composite_rule

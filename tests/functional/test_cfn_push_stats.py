@@ -47,6 +47,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ from botocore.exceptions import ClientError
 
 from tests.functional import boto2_clients, netns_relay
 from tests.functional.clients import boto3_client
-from tests.functional.server import BIN_DIR, Credentials, GatewayProcess
+from tests.functional.server import BIN_DIR, Credentials, GatewayProcess, cfn_gateway_command
 
 pytestmark = pytest.mark.functional
 
@@ -340,3 +341,43 @@ def test_memory_and_swap_fail_inside_the_agent(push_stats, cloudwatch, instance_
         run.stderr), run.explain()
     assert run.connections == 0
     assert listed(cloudwatch, instance_id) == {}
+
+
+def evaluate_alarms(gateway: GatewayProcess, backend: str, at: dt.datetime) -> None:
+    """Standalone: one engine pass as at ``at`` on the gateway's data folder (beside the
+    engine serve runs: they claim alarms, never evaluating one twice).  OpenStack mode:
+    Aodh's evaluators run every second on the test bed; nothing to do."""
+    if backend != "standalone":
+        return
+    done = subprocess.run(
+        [*cfn_gateway_command(), "engine", "--once", "--now", at.isoformat(),
+         "--data-dir", str(gateway.data_dir)],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_watch_feeds_the_alarm_of_that_name(push_stats, cloudwatch, instance_id, gateway,
+                                            backend):
+    """Heat's HA templates: ``cfn-push-stats --heartbeat --watch NAME`` on the server, and an
+    alarm NAME on Heartbeat in system/linux.  The agent adds AlarmName=NAME to the server's
+    own dimensions; that data feeds the alarm (Heat's CloudWatch API did the same)."""
+    name = f"heartbeat-{uuid.uuid4().hex[:8]}"
+    cloudwatch.put_metric_alarm(
+        AlarmName=name, Namespace=NAMESPACE, MetricName="Heartbeat", Statistic="SampleCount",
+        Period=60, EvaluationPeriods=1, Threshold=1.0, TreatMissingData="notBreaching",
+        ComparisonOperator="GreaterThanOrEqualToThreshold")
+    run = push_stats.run("--heartbeat", "--watch", name, instance_id=instance_id)
+    assert run.returncode == 0, run.explain()
+    sent_at = dt.datetime.now(dt.UTC)
+    # The heartbeat's minute counts once it is complete.
+    next_minute = sent_at.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
+    evaluate_alarms(gateway, backend, next_minute + dt.timedelta(seconds=2))
+    deadline = next_minute + dt.timedelta(seconds=40)
+    while True:
+        alarm = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+        if alarm["StateValue"] == "ALARM" or dt.datetime.now(dt.UTC) > deadline:
+            break
+        time.sleep(0.5)
+    assert alarm["StateValue"] == "ALARM", alarm
+    assert json.loads(alarm["StateReasonData"])["recentDatapoints"] == [1.0]
+    cloudwatch.delete_alarms(AlarmNames=[name])

@@ -174,6 +174,24 @@ def test_treat_missing_data_breaching_without_any_data(cw):
                                     "[Breaching].")
 
 
+def test_disabled_actions_do_not_run_and_webhooks_are_retried(cw, receiver):
+    quiet, retried = unique("quiet"), unique("retried")
+    receiver.fail["/retried"] = 2  # 503 twice, then 200
+    for name, enabled in ((quiet, False), (retried, True)):
+        cw.put_metric_alarm(
+            AlarmName=name, Namespace=unique("Test/Aodh"), MetricName="Load",
+            Statistic="Maximum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+            ComparisonOperator="GreaterThanThreshold", TreatMissingData="breaching",
+            ActionsEnabled=enabled, AlarmActions=[receiver.url(f"/{name.split('-')[0]}")])
+    wait_state(cw, quiet, "ALARM")
+    wait_state(cw, retried, "ALARM")
+    wait_for("the retried POST", lambda: receiver.to("/retried"))
+    assert receiver.attempts["/retried"] == 3
+    (action,) = wait_for("the Action item", lambda: history(cw, retried, "Action"))
+    assert "Successfully executed action" in action["HistorySummary"]
+    assert history(cw, quiet, "Action") == [] and receiver.to("/quiet") == []
+
+
 def test_update_keeps_state_and_records_configuration_changes(cw):
     name, namespace = unique("update"), unique("Test/Aodh")
     args = dict(AlarmName=name, Namespace=namespace, MetricName="Load", Statistic="Maximum",

@@ -12,7 +12,7 @@ from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
 from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
 from cfn_gateway.domain import alarm_history
 from cfn_gateway.domain import alarms as al
-from cfn_gateway.domain.alarm_evaluation import fed_by
+from cfn_gateway.domain.alarm_evaluation import watch_filter
 from cfn_gateway.domain.alarms import (
     Alarm,
     AlarmState,
@@ -178,15 +178,30 @@ def test_suppressed_composite_queues_no_actions(stores):
 
 
 def test_watch_dimension_feeds_the_alarm(stores):
+    """cfn-push-stats --watch NAME adds AlarmName=NAME to each server's dimensions: every
+    such metric of the alarm's namespace and name feeds alarm NAME, combined per period."""
+    alarms, metrics = stores
+    heartbeat = MetricKey.of("system/linux", "Heartbeat", [])
+    put_alarm(alarms, metric_alarm("web-alarm", metric=MetricStat(heartbeat, 60, "SampleCount"),
+                                   threshold=1.0))
+    for server in ("i-1", "i-2"):
+        put_data(metrics, {T0: 1.0}, key=MetricKey.of("system/linux", "Heartbeat", [
+            ("InstanceId", server), ("AlarmName", "web-alarm")]))
+    put_data(metrics, {T0: 1.0}, key=MetricKey.of("system/linux", "Heartbeat", [
+        ("InstanceId", "i-3"), ("AlarmName", "other-alarm")]))
+    AlarmEvaluator(alarms, metrics, "us-east-1").run(T0 + MINUTE)
+    stored = alarms.get("p", "web-alarm").alarm
+    assert stored.state.value == al.ALARM  # 2 heartbeats > 1: i-3's is not this alarm's
+    assert json.loads(stored.state.reason_data)["recentDatapoints"] == [2.0]
+
+
+def test_watch_dimension_only_in_cfn_push_stats_namespace(stores):
     alarms, metrics = stores
     put_alarm(alarms, metric_alarm("MEMAlarmHigh"))
-    watch_key = MetricKey.of("ns", "Load", [("AlarmName", "MEMAlarmHigh")])
-    assert fed_by("MEMAlarmHigh", KEY) == [KEY, watch_key]
-    assert fed_by("x", MetricKey.of("ns", "Load", [("AlarmName", "x")])) == [
-        MetricKey.of("ns", "Load", [("AlarmName", "x")])]
-    put_data(metrics, {T0: 9.0}, key=watch_key)
+    put_data(metrics, {T0: 9.0}, key=MetricKey.of("ns", "Load", [("AlarmName", "MEMAlarmHigh")]))
     AlarmEvaluator(alarms, metrics, "us-east-1").run(T0 + MINUTE)
-    assert state_of(alarms, "MEMAlarmHigh") == al.ALARM
+    assert state_of(alarms, "MEMAlarmHigh") == al.INSUFFICIENT_DATA
+    assert watch_filter("MEMAlarmHigh", KEY) is None
 
 
 def test_a_change_meanwhile_wins_over_the_evaluation(stores):
