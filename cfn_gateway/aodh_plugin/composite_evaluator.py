@@ -40,7 +40,7 @@ class CompositeAlarmEvaluator(ChangeRecorder):
             parsed, states, lambda name: alarm.arn[: len(alarm.arn) - len(alarm.name)] + name,
             new_value)
         new = AlarmState(value=new_value, reason=reason, updated_at=now, transitioned_at=now,
-                         reason_data=reason_data)
+                         reason_data=reason_data, previous_value=alarm.state.value)
         suppressed = self._suppression(aodh_alarm.project_id, alarm, new)
         self.change_state(aodh_alarm, alarm, new, {"actions_suppressed": suppressed})
 
@@ -57,8 +57,5 @@ class CompositeAlarmEvaluator(ChangeRecorder):
         suppressor = self._alarm(project_id, rule.actions_suppressor)
         if suppressor is None:
             return None
-        by, why = composite_rules.suppression(
-            new.updated_at, new.value, new.transitioned_at, suppressor.state.value,
-            suppressor.state.transitioned_at, rule.suppressor_wait_period or 0,
-            rule.suppressor_extension_period or 0)
+        by, why = composite_rules.suppression_by(suppressor.state, rule, new, new.updated_at)
         return None if by is None else json.dumps([by, why])

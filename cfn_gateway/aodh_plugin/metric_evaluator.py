@@ -47,6 +47,7 @@ class ChangeRecorder(evaluator.Evaluator):
             rule["state_reason_data"] = new.reason_data
         else:
             rule.pop("state_reason_data", None)
+        rule["previous_state"] = alarm.state.value
         for key, value in (rule_updates or {}).items():
             if value is None:
                 rule.pop(key, None)
@@ -99,7 +100,8 @@ class MetricAlarmEvaluator(ChangeRecorder):
         if outcome is None or outcome.state is None or outcome.state == alarm.state.value:
             return
         new = AlarmState(value=outcome.state, reason=outcome.reason, updated_at=now,
-                         transitioned_at=now, reason_data=outcome.reason_data)
+                         transitioned_at=now, reason_data=outcome.reason_data,
+                         previous_value=alarm.state.value)
         self.change_state(aodh_alarm, alarm, new)
 
 

@@ -89,16 +89,16 @@ def _update(alarm) -> None:
         alarm.state_timestamp = timeutils.utcnow()
         rule.state_reason_data = wtypes.Unset
         rule.actions_suppressed = wtypes.Unset
+        rule.previous_state = wtypes.Unset
         return
     if stored:
         current = stored[0]
         alarm.state = current.state
         alarm.state_reason = current.state_reason
         alarm.state_timestamp = current.state_timestamp
-        reason_data = (current.rule or {}).get("state_reason_data")
-        rule.state_reason_data = reason_data if reason_data is not None else wtypes.Unset
-        suppressed = (current.rule or {}).get("actions_suppressed")
-        rule.actions_suppressed = suppressed if suppressed is not None else wtypes.Unset
+        for field in ("state_reason_data", "actions_suppressed", "previous_state"):
+            value = (current.rule or {}).get(field)
+            setattr(rule, field, value if value is not None else wtypes.Unset)
 
 
 class _CloudWatchRule(base.AlarmRule):
@@ -107,6 +107,9 @@ class _CloudWatchRule(base.AlarmRule):
 
     state_reason_data = wtypes.text
     "AWS StateReasonData of the current state (JSON)."
+
+    previous_state = wtypes.text
+    "The AWS state value the alarm left at its last transition."
 
     tags = wtypes.text
     "AWS tags, a JSON list of [key, value] pairs."
@@ -133,7 +136,7 @@ class _CloudWatchRule(base.AlarmRule):
 
     def as_dict(self):
         return self.as_dict_from_keys(
-            [name for name in ("definition", "state_reason_data", "tags",
+            [name for name in ("definition", "state_reason_data", "previous_state", "tags",
                                "actions_suppressed", "history_item", "set_state",
                                "deleted_at")
              if getattr(self, name) not in (wtypes.Unset, None)])

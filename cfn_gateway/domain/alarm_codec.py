@@ -97,6 +97,7 @@ def state_to_dict(state: AlarmState) -> dict[str, Any]:
         "reason_data": state.reason_data,
         "updated_at": to_millis(state.updated_at),
         "transitioned_at": to_millis(state.transitioned_at),
+        "previous_value": state.previous_value,
     }
 
 
@@ -197,6 +198,7 @@ def state_from_dict(d: dict[str, Any]) -> AlarmState:
             updated_at=_millis(d["updated_at"]),
             transitioned_at=_millis(d["transitioned_at"]),
             reason_data=d.get("reason_data"),
+            previous_value=d.get("previous_value"),
         )
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"malformed alarm state: {exc!r}") from exc

@@ -123,13 +123,17 @@ class CompositeRule:
 
 @dataclass(frozen=True)
 class AlarmState:
-    """An alarm's current state; ``reason_data`` is JSON text (or None)."""
+    """An alarm's current state; ``reason_data`` is JSON text (or None).
+
+    ``previous_value`` is the value the alarm left at its last transition (None before its
+    first): whether a suppressor just left ALARM decides a composite's ExtensionPeriod."""
 
     value: str
     reason: str
     updated_at: datetime
     transitioned_at: datetime
     reason_data: str | None = None
+    previous_value: str | None = None
 
     @classmethod
     def initial(cls, now: datetime) -> AlarmState:

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-from cfn_gateway.domain.alarms import ALARM, INSUFFICIENT_DATA, OK
+from cfn_gateway.domain.alarms import ALARM, INSUFFICIENT_DATA, OK, AlarmState, CompositeRule
 from cfn_gateway.domain.periods import iso_millis
 
 # --- Limits --------------------------------------------------------------------------------
@@ -630,6 +630,16 @@ def suppression(now: datetime, composite_state_value: str,
             and (left_alarm_at is None or left_alarm_at < composite_transitioned_at)):
         return SUPPRESSED_BY_WAIT_PERIOD, _suppressed_reason(SUPPRESSED_BY_WAIT_PERIOD)
     return None, None
+
+
+def suppression_by(suppressor: AlarmState, rule: CompositeRule, composite: AlarmState,
+                   now: datetime) -> tuple[str | None, str | None]:
+    """``suppression`` for a composite alarm (``rule``, in state ``composite``) whose
+    suppressor is in state ``suppressor``."""
+    return suppression(now, composite.value, composite.transitioned_at, suppressor.value,
+                       suppressor.transitioned_at, rule.suppressor_wait_period,
+                       rule.suppressor_extension_period,
+                       suppressor_left_alarm=suppressor.previous_value == ALARM)
 
 
 def _suppressed_reason(by: str) -> str:

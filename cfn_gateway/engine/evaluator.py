@@ -97,7 +97,7 @@ class AlarmEvaluator:
             self._repeat_actions(stored, now)
             return False
         new = AlarmState(value=new_value, reason=reason, updated_at=now, transitioned_at=now,
-                         reason_data=reason_data)
+                         reason_data=reason_data, previous_value=old.value)
         try:
             self.alarms.set_state(
                 stored.project_id, alarm.name, stored.version, new,
@@ -167,10 +167,8 @@ class AlarmEvaluator:
         suppressor = self.alarms.get(stored.project_id, rule.actions_suppressor)
         if suppressor is None:
             return False
-        by, _ = composite_rules.suppression(
-            new.updated_at, new.value, new.transitioned_at, suppressor.alarm.state.value,
-            suppressor.alarm.state.transitioned_at, rule.suppressor_wait_period or 0,
-            rule.suppressor_extension_period or 0)
+        by, _ = composite_rules.suppression_by(suppressor.alarm.state, rule, new,
+                                               new.updated_at)
         return by is not None
 
     def _repeat_actions(self, stored: StoredAlarm, now: datetime) -> None:

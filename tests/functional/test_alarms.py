@@ -71,9 +71,10 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def put(cw, namespace: str, values: dict[dt.datetime, float], dims=None) -> None:
+def put(cw, namespace: str, values: dict[dt.datetime, float], dims=None,
+        name: str = "Load") -> None:
     cw.put_metric_data(Namespace=namespace, MetricData=[
-        {"MetricName": "Load", "Dimensions": dims or [{"Name": "Host", "Value": "a"}],
+        {"MetricName": name, "Dimensions": dims or [{"Name": "Host", "Value": "a"}],
          "Timestamp": ts, "Value": value} for ts, value in values.items()])
 
 
@@ -462,16 +463,25 @@ def test_composite_alarm_follows_children(cw, alarm_gateway, receiver):
 
 
 def test_alarm_name_dimension_feeds_the_alarm(cw, alarm_gateway):
-    """Heat compatibility: cfn-push-stats --watch NAME sends the dimension AlarmName=NAME,
-    and that data feeds the alarm NAME (same namespace and metric name)."""
-    namespace, name = unique("system/linux"), unique("MEMAlarmHigh")
+    """Heat compatibility: cfn-push-stats --watch NAME adds the dimension AlarmName=NAME to
+    its server's dimensions, and that data feeds the alarm NAME of cfn-push-stats'
+    namespace (system/linux) and the same metric name, from every server; elsewhere the
+    dimension is an ordinary one."""
+    name, other = unique("MEMAlarmHigh"), unique("elsewhere")
     t0 = base_time()
-    cw.put_metric_alarm(AlarmName=name, Namespace=namespace, MetricName="Load",
-                        Statistic="Average", Period=60, EvaluationPeriods=1, Threshold=50.0,
-                        ComparisonOperator="GreaterThanThreshold")
-    put(cw, namespace, {t0: 80.0}, dims=[{"Name": "AlarmName", "Value": name}])
+    for alarm_name, namespace in ((name, "system/linux"), (other, unique("Test/Alarms"))):
+        cw.put_metric_alarm(AlarmName=alarm_name, Namespace=namespace, MetricName="MemUtil",
+                            Statistic="Average", Period=60, EvaluationPeriods=1,
+                            Threshold=50.0, ComparisonOperator="GreaterThanThreshold")
+        for server, value in (("i-1", 90.0), ("i-2", 30.0)):
+            put(cw, namespace, {t0: value}, name="MemUtil", dims=[
+                {"Name": "InstanceId", "Value": server},
+                {"Name": "AlarmName", "Value": alarm_name}])
     alarm_gateway.evaluate(t0 + MINUTE)
-    assert alarm(cw, name)["StateValue"] == "ALARM"
+    found = alarm(cw, name)
+    assert found["StateValue"] == "ALARM"  # the servers' average: 60 > 50
+    assert json.loads(found["StateReasonData"])["recentDatapoints"] == [60.0]
+    assert alarm(cw, other)["StateValue"] == "INSUFFICIENT_DATA"
 
 
 # --- serve's own engine and the other mode ------------------------------------------------
@@ -496,3 +506,25 @@ def test_serve_runs_an_engine(gateway, creds, backend):
             break
         time.sleep(1)
     assert found["StateValue"] == "ALARM", found
+
+
+def test_actions_suppressed_by_is_reported(cw):
+    """DescribeAlarms says why a composite's actions are held back, as of the call."""
+    maintenance, composite = unique("maintenance"), unique("suppressed")
+    threshold_alarm(cw, maintenance, unique("Test/Alarms"))
+    cw.put_composite_alarm(AlarmName=composite, AlarmRule=f"ALARM({maintenance})",
+                           ActionsSuppressor=maintenance, ActionsSuppressorWaitPeriod=120,
+                           ActionsSuppressorExtensionPeriod=60)
+
+    def described() -> dict:
+        (found,) = cw.describe_alarms(AlarmNames=[composite],
+                                      AlarmTypes=["CompositeAlarm"])["CompositeAlarms"]
+        return found
+
+    assert "ActionsSuppressedBy" not in described()
+    cw.set_alarm_state(AlarmName=maintenance, StateValue="ALARM", StateReason="window")
+    found = described()
+    assert (found["ActionsSuppressedBy"], found["ActionsSuppressedReason"]) == (
+        "Alarm", "Actions suppressed by Alarm")
+    cw.set_alarm_state(AlarmName=maintenance, StateValue="OK", StateReason="done")
+    assert described()["ActionsSuppressedBy"] == "ExtensionPeriod"

@@ -370,3 +370,21 @@ def test_two_evaluators_share_the_alarms_and_take_over(cw, creds, testbed):
     finally:
         subprocess.run([service, "start", second], check=True, capture_output=True,
                        timeout=180)
+
+
+def test_actions_suppressed_by_is_reported(cw):
+    maintenance, composite = unique("maintenance"), unique("suppressed")
+    cw.put_metric_alarm(
+        AlarmName=maintenance, Namespace=unique("Test/Aodh"), MetricName="Load",
+        Statistic="Maximum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold", TreatMissingData="ignore")
+    cw.put_composite_alarm(AlarmName=composite, AlarmRule=f"ALARM({maintenance})",
+                           ActionsSuppressor=maintenance, ActionsSuppressorWaitPeriod=120,
+                           ActionsSuppressorExtensionPeriod=60)
+    assert "ActionsSuppressedBy" not in state_of(cw, composite)
+    cw.set_alarm_state(AlarmName=maintenance, StateValue="ALARM", StateReason="window")
+    assert state_of(cw, composite)["ActionsSuppressedBy"] == "Alarm"
+    cw.set_alarm_state(AlarmName=maintenance, StateValue="OK", StateReason="done")
+    found = state_of(cw, composite)
+    assert (found["ActionsSuppressedBy"], found["ActionsSuppressedReason"]) == (
+        "ExtensionPeriod", "Actions suppressed by ExtensionPeriod")

@@ -15,6 +15,7 @@ engine, so an acknowledged change never loses its actions.  AWS behaviours kept 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -146,13 +147,39 @@ def _suppressor(ctx: RequestContext, store: AlarmStore, name: str,
             "suppressor_extension_period": extension}
 
 
-def _alarm_lists(alarms: list[Alarm]) -> dict[str, Any]:
+def _alarm_lists(ctx: RequestContext, store: AlarmStore,
+                 alarms: list[Alarm]) -> dict[str, Any]:
+    alarms = _with_suppression(ctx, store, alarms)
     return {
         "MetricAlarms": [views.metric_alarm_to_aws(a) for a in alarms
                          if a.alarm_type == al.METRIC_ALARM],
         "CompositeAlarms": [views.composite_alarm_to_aws(a) for a in alarms
                             if a.alarm_type == al.COMPOSITE_ALARM],
     }
+
+
+def _with_suppression(ctx: RequestContext, store: AlarmStore,
+                      alarms: list[Alarm]) -> list[Alarm]:
+    """Composite alarms with their ActionsSuppressedBy / Reason as of now: it follows from
+    the suppressor's state and the wait and extension periods, so it is computed when
+    described, the same way the engine decides whether to run a change's actions."""
+    suppressors = {a.composite_rule.actions_suppressor for a in alarms
+                   if a.composite_rule is not None and a.composite_rule.actions_suppressor}
+    if not suppressors:
+        return alarms
+    found = store.get_many(ctx.project_id, sorted(suppressors))
+    now = utcnow()
+    out = []
+    for alarm in alarms:
+        rule = alarm.composite_rule
+        suppressor = found.get(rule.actions_suppressor) if rule and rule.actions_suppressor \
+            else None
+        if rule is not None and suppressor is not None:
+            by, reason = composite_rules.suppression_by(suppressor.alarm.state, rule,
+                                                        alarm.state, now)
+            alarm = replace(alarm, actions_suppressed_by=by, actions_suppressed_reason=reason)
+        out.append(alarm)
+    return out
 
 
 @action(CLOUDWATCH, "DescribeAlarms")
@@ -180,7 +207,7 @@ def describe_alarms(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
         page = store.describe(ctx.project_id, query, limit, params.get("NextToken") or None)
     except InvalidNextToken:
         raise errors.InvalidNextToken("The value for parameter NextToken is invalid.") from None
-    result = _alarm_lists(page.items)
+    result = _alarm_lists(ctx, store, page.items)
     if page.next_token:
         result["NextToken"] = page.next_token
     return result
@@ -195,7 +222,7 @@ def _related(ctx: RequestContext, store: AlarmStore, relation: str,
     else:
         names = store.parents_of(ctx.project_id, name)
     found = store.get_many(ctx.project_id, names)
-    return _alarm_lists([found[n].alarm for n in sorted(found)])
+    return _alarm_lists(ctx, store, [found[n].alarm for n in sorted(found)])
 
 
 @action(CLOUDWATCH, "DescribeAlarmsForMetric")
@@ -255,6 +282,7 @@ def _set_state(store: AlarmStore, stored: StoredAlarm, params: dict[str, Any],
         updated_at=now,
         transitioned_at=now if value != old.value else old.transitioned_at,
         reason_data=params.get("StateReasonData") or None,
+        previous_value=old.value if value != old.value else old.previous_value,
     )
     actions = alarm.actions_for(value) if alarm.actions_enabled and value != old.value else ()
     queued = QueuedActions(

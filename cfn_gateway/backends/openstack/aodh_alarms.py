@@ -269,7 +269,8 @@ class AodhAlarmStore:
         alarm = mapping.alarm_from_aodh(body)
         new = alarm.with_state(state)
         rule = mapping.rule_body(new, mapping.tags_of(body), history[0] if history else None,
-                                 state_reason_data=state.reason_data or "")
+                                 state_reason_data=state.reason_data or "",
+                                 previous_state=state.previous_value)
         rule["set_state"] = mapping.set_state_marker(state.reason, actions is not None)
         updated = self._put(self._api(project_id), project_id, new, rule)
         return self._stored(project_id, updated)

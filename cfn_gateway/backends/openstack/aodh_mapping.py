@@ -12,7 +12,8 @@ An AWS alarm is one Aodh alarm of type ``cloudwatch`` (metric alarms) or
   StateValue, StateReason and the time of the last change;
 - the rule (``cloudwatch_rule`` / ``cloudwatch_composite_rule``) holds, as JSON texts,
   ``definition`` (``alarm_codec.definition_to_json``: everything AWS describes but the
-  state), ``state_reason_data``, ``tags``, ``actions_suppressed`` (a composite's
+  state), ``state_reason_data``, ``previous_state`` (the AWS state value before the last
+  transition), ``tags``, ``actions_suppressed`` (a composite's
   ActionsSuppressedBy / Reason), ``history_item`` (the AWS history item the write that
   carries it records: Aodh writes the changed rule into its own history entry, and the
   gateway reads the item back from there), ``set_state`` (SetAlarmState: the reason to
@@ -153,7 +154,8 @@ def aodh_actions(alarm: Alarm, state_value: str) -> list[str]:
 def rule_body(alarm: Alarm, tags: Sequence[Tag], history: HistoryItem | None,
               state_reason_data: str | None = None,
               actions_suppressed: str | None = None,
-              deleted_at: datetime | None = None) -> dict[str, Any]:
+              deleted_at: datetime | None = None,
+              previous_state: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "definition": alarm_codec.definition_to_json(alarm),
         "tags": json.dumps([list(tag) for tag in tags]),
@@ -166,6 +168,8 @@ def rule_body(alarm: Alarm, tags: Sequence[Tag], history: HistoryItem | None,
         body["actions_suppressed"] = actions_suppressed
     if deleted_at is not None:
         body["deleted_at"] = str(to_millis(deleted_at))
+    if previous_state is not None:
+        body["previous_state"] = previous_state
     return body
 
 
@@ -208,7 +212,8 @@ def state_of(body: dict[str, Any]) -> AlarmState:
     rule = rule_of(body)
     return AlarmState(value=FROM_AODH_STATE[body["state"]], reason=body.get("state_reason")
                       or "", updated_at=at, transitioned_at=at,
-                      reason_data=rule.get("state_reason_data") or None)
+                      reason_data=rule.get("state_reason_data") or None,
+                      previous_value=rule.get("previous_state") or None)
 
 
 def alarm_from_aodh(body: dict[str, Any]) -> Alarm:

@@ -90,6 +90,7 @@ CREATE TABLE IF NOT EXISTS alarms (
     state_reason_data TEXT,
     state_updated_ms INTEGER NOT NULL,
     state_transitioned_ms INTEGER NOT NULL,
+    state_previous_value TEXT,
     configuration_updated_ms INTEGER NOT NULL,
     namespace TEXT,
     metric_name TEXT,
@@ -164,16 +165,16 @@ _DEFINITIONS_MAX = 20_000
 #: The columns ``_stored`` builds a StoredAlarm from.
 _STORED = (
     "project_id, version, definition, state_value, state_reason, state_reason_data, "
-    "state_updated_ms, state_transitioned_ms, actions_repeated_ms"
+    "state_updated_ms, state_transitioned_ms, state_previous_value, actions_repeated_ms"
 )
 
 _INSERT_ALARM = """
 INSERT INTO alarms (
     project_id, name, alarm_type, version, definition,
     state_value, state_reason, state_reason_data, state_updated_ms, state_transitioned_ms,
-    configuration_updated_ms, namespace, metric_name, dimensions,
+    state_previous_value, configuration_updated_ms, namespace, metric_name, dimensions,
     next_evaluation_ms, evaluation_interval_s, actions_repeated_ms
-) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
+) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
 RETURNING id
 """
 
@@ -193,6 +194,8 @@ _SET_STATE = f"""
 UPDATE alarms SET
     state_transitioned_ms = CASE WHEN state_value = :value THEN state_transitioned_ms
                                  ELSE :transitioned END,
+    state_previous_value = CASE WHEN state_value = :value THEN state_previous_value
+                                ELSE state_value END,
     state_value = :value, state_reason = :reason, state_reason_data = :reason_data,
     state_updated_ms = :updated, actions_repeated_ms = :repeated, version = version + 1
 WHERE project_id = :project AND name = :name AND version = :version
@@ -314,6 +317,7 @@ class SQLiteAlarmStore:
         self._conn = connect(path)
         self._lock = threading.Lock()
         self._secret = create_schema(self._conn, self._lock, _SCHEMA, "alarm_store_meta")
+        self._add_missing_columns()
         # Decoded definitions by their stored text (the values are immutable, so sharing
         # them is safe; a changed definition is another text): an engine claiming every
         # alarm each minute decodes each definition once, not once a minute.
@@ -322,6 +326,13 @@ class SQLiteAlarmStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+    def _add_missing_columns(self) -> None:
+        """Columns added after a store file was made (files of earlier releases)."""
+        with self._transaction() as conn:
+            columns = {row[1] for row in conn.execute("PRAGMA table_info(alarms)")}
+            if "state_previous_value" not in columns:
+                conn.execute("ALTER TABLE alarms ADD COLUMN state_previous_value TEXT")
 
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         return write_transaction(self._conn, self._lock)
@@ -332,9 +343,9 @@ class SQLiteAlarmStore:
 
     def _stored(self, row: Sequence[Any]) -> StoredAlarm:
         (project_id, version, definition, value, reason, reason_data, updated_ms,
-         transitioned_ms, repeated_ms) = row
+         transitioned_ms, previous_value, repeated_ms) = row
         state = AlarmState(value, reason, from_millis(updated_ms),
-                           from_millis(transitioned_ms), reason_data)
+                           from_millis(transitioned_ms), reason_data, previous_value)
         known = self._definitions.get(definition)
         if known is None:
             alarm = definition_from_json(definition, state)
@@ -391,6 +402,7 @@ class SQLiteAlarmStore:
                 (alarm_id,) = conn.execute(_INSERT_ALARM, (
                     project_id, alarm.name, alarm.alarm_type, definition,
                     state.value, state.reason, state.reason_data, updated_ms, transitioned_ms,
+                    state.previous_value,
                     configured_ms, *metric_columns, _DUE_AT_ONCE, interval,
                 )).fetchone()
             else:

@@ -172,7 +172,8 @@ def test_put_returns_what_a_read_gives(alarms):
 
 def test_update_keeps_state_and_tags_and_bumps_version(alarms):
     put(alarms, metric_alarm("cpu"), tags=[("a", "1"), ("b", "2")])
-    alarmed = state(ALARM, NOW + timedelta(minutes=1))
+    alarmed = replace(state(ALARM, NOW + timedelta(minutes=1)),
+                      previous_value=INSUFFICIENT_DATA)
     alarms.set_state("p1", "cpu", 1, alarmed, [], NOW + timedelta(minutes=1))
     seen = []
 
@@ -407,8 +408,9 @@ def test_set_state_compare_and_set(alarms):
     t1, t2, t3 = (NOW + timedelta(minutes=m) for m in (1, 2, 3))
     stored = alarms.set_state("p1", "cpu", 1, state(ALARM, t1), [state_item("cpu", t1)], t1)
     assert stored == alarms.get("p1", "cpu")
+    # The store keeps the value the alarm left, whatever the caller passed.
     assert (stored.version, stored.alarm.state, stored.actions_repeated_at) == (
-        2, state(ALARM, t1), t1)
+        2, replace(state(ALARM, t1), previous_value=INSUFFICIENT_DATA), t1)
     with pytest.raises(StaleAlarm):
         alarms.set_state("p1", "cpu", 1, state(OK, t2), [state_item("cpu", t2, "lost")])
     with pytest.raises(StaleAlarm):
@@ -419,8 +421,10 @@ def test_set_state_compare_and_set(alarms):
     assert same.alarm.state.updated_at == t2
     assert same.alarm.state.transitioned_at == t1
     assert same.actions_repeated_at is None
+    assert same.alarm.state.previous_value == INSUFFICIENT_DATA  # no transition: kept
     changed = alarms.set_state("p1", "cpu", 3, state(OK, t3), [])
     assert changed.alarm.state.transitioned_at == t3
+    assert changed.alarm.state.previous_value == ALARM
     summaries = [i.summary for i in alarms.history(
         "p1", HistoryFilter(item_type=STATE_UPDATE), 10).items]
     assert summaries == ["changed"]  # the refused change wrote no history
@@ -840,6 +844,26 @@ def test_action_claims_from_threads_never_overlap(alarms, store_path):
 
 # --- durability and sharing ----------------------------------------------------------------
 
+def test_file_of_an_earlier_release_gains_the_new_column(store_path):
+    """A store file made before state_previous_value existed opens and records it."""
+    import sqlite3
+
+    first = SQLiteAlarmStore(store_path)
+    put(first, metric_alarm("a"))
+    first.close()
+    old = sqlite3.connect(store_path)
+    old.execute("ALTER TABLE alarms DROP COLUMN state_previous_value")
+    old.commit()
+    old.close()
+    reopened = SQLiteAlarmStore(store_path)
+    try:
+        assert reopened.get("p1", "a").alarm.state.previous_value is None
+        changed = reopened.set_state("p1", "a", 1, state(ALARM, NOW), [], NOW)
+        assert changed.alarm.state.previous_value == INSUFFICIENT_DATA
+    finally:
+        reopened.close()
+
+
 def test_reopened_file_reads_back(alarms, store_path):
     put(alarms, composite_alarm("c", ("a",)), tags=[("k", "v")])
     put(alarms, metric_alarm("a"))
@@ -852,7 +876,7 @@ def test_reopened_file_reads_back(alarms, store_path):
     try:
         stored = reopened.get("p1", "a")
         assert (stored.version, stored.alarm.state, stored.actions_repeated_at) == (
-            2, state(ALARM, NOW), NOW)
+            2, replace(state(ALARM, NOW), previous_value=INSUFFICIENT_DATA), NOW)
         assert reopened.get("p1", "c").alarm == composite_alarm("c", ("a",))
         assert reopened.tags("p1", "c") == [("k", "v")]
         assert reopened.parents_of("p1", "a") == ["c"]
