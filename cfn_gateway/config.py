@@ -292,6 +292,24 @@ alarm_opts = [
         min=0.1,
         help="Seconds one try of an http(s) alarm action may take to get an answer.",
     ),
+    cfg.StrOpt(
+        "action_url",
+        default="",
+        help="OpenStack mode: the URL at which Aodh's notifier reaches this gateway to run "
+        "Auto Scaling policy actions (http://HOST:PORT/cfn-gateway/alarm-actions/v1; "
+        "through a load balancer, its address). Empty: this server's host and port "
+        "(127.0.0.1 when it listens on every address). Stored with each alarm when it is "
+        "written.",
+    ),
 ]
 
 CONF.register_opts(alarm_opts, group=ALARMS)
+
+
+def alarm_action_url() -> str:
+    """``[alarms] action_url``, or this server's own address."""
+    if CONF.alarms.action_url:
+        return CONF.alarms.action_url
+    host = CONF.host if CONF.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{CONF.port}/cfn-gateway/alarm-actions/v1"

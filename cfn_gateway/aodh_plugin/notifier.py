@@ -5,8 +5,9 @@ which calls ``ActionNotifier.notify`` for the alarm's ``cloudwatch://actions`` a
 reads the alarm's AWS definition from Aodh's storage and runs the AWS actions of the new
 state as the standalone engine does: webhooks are POSTed with AWS's notification JSON by
 a ``WebhookSender`` (retries with back-off, a slow receiver holds no other up), Auto
-Scaling policy ARNs go to ``ScalingPolicies`` (not available yet: recorded as failed) and
-other ARNs are recorded as failed.  Each outcome becomes an Action item of the alarm's
+Scaling policy ARNs are handed back to the gateway that wrote the alarm (its
+``action_url``, with the alarm's token: ``api/alarm_actions.py``), which runs the policy,
+and other ARNs are recorded as failed.  Each outcome becomes an Action item of the alarm's
 history.  A composite alarm whose change a suppressor held back runs nothing.
 
 Aodh delivers a change once: a notifier that stops while a webhook is still being retried
@@ -15,8 +16,12 @@ loses that delivery (the standalone engine keeps its actions in a queue with lea
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import time
+import urllib.error
+import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +32,12 @@ from cfn_gateway.backends.openstack import aodh_mapping as mapping
 from cfn_gateway.domain import alarm_history
 from cfn_gateway.domain.alarm_notifications import state_change_message
 from cfn_gateway.domain.alarms import AlarmState
-from cfn_gateway.engine.actions import NoScalingPolicies, is_webhook, run_other_action
+from cfn_gateway.engine.actions import (
+    AUTOSCALING_ARN_PREFIX,
+    NoScalingPolicies,
+    is_webhook,
+    run_other_action,
+)
 from cfn_gateway.engine.webhooks import RetryPolicy, WebhookSender
 
 LOG = logging.getLogger(__name__)
@@ -98,7 +108,49 @@ class ActionNotifier(notifier.AlarmNotifier):
                         target, None if result.ok else result.detail))
                 if not accepted:
                     finish(target, "The notifier's webhook queue is full.")
+            elif target.startswith(AUTOSCALING_ARN_PREFIX):
+                finish(target, self._hand_back(aodh_alarm, alarm.name, target, new_value,
+                                               message))
             else:
                 finish(target, run_other_action(target, self.policies,
                                                 aodh_alarm.project_id, alarm.name,
                                                 new_value, message))
+
+    def _hand_back(self, aodh_alarm: Any, name: str, action: str, state_value: str,
+                   message: str) -> str | None:
+        """POST an Auto Scaling action to the gateway; the error to record, or None."""
+        rule = aodh_alarm.rule or {}
+        url, token = rule.get("action_url"), rule.get("action_token")
+        if not url or not token:
+            return "The alarm has no gateway to run Auto Scaling actions (rewrite it)."
+        body = json.dumps({"project_id": aodh_alarm.project_id, "alarm_name": name,
+                           "action": action, "state_value": state_value,
+                           "message": message, "token": token}).encode("utf-8")
+        problem = ""
+        for attempt in range(self.options.webhook_attempts):
+            if attempt:
+                time.sleep(min(self.options.webhook_first_retry_delay * 2 ** (attempt - 1),
+                               30.0))
+            request = urllib.request.Request(url, data=body, method="POST", headers={
+                "Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=self.options.webhook_timeout):
+                    return None
+            except urllib.error.HTTPError as refused:
+                problem = _gateway_error(refused)
+                if refused.code < 500:
+                    return problem
+            except OSError as exc:
+                problem = f"The gateway could not be reached: {exc}"
+        return problem
+
+
+def _gateway_error(refused: urllib.error.HTTPError) -> str:
+    """The gateway's ``{"error": ...}`` text, or the HTTP status."""
+    try:
+        error = json.loads(refused.read(64 * 1024)).get("error")
+    except (ValueError, AttributeError, OSError):
+        error = None
+    if isinstance(error, str) and error:
+        return error
+    return f"The gateway answered HTTP {refused.code}."

@@ -126,6 +126,12 @@ class _CloudWatchRule(base.AlarmRule):
     deleted_at = wtypes.text
     "When the alarm was deleted (epoch milliseconds): a tombstone that keeps its history."
 
+    action_url = wtypes.text
+    "Where the notifier hands Auto Scaling actions back to the gateway."
+
+    action_token = wtypes.text
+    "The alarm's token for that call."
+
     @staticmethod
     def create_hook(alarm) -> None:
         _create(alarm)
@@ -138,7 +144,7 @@ class _CloudWatchRule(base.AlarmRule):
         return self.as_dict_from_keys(
             [name for name in ("definition", "state_reason_data", "previous_state", "tags",
                                "actions_suppressed", "history_item", "set_state",
-                               "deleted_at")
+                               "deleted_at", "action_url", "action_token")
              if getattr(self, name) not in (wtypes.Unset, None)])
 
 

@@ -23,7 +23,7 @@ class Backends:
 
 def open_backends() -> Backends:
     """The backends the configuration selects (``mode``)."""
-    from cfn_gateway.config import CONF, data_path
+    from cfn_gateway.config import CONF, alarm_action_url, data_path
 
     if CONF.mode == "openstack":
         from cfn_gateway.backends.openstack.aodh_alarms import AodhAlarmStore
@@ -35,7 +35,8 @@ def open_backends() -> Backends:
             CONF.gnocchi.list_token_secret, sessions.service_session, "DescribeAlarms"))
         return Backends(metrics=GnocchiMetricStore(), alarms=AodhAlarmStore(
             sessions.project_session, sessions.endpoint_filter("alarming"), secret,
-            timedelta(days=CONF.alarms.history_retention_days), CONF.gnocchi.request_timeout))
+            timedelta(days=CONF.alarms.history_retention_days), alarm_action_url(),
+            CONF.gnocchi.request_timeout))
     from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
     from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
 

@@ -224,3 +224,9 @@ class AlarmStore(Protocol):
     def parents_of(self, project_id: str, name: str) -> list[str]:
         """Names of the composite alarms whose rule names ``name``."""
         ...
+
+    def callback_token(self, project_id: str, name: str) -> str | None:
+        """The token with which the alarm's actions may call the gateway back
+        (``api/alarm_actions.py``); None where actions never call back (standalone
+        engines run them in-process)."""
+        ...

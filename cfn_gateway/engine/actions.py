@@ -48,6 +48,14 @@ class NoScalingPolicies:
             "not implemented by this gateway yet.")
 
 
+AUTOSCALING_ARN_PREFIX = "arn:aws:autoscaling:"
+
+
+def scaling_policies() -> ScalingPolicies:
+    """The gateway's scaling policies (the Auto Scaling engine, when it exists)."""
+    return NoScalingPolicies()
+
+
 def is_webhook(action: str) -> bool:
     return action.startswith(("http://", "https://"))
 
@@ -56,7 +64,7 @@ def run_other_action(action: str, policies: ScalingPolicies, project_id: str,
                      alarm_name: str, state_value: str, message: str) -> str | None:
     """Run an action that is not a webhook; returns the error to record, or None."""
     try:
-        if action.startswith("arn:aws:autoscaling:"):
+        if action.startswith(AUTOSCALING_ARN_PREFIX):
             policies.execute_from_alarm(project_id, action, alarm_name, state_value, message)
         else:
             service = action.split(":")[2] if action.count(":") >= 2 else action

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from cfn_gateway.backends.alarms import AlarmStore
 from cfn_gateway.backends.metrics import MetricStore
 from cfn_gateway.domain.periods import floor_to
-from cfn_gateway.engine.actions import ActionRunner, NoScalingPolicies, ScalingPolicies
+from cfn_gateway.engine.actions import ActionRunner, ScalingPolicies, scaling_policies
 from cfn_gateway.engine.evaluator import AlarmEvaluator
 from cfn_gateway.engine.webhooks import RetryPolicy, WebhookSender
 
@@ -53,7 +53,7 @@ class Engine:
         self.history_retention = settings.history_retention
         self.webhooks = WebhookSender(settings.webhook_policy)
         self.evaluator = AlarmEvaluator(alarms, metrics, settings.region)
-        self.actions = ActionRunner(alarms, self.webhooks, policies or NoScalingPolicies(),
+        self.actions = ActionRunner(alarms, self.webhooks, policies or scaling_policies(),
                                     clock, settings.action_lease_seconds)
         self._stop = threading.Event()
 

@@ -388,3 +388,35 @@ def test_actions_suppressed_by_is_reported(cw):
     found = state_of(cw, composite)
     assert (found["ActionsSuppressedBy"], found["ActionsSuppressedReason"]) == (
         "ExtensionPeriod", "Actions suppressed by ExtensionPeriod")
+
+
+POLICY_ARN = ("arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:"
+              "c5b3bd23-7a4c-4d8a-9a6c-9b5a0ca7d1a5:autoScalingGroupName/web:policyName/out")
+
+
+def test_auto_scaling_actions_come_back_to_the_gateway(cw, gateway, creds):
+    """aodh-notifier hands an Auto Scaling policy action back to the gateway that wrote the
+    alarm, which runs the policy (Auto Scaling groups do not exist yet: the gateway's
+    answer is the failure recorded in the alarm's history)."""
+    import requests
+
+    name = unique("scale-out")
+    cw.put_metric_alarm(
+        AlarmName=name, Namespace=unique("Test/Aodh"), MetricName="Load",
+        Statistic="Maximum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold", TreatMissingData="breaching",
+        AlarmActions=[POLICY_ARN])
+    wait_state(cw, name, "ALARM")
+    (action,) = wait_for("the Action item", lambda: history(cw, name, "Action"))
+    assert "Failed to execute action" in action["HistorySummary"]
+    assert "Auto Scaling groups and policies are not implemented" in action["HistoryData"]
+    url = f"{gateway.endpoint}/cfn-gateway/alarm-actions/v1"
+    assert "/cfn-gateway/alarm-actions/v1" in gateway.log_text()
+
+    call = {"project_id": creds.project, "alarm_name": name, "action": POLICY_ARN,
+            "state_value": "ALARM", "message": "{}", "token": "forged"}
+    assert requests.post(url, json=call, timeout=10).status_code == 403
+    assert requests.post(url, json={**call, "alarm_name": unique("none")},
+                         timeout=10).status_code == 404
+    assert requests.post(url, data=b"not json", timeout=10).status_code == 400
+    assert requests.get(url, timeout=10).status_code == 405

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -89,12 +90,14 @@ def history_matches(item: HistoryItem, query: HistoryFilter) -> bool:
 class AodhAlarmStore:
     def __init__(self, session_for: Callable[[str], ks_session.Session],
                  endpoint_filter: dict[str, Any], secret: Callable[[], bytes],
-                 history_retention: timedelta, timeout: float | None = None,
+                 history_retention: timedelta, action_url: str,
+                 timeout: float | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self._session_for = session_for
         self._endpoint = endpoint_filter
         self._secret = secret
         self._history_retention = history_retention
+        self._action_url = action_url
         self._timeout = timeout
         self._clock = clock
 
@@ -183,6 +186,16 @@ class AodhAlarmStore:
         return {name: s.alarm.state.value
                 for name, s in self.get_many(project_id, names).items()}
 
+    def callback_token(self, project_id: str, name: str) -> str | None:
+        body = self._body(project_id, name)
+        return None if body is None else mapping.rule_of(body).get("action_token") or None
+
+    def _callback(self, body: dict[str, Any] | None) -> tuple[str, str]:
+        """The alarm's callback: this gateway's URL, and its token (a new one for a new
+        alarm; the token stays for the alarm's life)."""
+        token = mapping.rule_of(body).get("action_token") if body else None
+        return self._action_url, token or secrets.token_urlsafe(24)
+
     def tags(self, project_id: str, name: str) -> list[Tag] | None:
         body = self._body(project_id, name)
         return None if body is None else mapping.tags_of(body)
@@ -197,7 +210,8 @@ class AodhAlarmStore:
             if body is None or mapping.deleted_at(body) is not None:
                 if len(self._all(project_id)) >= max_alarms:
                     raise AlarmLimitExceeded(f"the project has {max_alarms} alarms already")
-                rule = mapping.rule_body(alarm, tags, describe_change(None, alarm))
+                rule = mapping.rule_body(alarm, tags, describe_change(None, alarm),
+                                         callback=self._callback(body))
                 try:
                     if body is None:
                         created = api.call("POST", ALARMS, json=mapping.alarm_body(alarm, rule),
@@ -211,7 +225,8 @@ class AodhAlarmStore:
             stored = replace(alarm, state=old.state)
             item = describe_change(old, stored)
             rule = mapping.rule_body(stored, mapping.tags_of(body), item,
-                                     state_reason_data=old.state.reason_data)
+                                     state_reason_data=old.state.reason_data,
+                                     callback=self._callback(body))
             try:
                 updated = self._put(api, project_id, stored, rule)
             except AodhNotFound:
@@ -234,7 +249,8 @@ class AodhAlarmStore:
             return False
         alarm = mapping.alarm_from_aodh(body)
         new, tags, item = change(alarm, mapping.tags_of(body))
-        rule = mapping.rule_body(new, tags, item, state_reason_data=alarm.state.reason_data)
+        rule = mapping.rule_body(new, tags, item, state_reason_data=alarm.state.reason_data,
+                                 callback=self._callback(body))
         try:
             self._put(self._api(project_id), project_id, new, rule)
         except AodhNotFound:
@@ -270,7 +286,8 @@ class AodhAlarmStore:
         new = alarm.with_state(state)
         rule = mapping.rule_body(new, mapping.tags_of(body), history[0] if history else None,
                                  state_reason_data=state.reason_data or "",
-                                 previous_state=state.previous_value)
+                                 previous_state=state.previous_value,
+                                 callback=self._callback(body))
         rule["set_state"] = mapping.set_state_marker(state.reason, actions is not None)
         updated = self._put(self._api(project_id), project_id, new, rule)
         return self._stored(project_id, updated)

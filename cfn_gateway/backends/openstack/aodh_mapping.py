@@ -13,7 +13,9 @@ An AWS alarm is one Aodh alarm of type ``cloudwatch`` (metric alarms) or
 - the rule (``cloudwatch_rule`` / ``cloudwatch_composite_rule``) holds, as JSON texts,
   ``definition`` (``alarm_codec.definition_to_json``: everything AWS describes but the
   state), ``state_reason_data``, ``previous_state`` (the AWS state value before the last
-  transition), ``tags``, ``actions_suppressed`` (a composite's
+  transition), ``tags``, ``action_url`` and ``action_token`` (where and with what the
+  plugin's notifier hands an Auto Scaling action back to the gateway:
+  ``api/alarm_actions.py``), ``actions_suppressed`` (a composite's
   ActionsSuppressedBy / Reason), ``history_item`` (the AWS history item the write that
   carries it records: Aodh writes the changed rule into its own history entry, and the
   gateway reads the item back from there), ``set_state`` (SetAlarmState: the reason to
@@ -155,7 +157,8 @@ def rule_body(alarm: Alarm, tags: Sequence[Tag], history: HistoryItem | None,
               state_reason_data: str | None = None,
               actions_suppressed: str | None = None,
               deleted_at: datetime | None = None,
-              previous_state: str | None = None) -> dict[str, Any]:
+              previous_state: str | None = None,
+              callback: tuple[str, str] | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "definition": alarm_codec.definition_to_json(alarm),
         "tags": json.dumps([list(tag) for tag in tags]),
@@ -170,6 +173,8 @@ def rule_body(alarm: Alarm, tags: Sequence[Tag], history: HistoryItem | None,
         body["deleted_at"] = str(to_millis(deleted_at))
     if previous_state is not None:
         body["previous_state"] = previous_state
+    if callback is not None:
+        body["action_url"], body["action_token"] = callback
     return body
 
 

@@ -1,0 +1,119 @@
+"""``POST /cfn-gateway/alarm-actions/v1``: alarm actions that Aodh's notifier hands back.
+
+In OpenStack mode alarms change state inside Aodh and their actions run in aodh-notifier
+(the plugin's notifier).  Webhooks it posts itself; an Auto Scaling policy ARN needs the
+gateway, which holds the policies, so the notifier posts here (the alarm's ``action_url``)
+a JSON body ``{"project_id", "alarm_name", "action", "state_value", "message", "token"}``.
+
+The gateway runs the policy only when the alarm exists in that project, ``token`` is the
+alarm's callback token (a random value the gateway gave the alarm when it was created and
+that only Aodh holds), the action is one of the alarm's actions for ``state_value``, its
+actions are enabled and the alarm is in that state now.  Answers (JSON): 200 ``{"result":
+"executed"}``; 422 ``{"error": ...}`` when the policy could not run (the notifier records
+that text in the alarm's history); 400, 403, 404, 405, 409 for requests that do not
+qualify; 503 when Aodh cannot be asked.  Standalone engines run actions in-process and
+never call here (their alarms have no callback token, so every call answers 404).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+from typing import Any
+
+from cfn_gateway import errors
+from cfn_gateway.backends import Backends, open_backends
+from cfn_gateway.engine.actions import ActionFailed, ScalingPolicies, scaling_policies
+from cfn_gateway.middleware.wsgi import Environ, StartResponse, reply
+
+LOG = logging.getLogger(__name__)
+
+PATH = "/cfn-gateway/alarm-actions/v1"
+MAX_BODY = 64 * 1024
+_FIELDS = ("project_id", "alarm_name", "action", "state_value", "message", "token")
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:
+    return reply(start_response, status, [("Content-Type", "application/json")],
+                 json.dumps(body).encode("utf-8"))
+
+
+class AlarmActions:
+    def __init__(self, policies: ScalingPolicies) -> None:
+        self.policies = policies
+        self._backends: Backends | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def backends(self) -> Backends:
+        if self._backends is None:
+            with self._lock:
+                if self._backends is None:
+                    self._backends = open_backends()
+        return self._backends
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Any:
+        try:
+            result = self._handle(environ)
+        except Refused as refused:
+            return _json(start_response, refused.status, {"error": str(refused)})
+        except errors.AWSError as exc:
+            status = exc.status if exc.status >= 500 else 503
+            return _json(start_response, status, {"error": str(exc)})
+        return _json(start_response, 200, result)
+
+    def _handle(self, environ: Environ) -> dict[str, Any]:
+        if environ.get("PATH_INFO") != PATH:
+            raise Refused(404, "No such route.")
+        if environ.get("REQUEST_METHOD") != "POST":
+            raise Refused(405, "POST only.")
+        request = _read(environ)
+        store = self.backends.alarms
+        stored = store.get(request["project_id"], request["alarm_name"])
+        expected = store.callback_token(request["project_id"], request["alarm_name"])
+        if stored is None or expected is None:
+            raise Refused(404, "No such alarm.")
+        if not hmac.compare_digest(expected.encode(), request["token"].encode()):
+            raise Refused(403, "The token does not match the alarm's.")
+        alarm, state_value, action = stored.alarm, request["state_value"], request["action"]
+        if not alarm.actions_enabled or action not in alarm.actions_for(state_value):
+            raise Refused(409, f"{action} is not an enabled action of the alarm for "
+                               f"{state_value}.")
+        if alarm.state.value != state_value:
+            raise Refused(409, f"The alarm is in {alarm.state.value}, not {state_value}.")
+        if not action.startswith("arn:aws:autoscaling:"):
+            raise Refused(400, "Only Auto Scaling policy actions are run here.")
+        try:
+            self.policies.execute_from_alarm(request["project_id"], action, alarm.name,
+                                             state_value, request["message"])
+        except ActionFailed as failure:
+            raise Refused(422, str(failure)) from None
+        return {"result": "executed"}
+
+
+def _read(environ: Environ) -> dict[str, str]:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise Refused(400, "Bad Content-Length.") from None
+    if not 0 < length <= MAX_BODY:
+        raise Refused(400, f"The body must hold 1 to {MAX_BODY} bytes.")
+    try:
+        body = json.loads(environ["wsgi.input"].read(length))
+    except (ValueError, UnicodeDecodeError):
+        raise Refused(400, "The body is not JSON.") from None
+    if not isinstance(body, dict) or not all(isinstance(body.get(f), str) for f in _FIELDS):
+        raise Refused(400, f"The body must be an object with the strings {', '.join(_FIELDS)}.")
+    return {field: body[field] for field in _FIELDS}
+
+
+def app_factory(global_conf: dict, **local_conf: str) -> AlarmActions:
+    return AlarmActions(scaling_policies())
