@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from aodh import evaluator, keystone_client
+from aodh import evaluator, keystone_client, storage
 
 from cfn_gateway.aodh_plugin import history, options
 from cfn_gateway.backends.openstack import aodh_mapping as mapping
@@ -27,6 +27,8 @@ from cfn_gateway.backends.openstack.gnocchi_api import GnocchiAPI
 from cfn_gateway.backends.openstack.gnocchi_listing import MetricLister
 from cfn_gateway.domain import alarm_evaluation, alarm_history
 from cfn_gateway.domain.alarms import Alarm, AlarmState
+from cfn_gateway.domain.periods import from_millis, to_millis
+from cfn_gateway.engine.actions import repeats
 
 
 class ChangeRecorder(evaluator.Evaluator):
@@ -48,6 +50,7 @@ class ChangeRecorder(evaluator.Evaluator):
         else:
             rule.pop("state_reason_data", None)
         rule["previous_state"] = alarm.state.value
+        rule["actions_repeated_at"] = str(to_millis(new.updated_at))
         for key, value in (rule_updates or {}).items():
             if value is None:
                 rule.pop(key, None)
@@ -60,6 +63,28 @@ class ChangeRecorder(evaluator.Evaluator):
                           _reason_data(new.reason_data))
         finally:
             self._pending.item = None
+
+    def _repeat_actions(self, aodh_alarm: Any, alarm: Alarm, now: datetime) -> None:
+        """Auto Scaling actions run again every period the alarm stays in their state (as
+        the standalone engine does): the notifier, told of a change to the same state,
+        runs only those."""
+        rule = alarm.metric_rule
+        if rule is None or not alarm.actions_enabled or not any(
+                repeats(action) for action in alarm.actions_for(alarm.state.value)):
+            return
+        stored = dict(aodh_alarm.rule or {})
+        last = stored.get("actions_repeated_at")
+        last_at = from_millis(int(last)) if last else alarm.state.transitioned_at
+        if (now - last_at).total_seconds() < rule.period:
+            return
+        stored["actions_repeated_at"] = str(to_millis(now))
+        aodh_alarm.rule = stored
+        try:
+            self._storage_conn.update_alarm(aodh_alarm)
+        except storage.AlarmNotFound:
+            return
+        self.notifier.notify(aodh_alarm, aodh_alarm.state, alarm.state.reason,
+                             _reason_data(alarm.state.reason_data))
 
     def _record_change(self, alarm: Any, reason: str) -> None:
         item = getattr(self._pending, "item", None)
@@ -97,7 +122,10 @@ class MetricAlarmEvaluator(ChangeRecorder):
                                              alarm_evaluation.WATCH_MAX_METRICS).metrics
 
         outcome = alarm_evaluation.evaluate_alarm(alarm, now, aggregate, watched)
-        if outcome is None or outcome.state is None or outcome.state == alarm.state.value:
+        if outcome is None:
+            return
+        if outcome.state is None or outcome.state == alarm.state.value:
+            self._repeat_actions(aodh_alarm, alarm, now)
             return
         new = AlarmState(value=outcome.state, reason=outcome.reason, updated_at=now,
                          transitioned_at=now, reason_data=outcome.reason_data,

@@ -36,6 +36,7 @@ from cfn_gateway.engine.actions import (
     AUTOSCALING_ARN_PREFIX,
     NoScalingPolicies,
     is_webhook,
+    repeats,
     run_other_action,
 )
 from cfn_gateway.engine.webhooks import RetryPolicy, WebhookSender
@@ -83,6 +84,8 @@ class ActionNotifier(notifier.AlarmNotifier):
         if new_value is None or old_value is None or alarm.actions_suppressed_by:
             return
         actions = alarm.actions_for(new_value) if alarm.actions_enabled else ()
+        if previous == current:  # the evaluator repeats Auto Scaling actions each period
+            actions = tuple(action for action in actions if repeats(action))
         if not actions:
             return
         new = alarm.state if alarm.state.value == new_value else AlarmState(

@@ -90,13 +90,15 @@ def _update(alarm) -> None:
         rule.state_reason_data = wtypes.Unset
         rule.actions_suppressed = wtypes.Unset
         rule.previous_state = wtypes.Unset
+        rule.actions_repeated_at = wtypes.Unset
         return
     if stored:
         current = stored[0]
         alarm.state = current.state
         alarm.state_reason = current.state_reason
         alarm.state_timestamp = current.state_timestamp
-        for field in ("state_reason_data", "actions_suppressed", "previous_state"):
+        for field in ("state_reason_data", "actions_suppressed", "previous_state",
+                      "actions_repeated_at"):
             value = (current.rule or {}).get(field)
             setattr(rule, field, value if value is not None else wtypes.Unset)
 
@@ -110,6 +112,9 @@ class _CloudWatchRule(base.AlarmRule):
 
     previous_state = wtypes.text
     "The AWS state value the alarm left at its last transition."
+
+    actions_repeated_at = wtypes.text
+    "When Auto Scaling actions last ran in the current state (epoch milliseconds)."
 
     tags = wtypes.text
     "AWS tags, a JSON list of [key, value] pairs."
@@ -142,7 +147,8 @@ class _CloudWatchRule(base.AlarmRule):
 
     def as_dict(self):
         return self.as_dict_from_keys(
-            [name for name in ("definition", "state_reason_data", "previous_state", "tags",
+            [name for name in ("definition", "state_reason_data", "previous_state",
+                               "actions_repeated_at", "tags",
                                "actions_suppressed", "history_item", "set_state",
                                "deleted_at", "action_url", "action_token")
              if getattr(self, name) not in (wtypes.Unset, None)])

@@ -51,6 +51,11 @@ class NoScalingPolicies:
 AUTOSCALING_ARN_PREFIX = "arn:aws:autoscaling:"
 
 
+def repeats(action: str) -> bool:
+    """Whether an action runs again every period while the alarm stays in its state."""
+    return action.startswith(AUTOSCALING_ARN_PREFIX)
+
+
 def scaling_policies() -> ScalingPolicies:
     """The gateway's scaling policies (the Auto Scaling engine, when it exists)."""
     return NoScalingPolicies()

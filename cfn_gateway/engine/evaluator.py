@@ -29,17 +29,12 @@ from cfn_gateway.domain import alarms as al
 from cfn_gateway.domain.alarm_notifications import state_change_message
 from cfn_gateway.domain.alarms import Alarm, AlarmState
 from cfn_gateway.domain.metrics import MetricFilter, MetricKey
-from cfn_gateway.engine.actions import AUTOSCALING_ARN_PREFIX
+from cfn_gateway.engine.actions import repeats
 
 LOG = logging.getLogger(__name__)
 CLAIM_BATCH = 500
 #: Composite alarms re-evaluated after a change, per pass (guards against long chains).
 MAX_CASCADE = 1000
-
-
-def repeats(action: str) -> bool:
-    """Whether an action runs again every period while the alarm stays in its state."""
-    return action.startswith(AUTOSCALING_ARN_PREFIX)
 
 
 class AlarmEvaluator:

@@ -403,13 +403,18 @@ def test_auto_scaling_actions_come_back_to_the_gateway(cw, gateway, creds):
     name = unique("scale-out")
     cw.put_metric_alarm(
         AlarmName=name, Namespace=unique("Test/Aodh"), MetricName="Load",
-        Statistic="Maximum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+        Statistic="Maximum", Period=10, EvaluationPeriods=1, Threshold=1.0,
         ComparisonOperator="GreaterThanThreshold", TreatMissingData="breaching",
         AlarmActions=[POLICY_ARN])
     wait_state(cw, name, "ALARM")
-    (action,) = wait_for("the Action item", lambda: history(cw, name, "Action"))
+    action = wait_for("the Action item", lambda: history(cw, name, "Action"))[-1]
     assert "Failed to execute action" in action["HistorySummary"]
     assert "Auto Scaling groups and policies are not implemented" in action["HistoryData"]
+    # They run again every period the alarm stays in ALARM (Period 10 here).
+    repeated = wait_for("a repetition", lambda: (
+        items if len(items := history(cw, name, "Action")) >= 2 else None), timeout=40)
+    assert all("Failed to execute action" in i["HistorySummary"] for i in repeated)
+    assert len(history(cw, name, "StateUpdate")) == 1
     url = f"{gateway.endpoint}/cfn-gateway/alarm-actions/v1"
     assert "/cfn-gateway/alarm-actions/v1" in gateway.log_text()
 
