@@ -80,7 +80,7 @@ def _update(alarm) -> None:
             reason_data = rule.state_reason_data
             queue.AlarmNotifier(pecan.request.cfg).notify(
                 alarm, previous, alarm.state_reason,
-                json.loads(reason_data) if reason_data not in (wtypes.Unset, None) else {})
+                json.loads(reason_data) if reason_data not in (wtypes.Unset, None, "") else {})
         return
     if stored and (stored[0].rule or {}).get("deleted_at") and rule.deleted_at in (
             wtypes.Unset, None):

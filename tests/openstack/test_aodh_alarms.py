@@ -224,6 +224,11 @@ def test_set_alarm_state_runs_actions_and_evaluation_follows(cw, receiver):
     assert alarm["StateReason"].startswith("Threshold Crossed")
     summaries = [i["HistorySummary"] for i in history(cw, name, "StateUpdate")]
     assert "Alarm updated from OK to ALARM" in summaries
+    # Without StateReasonData, and to the state the alarm is in: no action runs.
+    cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="again")
+    alarm = state_of(cw, name)
+    assert (alarm["StateReason"], "StateReasonData" in alarm) == ("again", False)
+    assert len(receiver.to("/manual")) == 1
 
 
 def test_tags_listing_and_delete_keep_history(cw, creds):
