@@ -10,7 +10,9 @@ alarm actions, scheduled actions).  Facts are from the Amazon EC2 Auto Scaling u
   1), one between -1 and 0 becomes -1 (-0.58 -> -1), one below -1 is rounded up
   (-6.67 -> -6).  ``MinAdjustmentMagnitude`` (percent only) raises a smaller change to
   that many instances, in the same direction (25 % of 4 with a minimum of 2 adds 2).
-- The result is clamped to the group's [MinSize, MaxSize].
+- The result is clamped to the group's [MinSize, MaxSize].  A desired capacity asked for
+  outright (SetDesiredCapacity, Create/UpdateAutoScalingGroup) outside those bounds is
+  refused with AWS's ValidationError texts (``check_*``).
 - Step adjustments give the change by how far the alarm's metric lies from the breach
   threshold (``value - threshold``).  Above the threshold a step's lower bound is
   inclusive and its upper bound exclusive; below it, the other way round.  A valid set of
@@ -38,6 +40,10 @@ class InvalidSteps(ValueError):
     """Step adjustments AWS would refuse (the message says why)."""
 
 
+class CapacityOutOfRange(ValueError):
+    """A desired capacity outside the group's bounds (AWS's message)."""
+
+
 @dataclass(frozen=True)
 class StepAdjustment:
     """``lower`` / ``upper``: bounds relative to the breach threshold; None is infinite."""
@@ -61,6 +67,23 @@ def percent_change(current: int, percent: int | float) -> int:
 
 def clamp(desired: int, min_size: int, max_size: int) -> int:
     return max(min_size, min(max_size, desired))
+
+
+def check_set_desired(desired: int, min_size: int, max_size: int) -> None:
+    """SetDesiredCapacity's bounds check."""
+    if desired > max_size:
+        raise CapacityOutOfRange(f"New SetDesiredCapacity value {desired} is above max value "
+                                 f"{max_size} for the AutoScalingGroup.")
+    if desired < min_size:
+        raise CapacityOutOfRange(f"New SetDesiredCapacity value {desired} is below min value "
+                                 f"{min_size} for the AutoScalingGroup.")
+
+
+def check_group_sizes(desired: int, min_size: int, max_size: int) -> None:
+    """Create/UpdateAutoScalingGroup's bounds check of the desired capacity."""
+    if not min_size <= desired <= max_size:
+        raise CapacityOutOfRange(f"Desired capacity:{desired} must be between the specified "
+                                 f"min size:{min_size} and max size:{max_size}")
 
 
 def new_capacity(current: int, adjustment_type: str, adjustment: int | float,

@@ -12,8 +12,11 @@ from cfn_gateway.domain.capacity import (
     CHANGE_IN_CAPACITY,
     EXACT_CAPACITY,
     PERCENT_CHANGE_IN_CAPACITY,
+    CapacityOutOfRange,
     InvalidSteps,
     StepAdjustment,
+    check_group_sizes,
+    check_set_desired,
     check_steps,
     choose_step,
     new_capacity,
@@ -137,3 +140,18 @@ def test_contiguous_steps_are_valid_and_cover_every_breach(cuts, breach):
     assert step is not None
     assert step.lower is None or step.lower <= breach
     assert step.upper is None or breach <= step.upper
+
+
+def test_desired_capacity_out_of_bounds_messages():
+    with pytest.raises(CapacityOutOfRange) as above:
+        check_set_desired(2, 0, 1)
+    assert str(above.value) == ("New SetDesiredCapacity value 2 is above max value 1 for the "
+                                "AutoScalingGroup.")
+    with pytest.raises(CapacityOutOfRange, match="value 0 is below min value 1 for"):
+        check_set_desired(0, 1, 3)
+    with pytest.raises(CapacityOutOfRange) as outside:
+        check_group_sizes(7, 2, 5)
+    assert str(outside.value) == ("Desired capacity:7 must be between the specified min "
+                                  "size:2 and max size:5")
+    check_set_desired(3, 1, 3)
+    check_group_sizes(2, 2, 5)
