@@ -189,7 +189,7 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
     )
     return [(None, server_opts), ("openstack", openstack_opts),
             (SERVICE_CREDENTIALS, service_credentials), (KEYSTONE_EC2, keystone_ec2_opts),
-            (GNOCCHI, gnocchi_opts), (ALARMS, alarm_opts)]
+            (GNOCCHI, gnocchi_opts), (ALARMS, alarm_opts), (AUTOSCALING, autoscaling_opts)]
 
 
 def data_path(name: str) -> str:
@@ -304,6 +304,23 @@ alarm_opts = [
 ]
 
 CONF.register_opts(alarm_opts, group=ALARMS)
+
+AUTOSCALING = "autoscaling"
+autoscaling_opts = [
+    cfg.StrOpt(
+        "region",
+        default="us-east-1",
+        help="Region named in Auto Scaling ARNs (launch configurations, groups, policies).",
+    ),
+    cfg.IntOpt(
+        "max_launch_configurations",
+        default=200,
+        min=1,
+        help="Launch configurations one project may have (AWS's default quota per region); "
+        "CreateLaunchConfiguration beyond it answers LimitExceeded.",
+    ),
+]
+CONF.register_opts(autoscaling_opts, group=AUTOSCALING)
 
 
 def alarm_action_url() -> str:

@@ -130,6 +130,16 @@ class NoSuchVersion(AWSError):
     pass
 
 
+# --- Auto Scaling -------------------------------------------------------------------------
+
+class AlreadyExists(AWSError):
+    """A resource of that name exists (the model's AlreadyExistsFault)."""
+
+
+class ResourceInUse(AWSError):
+    """The resource is in use (the model's ResourceInUseFault)."""
+
+
 # --- CloudWatch alarms --------------------------------------------------------------------
 
 class LimitExceeded(AWSError):

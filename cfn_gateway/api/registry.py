@@ -24,6 +24,7 @@ HANDLER_MODULES = (
     "cfn_gateway.api.cloudwatch.metrics",
     "cfn_gateway.api.cloudwatch.alarms",
     "cfn_gateway.api.autoscaling.adjustment_types",
+    "cfn_gateway.api.autoscaling.launch_configurations",
 )
 
 

@@ -1,8 +1,8 @@
 """Storage backends behind the API handlers.
 
 ``Backends`` bundles one driver per resource kind.  Interfaces live beside this module
-(``metrics.py``, ``alarms.py`` and, later, groups); drivers live in ``sqlite/`` (the embedded
-default) and ``openstack/``.
+(``metrics.py``, ``alarms.py``, ``launch_configurations.py`` and, later, groups); drivers
+live in ``sqlite/`` (the embedded default) and ``openstack/``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from cfn_gateway.backends.alarms import AlarmStore
+from cfn_gateway.backends.launch_configurations import LaunchConfigurationStore
 from cfn_gateway.backends.metrics import MetricStore
 
 
@@ -19,11 +20,19 @@ from cfn_gateway.backends.metrics import MetricStore
 class Backends:
     metrics: MetricStore
     alarms: AlarmStore
+    launch_configurations: LaunchConfigurationStore
 
 
 def open_backends() -> Backends:
     """The backends the configuration selects (``mode``)."""
+    from cfn_gateway.backends.sqlite.launch_configurations import (
+        SQLiteLaunchConfigurationStore,
+    )
     from cfn_gateway.config import CONF, alarm_action_url, data_path
+
+    store_file = data_path("store.sqlite3")
+    # Both modes: OpenStack has no place for launch configurations.
+    launch_configurations = SQLiteLaunchConfigurationStore(store_file)
 
     if CONF.mode == "openstack":
         from cfn_gateway.backends.openstack.aodh_alarms import AodhAlarmStore
@@ -36,9 +45,9 @@ def open_backends() -> Backends:
         return Backends(metrics=GnocchiMetricStore(), alarms=AodhAlarmStore(
             sessions.project_session, sessions.endpoint_filter("alarming"), secret,
             timedelta(days=CONF.alarms.history_retention_days), alarm_action_url(),
-            CONF.gnocchi.request_timeout))
+            CONF.gnocchi.request_timeout), launch_configurations=launch_configurations)
     from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
     from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
 
-    store_file = data_path("store.sqlite3")
-    return Backends(metrics=SQLiteMetricStore(store_file), alarms=SQLiteAlarmStore(store_file))
+    return Backends(metrics=SQLiteMetricStore(store_file), alarms=SQLiteAlarmStore(store_file),
+                    launch_configurations=launch_configurations)

@@ -1,7 +1,7 @@
 """DescribeAdjustmentTypes: the adjustment types scaling policies may use.
 
 These are fixed by the Auto Scaling API (the ``AdjustmentType`` of PutScalingPolicy);
-the gateway's capacity math implements exactly these three.
+the gateway's capacity math (``domain.capacity``) implements exactly these three.
 """
 
 from __future__ import annotations
@@ -10,8 +10,7 @@ from typing import Any
 
 from cfn_gateway.api.registry import action
 from cfn_gateway.context import AUTOSCALING, RequestContext
-
-ADJUSTMENT_TYPES = ("ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity")
+from cfn_gateway.domain.capacity import ADJUSTMENT_TYPES
 
 
 @action(AUTOSCALING, "DescribeAdjustmentTypes")

@@ -9,6 +9,7 @@ import pytest
 
 from cfn_gateway.backends import Backends
 from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
+from cfn_gateway.backends.sqlite.launch_configurations import SQLiteLaunchConfigurationStore
 from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
 from cfn_gateway.context import CLOUDWATCH, Identity, RequestContext
 
@@ -28,14 +29,22 @@ def alarm_store(tmp_path) -> Iterator[SQLiteAlarmStore]:
 
 
 @pytest.fixture
-def context(store, alarm_store) -> Callable[..., RequestContext]:
+def launch_configuration_store(tmp_path) -> Iterator[SQLiteLaunchConfigurationStore]:
+    opened = SQLiteLaunchConfigurationStore(str(tmp_path / "store.sqlite3"))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def context(store, alarm_store, launch_configuration_store) -> Callable[..., RequestContext]:
     def make(operation: str = "", project: str = "project-a") -> RequestContext:
         return RequestContext(
             request_id="req-1",
             identity=Identity(project_id=project, access_key=f"AK-{project}"),
             service=CLOUDWATCH,
             operation=operation,
-            backends=Backends(metrics=store, alarms=alarm_store),
+            backends=Backends(metrics=store, alarms=alarm_store,
+                              launch_configurations=launch_configuration_store),
         )
 
     return make
