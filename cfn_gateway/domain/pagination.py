@@ -44,6 +44,20 @@ def encode(secret: bytes, payload: dict[str, Any]) -> str:
     return f"{body}.{_sign(secret, body)}"
 
 
+def page_token(secret: bytes, project_id: str, query_digest: str, after: Any) -> str:
+    """A token for the page after ``after`` of a project's query (``digest`` of it)."""
+    return encode(secret, {"p": project_id, "q": query_digest, "a": after})
+
+
+def position(secret: bytes, token: str, project_id: str, query_digest: str) -> Any:
+    """The ``after`` of a ``page_token``; ``ValueError`` for a token this secret did not
+    sign, or signed for another project or query."""
+    payload = decode(secret, token)
+    if payload.get("p") != project_id or payload.get("q") != query_digest:
+        raise ValueError("token issued for another query")
+    return payload.get("a")
+
+
 def decode(secret: bytes, token: str) -> dict[str, Any]:
     """The payload of a token this secret signed; ``ValueError`` for anything else."""
     if not token or len(token) > _MAX_TOKEN_LENGTH or token.count(".") != 1:

@@ -168,8 +168,8 @@ class AodhAlarmStore:
                     if matches(alarm, query) and (after is None or alarm.name > after)]
         page = Page(items=selected[:limit])
         if len(selected) > limit:
-            page.next_token = pagination.encode(
-                self._secret(), {"p": project_id, "q": digest, "a": page.items[-1].name})
+            page.next_token = pagination.page_token(self._secret(), project_id, digest,
+                                                    page.items[-1].name)
         return page
 
     def for_metric(self, project_id: str, key: MetricKey) -> list[Alarm]:
@@ -344,18 +344,15 @@ class AodhAlarmStore:
         items.sort(key=lambda item: item.timestamp, reverse=query.newest_first)
         page = Page(items=items[skip:skip + limit])
         if len(items) > skip + limit:
-            page.next_token = pagination.encode(
-                self._secret(), {"p": project_id, "q": digest, "a": skip + limit})
+            page.next_token = pagination.page_token(self._secret(), project_id, digest,
+                                                    skip + limit)
         return page
 
     def _position(self, token: str, project_id: str, digest: str) -> Any:
         try:
-            payload = pagination.decode(self._secret(), token)
+            return pagination.position(self._secret(), token, project_id, digest)
         except ValueError as exc:
             raise InvalidNextToken(str(exc)) from None
-        if payload.get("p") != project_id or payload.get("q") != digest:
-            raise InvalidNextToken("token issued for another query")
-        return payload.get("a")
 
 
 def _aodh_time(moment: datetime) -> str:

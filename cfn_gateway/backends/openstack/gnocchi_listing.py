@@ -84,8 +84,8 @@ class MetricLister:
         keys = [self._key(api, row) for row in rows[:limit]]
         page = MetricPage(metrics=[k for k in keys if dimensions.metric_matches(k, query)])
         if len(rows) > limit:
-            page.next_token = pagination.encode(
-                self._key_secret(), {"p": project_id, "q": digest, "a": rows[limit - 1]["id"]})
+            page.next_token = pagination.page_token(self._key_secret(), project_id, digest,
+                                                    rows[limit - 1]["id"])
         return page
 
     @staticmethod
@@ -96,12 +96,9 @@ class MetricLister:
 
     def _position(self, token: str, project_id: str, digest: str) -> str:
         try:
-            payload = pagination.decode(self._key_secret(), token)
+            after = pagination.position(self._key_secret(), token, project_id, digest)
         except ValueError as exc:
             raise InvalidNextToken(str(exc)) from exc
-        if payload.get("p") != project_id or payload.get("q") != digest:
-            raise InvalidNextToken("token issued for another query")
-        after = payload.get("a")
         try:
             return str(uuid.UUID(after))
         except (TypeError, ValueError, AttributeError):

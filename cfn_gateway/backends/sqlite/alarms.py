@@ -3,30 +3,7 @@
 The gateway opens one file (``<data_dir>/store.sqlite3``) for both embedded stores; every
 table here is prefixed ``alarm`` so that the two schemas never meet.
 
-Tables:
-- ``alarms``: one row per (project, alarm name).  ``definition`` is the alarm's definition
-  without its state (``domain.alarm_codec``); the state lives in the ``state_*`` columns
-  (times in ms), so a state change never rewrites the definition and an update of the
-  definition never touches the state.  ``version`` grows on every change of either (not on
-  a claim, ``make_due`` or ``note_actions_repeated``) and is what ``set_state`` compares
-  and sets.
-  ``namespace``, ``metric_name`` and ``dimensions`` (the canonical JSON pairs the metric
-  store uses) copy a single-metric alarm's metric for ``for_metric``; they are NULL for
-  metric-math and composite alarms.  ``next_evaluation_ms`` / ``evaluation_interval_s``
-  (60, or 10 for periods under a minute) drive ``claim_due`` through their own index; a
-  new or updated alarm gets ``next_evaluation_ms`` 0, due at the next pass of any engine
-  whatever its clock says.
-- ``alarm_tags``: (alarm id, key) -> value.
-- ``alarm_children``: the alarm names a composite alarm's rule refers to, with the project,
-  indexed by (project, child name) for ``parents_of``.
-- ``alarm_history``: the DescribeAlarmHistory items by project, kept by alarm *name* (not
-  id) so that they outlive the alarm; indexed by (project, time) and (project, name, time).
-- ``alarm_action_queue``: actions waiting to run, one row per action, FIFO by id; an
-  engine claims one for a lease (``lease_until_ms``; 0 when never claimed) and deletes it
-  when it has run.  Rows are queued with the state change that causes them (same
-  transaction) and do not go with a deleted alarm: the change happened.
-- ``alarm_store_meta``: the secret that signs DescribeAlarms / DescribeAlarmHistory tokens
-  (shared by processes; not the metric store's secret, so tokens never cross over).
+Tables and statements: ``alarm_sql``.
 
 One connection per store, shared by the threads of a process and guarded by a lock; every
 change is one ``BEGIN IMMEDIATE`` transaction (``common.sqlite``), so that the processes of
@@ -40,7 +17,6 @@ StartDate and EndDate).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
@@ -59,6 +35,25 @@ from cfn_gateway.backends.alarms import (
     StoredAlarm,
     Tag,
 )
+from cfn_gateway.backends.sqlite.alarm_sql import (
+    CLAIM,
+    CLAIM_ACTIONS,
+    IN_LIST,
+    INSERT_ALARM,
+    INSERT_HISTORY,
+    QUEUE_ACTION,
+    SCHEMA,
+    SET_STATE,
+    STORED,
+    UPDATE_DEFINITION,
+    UPSERT_TAG,
+    encode_dimensions,
+    history_row,
+    json_list,
+    metric_columns,
+    prefix_end,
+    queue_rows,
+)
 from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
 from cfn_gateway.domain import pagination
 from cfn_gateway.domain.alarm_codec import definition_from_json, definition_to_json
@@ -72,79 +67,6 @@ from cfn_gateway.domain.alarms import (
 )
 from cfn_gateway.domain.metrics import MetricKey
 from cfn_gateway.domain.periods import from_millis, to_millis
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS alarm_store_meta (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS alarms (
-    id INTEGER PRIMARY KEY,
-    project_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    alarm_type TEXT NOT NULL,
-    version INTEGER NOT NULL,
-    definition TEXT NOT NULL,
-    state_value TEXT NOT NULL,
-    state_reason TEXT NOT NULL,
-    state_reason_data TEXT,
-    state_updated_ms INTEGER NOT NULL,
-    state_transitioned_ms INTEGER NOT NULL,
-    state_previous_value TEXT,
-    configuration_updated_ms INTEGER NOT NULL,
-    namespace TEXT,
-    metric_name TEXT,
-    dimensions TEXT,
-    next_evaluation_ms INTEGER NOT NULL,
-    evaluation_interval_s INTEGER NOT NULL,
-    actions_repeated_ms INTEGER,
-    UNIQUE (project_id, name)
-);
-CREATE INDEX IF NOT EXISTS alarms_due ON alarms (next_evaluation_ms);
-CREATE INDEX IF NOT EXISTS alarms_by_metric
-    ON alarms (project_id, namespace, metric_name, dimensions);
-CREATE TABLE IF NOT EXISTS alarm_tags (
-    alarm_id INTEGER NOT NULL REFERENCES alarms (id) ON DELETE CASCADE,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (alarm_id, key)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS alarm_children (
-    alarm_id INTEGER NOT NULL REFERENCES alarms (id) ON DELETE CASCADE,
-    child_name TEXT NOT NULL,
-    project_id TEXT NOT NULL,
-    PRIMARY KEY (alarm_id, child_name)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS alarm_children_by_child ON alarm_children (project_id, child_name);
-CREATE TABLE IF NOT EXISTS alarm_history (
-    id INTEGER PRIMARY KEY,
-    project_id TEXT NOT NULL,
-    alarm_name TEXT NOT NULL,
-    alarm_type TEXT NOT NULL,
-    ts_ms INTEGER NOT NULL,
-    item_type TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alarm_history_by_time ON alarm_history (project_id, ts_ms);
-CREATE INDEX IF NOT EXISTS alarm_history_by_alarm
-    ON alarm_history (project_id, alarm_name, ts_ms);
-CREATE INDEX IF NOT EXISTS alarm_history_by_age ON alarm_history (ts_ms);
-CREATE TABLE IF NOT EXISTS alarm_action_queue (
-    id INTEGER PRIMARY KEY,
-    project_id TEXT NOT NULL,
-    alarm_name TEXT NOT NULL,
-    alarm_type TEXT NOT NULL,
-    action TEXT NOT NULL,
-    state_value TEXT NOT NULL,
-    state_updated_ms INTEGER NOT NULL,
-    message TEXT NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    lease_until_ms INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS alarm_action_queue_by_lease
-    ON alarm_action_queue (lease_until_ms);
-"""
 
 #: Evaluation ticks (seconds): alarms on periods under a minute are evaluated every 10 s.
 STANDARD_INTERVAL = 60
@@ -162,104 +84,8 @@ _DUE_AT_ONCE = 0
 #: How many decoded definitions a store keeps (it forgets them all when full).
 _DEFINITIONS_MAX = 20_000
 
-#: The columns ``_stored`` builds a StoredAlarm from.
-_STORED = (
-    "project_id, version, definition, state_value, state_reason, state_reason_data, "
-    "state_updated_ms, state_transitioned_ms, state_previous_value, actions_repeated_ms"
-)
-
-_INSERT_ALARM = """
-INSERT INTO alarms (
-    project_id, name, alarm_type, version, definition,
-    state_value, state_reason, state_reason_data, state_updated_ms, state_transitioned_ms,
-    state_previous_value, configuration_updated_ms, namespace, metric_name, dimensions,
-    next_evaluation_ms, evaluation_interval_s, actions_repeated_ms
-) VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
-RETURNING id
-"""
-
-# An updated alarm is due at once (its definition changed); the state is not touched.
-# Its version grows, so an evaluation of the old definition in flight is refused.
-_UPDATE_DEFINITION = """
-UPDATE alarms SET
-    alarm_type = ?, definition = ?, configuration_updated_ms = ?,
-    namespace = ?, metric_name = ?, dimensions = ?,
-    evaluation_interval_s = ?, next_evaluation_ms = ?,
-    version = version + 1
-WHERE id = ?
-"""
-
-# Every SET expression sees the row as it was, so the CASE compares with the old state.
-_SET_STATE = f"""
-UPDATE alarms SET
-    state_transitioned_ms = CASE WHEN state_value = :value THEN state_transitioned_ms
-                                 ELSE :transitioned END,
-    state_previous_value = CASE WHEN state_value = :value THEN state_previous_value
-                                ELSE state_value END,
-    state_value = :value, state_reason = :reason, state_reason_data = :reason_data,
-    state_updated_ms = :updated, actions_repeated_ms = :repeated, version = version + 1
-WHERE project_id = :project AND name = :name AND version = :version
-RETURNING {_STORED}
-"""
-
-# One statement picks the oldest due alarms and moves each to its next tick: inside the
-# write transaction no other claimer can see them due any more.
-_CLAIM = f"""
-UPDATE alarms
-SET next_evaluation_ms = (:now / (evaluation_interval_s * 1000) + 1)
-                         * (evaluation_interval_s * 1000)
-WHERE id IN (SELECT id FROM alarms WHERE next_evaluation_ms <= :now
-             ORDER BY next_evaluation_ms, id LIMIT :limit)
-RETURNING {_STORED}
-"""
-
-_INSERT_HISTORY = """
-INSERT INTO alarm_history (project_id, alarm_name, alarm_type, ts_ms, item_type, summary, data)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-"""
-
-_QUEUE_ACTION = """
-INSERT INTO alarm_action_queue
-    (project_id, alarm_name, alarm_type, action, state_value, state_updated_ms, message)
-VALUES (?, ?, ?, ?, ?, ?, ?)
-"""
-
-# Free (never claimed, or lease over) actions, oldest queued first, leased in one statement.
-_CLAIM_ACTIONS = """
-UPDATE alarm_action_queue SET lease_until_ms = :until, attempts = attempts + 1
-WHERE id IN (SELECT id FROM alarm_action_queue WHERE lease_until_ms <= :now
-             ORDER BY id LIMIT :limit)
-RETURNING id, project_id, alarm_name, alarm_type, action, state_value, state_updated_ms,
-          message, attempts
-"""
-
-_UPSERT_TAG = """
-INSERT INTO alarm_tags (alarm_id, key, value) VALUES (?, ?, ?)
-ON CONFLICT (alarm_id, key) DO UPDATE SET value = excluded.value
-"""
 
 _ACTION_FIELDS = ("ok_actions", "alarm_actions", "insufficient_data_actions")
-
-#: Matches a column against a JSON array of strings bound as one parameter.
-_IN_LIST = "IN (SELECT value FROM json_each(?))"
-
-
-def _json_list(values: Sequence[str]) -> str:
-    return json.dumps(list(values), ensure_ascii=False, separators=(",", ":"))
-
-
-def _encode_dimensions(key: MetricKey) -> str:
-    """The dimension set as the metric store keys it: sorted [name, value] pairs."""
-    return json.dumps([list(d) for d in sorted(key.dimensions)], ensure_ascii=False,
-                      separators=(",", ":"))
-
-
-def _metric_columns(alarm: Alarm) -> tuple[str | None, str | None, str | None]:
-    rule = alarm.metric_rule
-    if alarm.composite_rule is not None or rule is None or rule.metric is None:
-        return None, None, None
-    key = rule.metric.key
-    return key.namespace, key.name, _encode_dimensions(key)
 
 
 def evaluation_interval(alarm: Alarm) -> int:
@@ -268,37 +94,6 @@ def evaluation_interval(alarm: Alarm) -> int:
     if alarm.composite_rule is None and rule is not None and rule.period < 60:
         return HIGH_RESOLUTION_INTERVAL
     return STANDARD_INTERVAL
-
-
-def _prefix_end(prefix: str) -> str | None:
-    """The least string above every string starting with ``prefix`` (None: no bound).
-
-    SQLite compares TEXT bytewise; UTF-8 keeps code point order, so this is the prefix
-    with its last character incremented (skipping the surrogates, which UTF-8 cannot hold).
-    """
-    chars = list(prefix)
-    while chars:
-        code = ord(chars[-1]) + 1
-        if code == 0xD800:
-            code = 0xE000
-        if code <= 0x10FFFF:
-            chars[-1] = chr(code)
-            return "".join(chars)
-        chars.pop()
-    return None
-
-
-def _history_row(project_id: str, item: HistoryItem) -> tuple[Any, ...]:
-    return (project_id, item.alarm_name, item.alarm_type, to_millis(item.timestamp),
-            item.item_type, item.summary, item.data)
-
-
-def _queue_rows(project_id: str, queued: QueuedActions | None) -> list[tuple[Any, ...]]:
-    if queued is None:
-        return []
-    updated_ms = to_millis(queued.state_updated_at)
-    return [(project_id, queued.alarm_name, queued.alarm_type, action, queued.state_value,
-             updated_ms, queued.message) for action in queued.actions]
 
 
 def _check_limit(limit: int) -> None:
@@ -316,7 +111,7 @@ class SQLiteAlarmStore:
     def __init__(self, path: str) -> None:
         self._conn = connect(path)
         self._lock = threading.Lock()
-        self._secret = create_schema(self._conn, self._lock, _SCHEMA, "alarm_store_meta")
+        self._secret = create_schema(self._conn, self._lock, SCHEMA, "alarm_store_meta")
         self._add_missing_columns()
         # Decoded definitions by their stored text (the values are immutable, so sharing
         # them is safe; a changed definition is another text): an engine claiming every
@@ -378,10 +173,10 @@ class SQLiteAlarmStore:
         definition = definition_to_json(alarm)
         configured_ms = to_millis(alarm.configuration_updated_at)
         interval = evaluation_interval(alarm)
-        metric_columns = _metric_columns(alarm)
+        metric_values = metric_columns(alarm)
         with self._transaction() as conn:
             row = conn.execute(
-                f"SELECT id, {_STORED} FROM alarms WHERE project_id = ? AND name = ?",
+                f"SELECT id, {STORED} FROM alarms WHERE project_id = ? AND name = ?",
                 (project_id, alarm.name),
             ).fetchone()
             if row is None:
@@ -399,35 +194,35 @@ class SQLiteAlarmStore:
                     state, updated_at=from_millis(updated_ms),
                     transitioned_at=from_millis(transitioned_ms)))
                 item = describe_change(None, stored)
-                (alarm_id,) = conn.execute(_INSERT_ALARM, (
+                (alarm_id,) = conn.execute(INSERT_ALARM, (
                     project_id, alarm.name, alarm.alarm_type, definition,
                     state.value, state.reason, state.reason_data, updated_ms, transitioned_ms,
                     state.previous_value,
-                    configured_ms, *metric_columns, _DUE_AT_ONCE, interval,
+                    configured_ms, *metric_values, _DUE_AT_ONCE, interval,
                 )).fetchone()
             else:
                 alarm_id = row[0]
                 old = self._stored(row[1:]).alarm
                 stored = definition_from_json(definition, old.state)
                 item = describe_change(old, stored)
-                conn.execute(_UPDATE_DEFINITION, (
-                    alarm.alarm_type, definition, configured_ms, *metric_columns,
+                conn.execute(UPDATE_DEFINITION, (
+                    alarm.alarm_type, definition, configured_ms, *metric_values,
                     interval, _DUE_AT_ONCE, alarm_id,
                 ))
                 conn.execute("DELETE FROM alarm_children WHERE alarm_id = ?", (alarm_id,))
                 tags = ()  # AWS ignores the Tags of a put that updates (TagResource does)
-            conn.executemany(_UPSERT_TAG, [(alarm_id, k, v) for k, v in tags])
+            conn.executemany(UPSERT_TAG, [(alarm_id, k, v) for k, v in tags])
             if alarm.composite_rule is not None:
                 conn.executemany(
                     "INSERT OR IGNORE INTO alarm_children (alarm_id, child_name, project_id) "
                     "VALUES (?, ?, ?)",
                     [(alarm_id, child, project_id) for child in alarm.composite_rule.children],
                 )
-            conn.execute(_INSERT_HISTORY, _history_row(project_id, item))
+            conn.execute(INSERT_HISTORY, history_row(project_id, item))
         return stored
 
     def get(self, project_id: str, name: str) -> StoredAlarm | None:
-        rows = self._read(f"SELECT {_STORED} FROM alarms WHERE project_id = ? AND name = ?",
+        rows = self._read(f"SELECT {STORED} FROM alarms WHERE project_id = ? AND name = ?",
                           (project_id, name))
         return self._stored(rows[0]) if rows else None
 
@@ -435,8 +230,8 @@ class SQLiteAlarmStore:
         if not names:
             return {}
         rows = self._read(
-            f"SELECT {_STORED} FROM alarms WHERE project_id = ? AND name {_IN_LIST}",
-            (project_id, _json_list(names)),
+            f"SELECT {STORED} FROM alarms WHERE project_id = ? AND name {IN_LIST}",
+            (project_id, json_list(names)),
         )
         found = [self._stored(row) for row in rows]
         return {stored.alarm.name: stored for stored in found}
@@ -454,7 +249,7 @@ class SQLiteAlarmStore:
         query_digest = pagination.digest(
             "alarms", sorted(set(query.names)), query.name_prefix,
             sorted(set(query.alarm_types)), query.state_value, query.action_prefix)
-        sql = [f"SELECT {_STORED} FROM alarms WHERE project_id = ?"]
+        sql = [f"SELECT {STORED} FROM alarms WHERE project_id = ?"]
         args: list[Any] = [project_id]
         if next_token:
             after = self._position(next_token, project_id, query_digest)
@@ -463,18 +258,18 @@ class SQLiteAlarmStore:
             sql.append("AND name > ?")
             args.append(after)
         if query.names:
-            sql.append(f"AND name {_IN_LIST}")
-            args.append(_json_list(query.names))
+            sql.append(f"AND name {IN_LIST}")
+            args.append(json_list(query.names))
         if query.name_prefix:
             sql.append("AND name >= ?")
             args.append(query.name_prefix)
-            end = _prefix_end(query.name_prefix)
+            end = prefix_end(query.name_prefix)
             if end is not None:
                 sql.append("AND name < ?")
                 args.append(end)
         if query.alarm_types:
-            sql.append(f"AND alarm_type {_IN_LIST}")
-            args.append(_json_list(query.alarm_types))
+            sql.append(f"AND alarm_type {IN_LIST}")
+            args.append(json_list(query.alarm_types))
         if query.state_value is not None:
             sql.append("AND state_value = ?")
             args.append(query.state_value)
@@ -489,15 +284,15 @@ class SQLiteAlarmStore:
         rows = self._read(" ".join(sql), args)
         page = Page(items=[self._stored(row).alarm for row in rows[:limit]])
         if len(rows) > limit:
-            page.next_token = pagination.encode(
-                self._secret, {"p": project_id, "q": query_digest, "a": page.items[-1].name})
+            page.next_token = pagination.page_token(self._secret, project_id, query_digest,
+                                                    page.items[-1].name)
         return page
 
     def for_metric(self, project_id: str, key: MetricKey) -> list[Alarm]:
         rows = self._read(
-            f"SELECT {_STORED} FROM alarms WHERE project_id = ? AND namespace = ? "
+            f"SELECT {STORED} FROM alarms WHERE project_id = ? AND namespace = ? "
             "AND metric_name = ? AND dimensions = ? ORDER BY name",
-            (project_id, key.namespace, key.name, _encode_dimensions(key)),
+            (project_id, key.namespace, key.name, encode_dimensions(key)),
         )
         return [self._stored(row).alarm for row in rows]
 
@@ -511,8 +306,8 @@ class SQLiteAlarmStore:
             return []
         with self._transaction() as conn:
             rows = conn.execute(
-                f"SELECT id, {_STORED} FROM alarms WHERE project_id = ? AND name {_IN_LIST}",
-                (project_id, _json_list(wanted)),
+                f"SELECT id, {STORED} FROM alarms WHERE project_id = ? AND name {IN_LIST}",
+                (project_id, json_list(wanted)),
             ).fetchall()
             found: dict[str, tuple[int, Alarm]] = {}
             for row in rows:
@@ -524,7 +319,7 @@ class SQLiteAlarmStore:
             conn.executemany("DELETE FROM alarm_tags WHERE alarm_id = ?", ids)
             conn.executemany("DELETE FROM alarm_children WHERE alarm_id = ?", ids)
             conn.executemany("DELETE FROM alarms WHERE id = ?", ids)
-            conn.executemany(_INSERT_HISTORY, [_history_row(project_id, i) for i in items])
+            conn.executemany(INSERT_HISTORY, [history_row(project_id, i) for i in items])
         return deleted
 
     # --- states ---------------------------------------------------------------------------
@@ -547,7 +342,7 @@ class SQLiteAlarmStore:
         resets it).  The version grows by one.
         """
         with self._transaction() as conn:
-            row = conn.execute(_SET_STATE, {
+            row = conn.execute(SET_STATE, {
                 "value": state.value, "reason": state.reason,
                 "reason_data": state.reason_data, "updated": to_millis(state.updated_at),
                 "transitioned": to_millis(state.transitioned_at),
@@ -557,8 +352,8 @@ class SQLiteAlarmStore:
             }).fetchone()
             if row is None:
                 raise StaleAlarm(f"alarm {name!r} is no longer at version {expected_version}")
-            conn.executemany(_INSERT_HISTORY, [_history_row(project_id, i) for i in history])
-            conn.executemany(_QUEUE_ACTION, _queue_rows(project_id, actions))
+            conn.executemany(INSERT_HISTORY, [history_row(project_id, i) for i in history])
+            conn.executemany(QUEUE_ACTION, queue_rows(project_id, actions))
         return self._stored(row)
 
     def set_actions_enabled(self, project_id: str, names: Sequence[str], enabled: bool,
@@ -570,8 +365,8 @@ class SQLiteAlarmStore:
             return
         with self._transaction() as conn:
             rows = conn.execute(
-                f"SELECT id, {_STORED} FROM alarms WHERE project_id = ? AND name {_IN_LIST}",
-                (project_id, _json_list(wanted)),
+                f"SELECT id, {STORED} FROM alarms WHERE project_id = ? AND name {IN_LIST}",
+                (project_id, json_list(wanted)),
             ).fetchall()
             for row in rows:
                 old = self._stored(row[1:]).alarm
@@ -582,7 +377,7 @@ class SQLiteAlarmStore:
                 conn.execute(
                     "UPDATE alarms SET definition = ?, version = version + 1 WHERE id = ?",
                     (definition_to_json(new), row[0]))
-                conn.execute(_INSERT_HISTORY, _history_row(project_id, item))
+                conn.execute(INSERT_HISTORY, history_row(project_id, item))
 
     def note_actions_repeated(self, project_id: str, name: str, expected_version: int,
                               at: datetime, actions: QueuedActions | None = None) -> None:
@@ -600,7 +395,7 @@ class SQLiteAlarmStore:
             ).rowcount
             if updated != 1:
                 raise StaleAlarm(f"alarm {name!r} is no longer at version {expected_version}")
-            conn.executemany(_QUEUE_ACTION, _queue_rows(project_id, actions))
+            conn.executemany(QUEUE_ACTION, queue_rows(project_id, actions))
 
     def make_due(self, project_id: str, names: Sequence[str], now: datetime) -> None:
         """Make these alarms due at ``now`` (an evaluation already due earlier stays)."""
@@ -609,8 +404,8 @@ class SQLiteAlarmStore:
         with self._transaction() as conn:
             conn.execute(
                 "UPDATE alarms SET next_evaluation_ms = min(next_evaluation_ms, ?) "
-                f"WHERE project_id = ? AND name {_IN_LIST}",
-                (to_millis(now), project_id, _json_list(names)))
+                f"WHERE project_id = ? AND name {IN_LIST}",
+                (to_millis(now), project_id, json_list(names)))
 
     def claim_due(self, now: datetime, limit: int) -> list[StoredAlarm]:
         """Claim up to ``limit`` alarms (of every project, the longest due first) whose
@@ -620,7 +415,7 @@ class SQLiteAlarmStore:
         if limit < 1:
             return []
         with self._transaction() as conn:
-            rows = conn.execute(_CLAIM, {"now": to_millis(now), "limit": limit}).fetchall()
+            rows = conn.execute(CLAIM, {"now": to_millis(now), "limit": limit}).fetchall()
         claimed = [self._stored(row) for row in rows]
         claimed.sort(key=lambda s: (s.project_id, s.alarm.name))
         return claimed
@@ -629,8 +424,8 @@ class SQLiteAlarmStore:
         if not names:
             return {}
         rows = self._read(
-            f"SELECT name, state_value FROM alarms WHERE project_id = ? AND name {_IN_LIST}",
-            (project_id, _json_list(names)),
+            f"SELECT name, state_value FROM alarms WHERE project_id = ? AND name {IN_LIST}",
+            (project_id, json_list(names)),
         )
         return dict(rows)
 
@@ -656,7 +451,7 @@ class SQLiteAlarmStore:
         now_ms = to_millis(now)
         until_ms = now_ms + max(1, round(lease_seconds * 1000))
         with self._transaction() as conn:
-            rows = conn.execute(_CLAIM_ACTIONS,
+            rows = conn.execute(CLAIM_ACTIONS,
                                 {"now": now_ms, "until": until_ms, "limit": limit}).fetchall()
         rows.sort(key=lambda row: row[0])
         return [
@@ -676,7 +471,7 @@ class SQLiteAlarmStore:
             removed = conn.execute("DELETE FROM alarm_action_queue WHERE id = ?",
                                    (action_id,)).rowcount
             if removed:
-                conn.execute(_INSERT_HISTORY, _history_row(project_id, history))
+                conn.execute(INSERT_HISTORY, history_row(project_id, history))
 
     # --- history --------------------------------------------------------------------------
 
@@ -684,7 +479,7 @@ class SQLiteAlarmStore:
         if not items:
             return
         with self._transaction() as conn:
-            conn.executemany(_INSERT_HISTORY, [_history_row(project_id, i) for i in items])
+            conn.executemany(INSERT_HISTORY, [history_row(project_id, i) for i in items])
 
     def history(
         self,
@@ -708,8 +503,8 @@ class SQLiteAlarmStore:
             sql.append("AND alarm_name = ?")
             args.append(query.alarm_name)
         if query.alarm_types:
-            sql.append(f"AND alarm_type {_IN_LIST}")
-            args.append(_json_list(query.alarm_types))
+            sql.append(f"AND alarm_type {IN_LIST}")
+            args.append(json_list(query.alarm_types))
         if query.item_type is not None:
             sql.append("AND item_type = ?")
             args.append(query.item_type)
@@ -740,8 +535,8 @@ class SQLiteAlarmStore:
         ])
         if len(rows) > limit:
             last = rows[limit - 1]
-            page.next_token = pagination.encode(
-                self._secret, {"p": project_id, "q": query_digest, "a": [last[3], last[0]]})
+            page.next_token = pagination.page_token(self._secret, project_id, query_digest,
+                                                    [last[3], last[0]])
         return page
 
     def purge_history(self, older_than: datetime) -> int:
@@ -778,7 +573,7 @@ class SQLiteAlarmStore:
                                  (project_id, name)).fetchone()
             if found is None:
                 return False
-            conn.executemany(_UPSERT_TAG, [(found[0], key, value) for key, value in tags])
+            conn.executemany(UPSERT_TAG, [(found[0], key, value) for key, value in tags])
         return True
 
     def untag(self, project_id: str, name: str, keys: Sequence[str]) -> bool:
@@ -797,9 +592,6 @@ class SQLiteAlarmStore:
 
     def _position(self, token: str, project_id: str, query_digest: str) -> Any:
         try:
-            payload = pagination.decode(self._secret, token)
+            return pagination.position(self._secret, token, project_id, query_digest)
         except ValueError as exc:
             raise InvalidNextToken(str(exc)) from exc
-        if payload.get("p") != project_id or payload.get("q") != query_digest:
-            raise InvalidNextToken("token issued for another query")
-        return payload.get("a")

@@ -84,8 +84,8 @@ class SQLiteLaunchConfigurationStore:
             rows = self._conn.execute(" ".join(sql), args).fetchall()
         page = Page(items=[from_json(definition) for _, definition in rows[:limit]])
         if len(rows) > limit:
-            page.next_token = pagination.encode(
-                self._secret, {"p": project_id, "q": digest, "a": rows[limit - 1][0]})
+            page.next_token = pagination.page_token(self._secret, project_id, digest,
+                                                    rows[limit - 1][0])
         return page
 
     def delete(self, project_id: str, name: str) -> bool:
@@ -97,12 +97,9 @@ class SQLiteLaunchConfigurationStore:
 
     def _position(self, token: str, project_id: str, digest: str) -> str:
         try:
-            payload = pagination.decode(self._secret, token)
+            after = pagination.position(self._secret, token, project_id, digest)
         except ValueError as exc:
             raise InvalidNextToken(str(exc)) from exc
-        if payload.get("p") != project_id or payload.get("q") != digest:
-            raise InvalidNextToken("token issued for another query")
-        after = payload.get("a")
         if not isinstance(after, str):
             raise InvalidNextToken("malformed token")
         return after

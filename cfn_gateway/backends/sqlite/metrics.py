@@ -216,18 +216,15 @@ class SQLiteMetricStore:
             for _, namespace, name, dims in rows[:limit]
         ])
         if len(rows) > limit:
-            page.next_token = pagination.encode(
-                self._secret, {"p": project_id, "q": query_digest, "a": rows[limit - 1][0]})
+            page.next_token = pagination.page_token(self._secret, project_id, query_digest,
+                                                    rows[limit - 1][0])
         return page
 
     def _position(self, token: str, project_id: str, query_digest: str) -> int:
         try:
-            payload = pagination.decode(self._secret, token)
+            after = pagination.position(self._secret, token, project_id, query_digest)
         except ValueError as exc:
             raise InvalidNextToken(str(exc)) from exc
-        after = payload.get("a")
-        if payload.get("p") != project_id or payload.get("q") != query_digest:
-            raise InvalidNextToken("token issued for another query")
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             raise InvalidNextToken("malformed token")
         return after

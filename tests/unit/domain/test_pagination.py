@@ -47,3 +47,14 @@ def test_digest_is_stable_and_discriminating():
     assert pagination.digest("ns", None, [["A", None]]) == pagination.digest(
         "ns", None, [["A", None]])
     assert pagination.digest("ns", None) != pagination.digest(None, "ns")
+
+
+def test_page_tokens_are_bound_to_project_and_query():
+    from cfn_gateway.domain import pagination
+
+    token = pagination.page_token(b"secret", "p1", "q1", ["a", 3])
+    assert pagination.position(b"secret", token, "p1", "q1") == ["a", 3]
+    for secret, project, query in ((b"other", "p1", "q1"), (b"secret", "p2", "q1"),
+                                   (b"secret", "p1", "q2")):
+        with pytest.raises(ValueError):
+            pagination.position(secret, token, project, query)
