@@ -23,7 +23,7 @@ _HANDLERS: dict[tuple[str, str], Handler] = {}
 HANDLER_MODULES = (
     "cfn_gateway.api.cloudwatch.metrics",
     "cfn_gateway.api.cloudwatch.alarms",
-    "cfn_gateway.api.autoscaling.adjustment_types",
+    "cfn_gateway.api.autoscaling.catalogs",
     "cfn_gateway.api.autoscaling.launch_configurations",
 )
 

@@ -47,3 +47,32 @@ def test_aws_cli_autoscaling(gateway, creds):
     done = aws_cli(gateway.endpoint, creds, "autoscaling", "describe-adjustment-types")
     assert done.returncode == 0, done.stderr
     assert "PercentChangeInCapacity" in done.stdout
+
+
+def test_boto3_catalogues(gateway, creds):
+    client = boto3_client("autoscaling", gateway.endpoint, creds)
+    processes = [p["ProcessName"] for p in client.describe_scaling_process_types()["Processes"]]
+    assert processes == ["AZRebalance", "AddToLoadBalancer", "AlarmNotification",
+                         "HealthCheck", "InstanceRefresh", "Launch", "ReplaceUnhealthy",
+                         "ScheduledActions", "Terminate"]
+    assert client.describe_termination_policy_types()["TerminationPolicyTypes"] == [
+        "AllocationStrategy", "ClosestToNextInstanceHour", "Default", "NewestInstance",
+        "OldestInstance", "OldestLaunchConfiguration", "OldestLaunchTemplate"]
+    assert client.describe_lifecycle_hook_types()["LifecycleHookTypes"] == [
+        "autoscaling:EC2_INSTANCE_LAUNCHING", "autoscaling:EC2_INSTANCE_TERMINATING"]
+    assert client.describe_auto_scaling_notification_types()[
+        "AutoScalingNotificationTypes"][-1] == "autoscaling:TEST_NOTIFICATION"
+    metrics = client.describe_metric_collection_types()
+    names = [m["Metric"] for m in metrics["Metrics"]]
+    assert names[:3] == ["GroupMinSize", "GroupMaxSize", "GroupDesiredCapacity"]
+    assert "GroupTotalInstances" in names and not any("WarmPool" in n for n in names)
+    assert metrics["Granularities"] == [{"Granularity": "1Minute"}]
+
+
+def test_boto2_catalogues(gateway, creds):
+    conn = boto2_clients.autoscale(gateway.endpoint, creds)
+    assert "OldestInstance" in conn.get_termination_policies()
+    assert "Launch" in [p.process_name for p in conn.get_all_scaling_process_types()]
+    collection = conn.get_all_metric_collection_types()
+    assert "GroupMinSize" in [m.val for m in collection.metrics]
+    assert [g.val for g in collection.granularities] == ["1Minute"]
