@@ -12,12 +12,11 @@ handlers only ever see AWS units.  JSON and CBOR requests keep AWS's exact rules
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from cfn_gateway import errors
 from cfn_gateway.api.registry import load_handlers, lookup
-from cfn_gateway.backends import Backends, open_backends
+from cfn_gateway.backends import Backends, OpenedOnFirstUse
 from cfn_gateway.config import CONF
 from cfn_gateway.context import (
     CLOUDWATCH,
@@ -39,17 +38,15 @@ LEGACY_QUERY_SPELLINGS: dict[str, Spellings] = {
 
 class Gateway:
     def __init__(self, query_legacy_units: bool = True) -> None:
-        self._backends: Backends | None = None
-        self._lock = threading.Lock()
+        self._backends = OpenedOnFirstUse()
         self._query_spellings = LEGACY_QUERY_SPELLINGS if query_legacy_units else {}
 
     @property
     def backends(self) -> Backends:
-        if self._backends is None:
-            with self._lock:
-                if self._backends is None:
-                    self._backends = open_backends()
-        return self._backends
+        return self._backends.get()
+
+    def close(self) -> None:
+        self._backends.close()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Any:
         aws_request = environ.get(ENV_AWS_REQUEST)

@@ -64,28 +64,6 @@ class ChangeRecorder(evaluator.Evaluator):
         finally:
             self._pending.item = None
 
-    def _repeat_actions(self, aodh_alarm: Any, alarm: Alarm, now: datetime) -> None:
-        """Auto Scaling actions run again every period the alarm stays in their state (as
-        the standalone engine does): the notifier, told of a change to the same state,
-        runs only those."""
-        rule = alarm.metric_rule
-        if rule is None or not alarm.actions_enabled or not any(
-                repeats(action) for action in alarm.actions_for(alarm.state.value)):
-            return
-        stored = dict(aodh_alarm.rule or {})
-        last = stored.get("actions_repeated_at")
-        last_at = from_millis(int(last)) if last else alarm.state.transitioned_at
-        if (now - last_at).total_seconds() < rule.period:
-            return
-        stored["actions_repeated_at"] = str(to_millis(now))
-        aodh_alarm.rule = stored
-        try:
-            self._storage_conn.update_alarm(aodh_alarm)
-        except storage.AlarmNotFound:
-            return
-        self.notifier.notify(aodh_alarm, aodh_alarm.state, alarm.state.reason,
-                             _reason_data(alarm.state.reason_data))
-
     def _record_change(self, alarm: Any, reason: str) -> None:
         item = getattr(self._pending, "item", None)
         if item is None:
@@ -131,6 +109,28 @@ class MetricAlarmEvaluator(ChangeRecorder):
                          transitioned_at=now, reason_data=outcome.reason_data,
                          previous_value=alarm.state.value)
         self.change_state(aodh_alarm, alarm, new)
+
+    def _repeat_actions(self, aodh_alarm: Any, alarm: Alarm, now: datetime) -> None:
+        """Auto Scaling actions run again every period the alarm stays in their state (as
+        the standalone engine does): the notifier, told of a change to the same state,
+        runs only those."""
+        rule = alarm.metric_rule
+        if rule is None or not alarm.actions_enabled or not any(
+                repeats(action) for action in alarm.actions_for(alarm.state.value)):
+            return
+        stored = dict(aodh_alarm.rule or {})
+        last = stored.get("actions_repeated_at")
+        last_at = from_millis(int(last)) if last else alarm.state.transitioned_at
+        if (now - last_at).total_seconds() < rule.period:
+            return
+        stored["actions_repeated_at"] = str(to_millis(now))
+        aodh_alarm.rule = stored
+        try:
+            self._storage_conn.update_alarm(aodh_alarm)
+        except storage.AlarmNotFound:
+            return
+        self.notifier.notify(aodh_alarm, aodh_alarm.state, alarm.state.reason,
+                             _reason_data(alarm.state.reason_data))
 
 
 def _reason_data(text: str | None) -> dict[str, Any]:

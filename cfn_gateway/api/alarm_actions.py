@@ -20,11 +20,10 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import threading
 from typing import Any
 
 from cfn_gateway import errors
-from cfn_gateway.backends import Backends, open_backends
+from cfn_gateway.backends import Backends, OpenedOnFirstUse
 from cfn_gateway.engine.actions import ActionFailed, ScalingPolicies, scaling_policies
 from cfn_gateway.middleware.wsgi import Environ, StartResponse, reply
 
@@ -49,16 +48,11 @@ def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> l
 class AlarmActions:
     def __init__(self, policies: ScalingPolicies) -> None:
         self.policies = policies
-        self._backends: Backends | None = None
-        self._lock = threading.Lock()
+        self._backends = OpenedOnFirstUse()
 
     @property
     def backends(self) -> Backends:
-        if self._backends is None:
-            with self._lock:
-                if self._backends is None:
-                    self._backends = open_backends()
-        return self._backends
+        return self._backends.get()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Any:
         try:

@@ -8,6 +8,7 @@ live in ``sqlite/`` (the embedded default) and ``openstack/``.
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -21,6 +22,33 @@ class Backends:
     metrics: MetricStore
     alarms: AlarmStore
     launch_configurations: LaunchConfigurationStore
+
+
+class OpenedOnFirstUse:
+    """The configured backends, opened when first asked for: after the server forked its
+    workers, so that no connection crosses a fork."""
+
+    def __init__(self) -> None:
+        self._backends: Backends | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Backends:
+        if self._backends is None:
+            with self._lock:
+                if self._backends is None:
+                    self._backends = open_backends()
+        return self._backends
+
+    def close(self) -> None:
+        """Close what was opened (the stores that hold connections)."""
+        with self._lock:
+            opened, self._backends = self._backends, None
+        if opened is None:
+            return
+        for store in (opened.metrics, opened.alarms, opened.launch_configurations):
+            close = getattr(store, "close", None)
+            if close is not None:
+                close()
 
 
 def open_backends() -> Backends:

@@ -159,8 +159,7 @@ def configured(tmp_path) -> Iterator[Callable[[bool], Gateway]]:
         CONF.clear_override("query_legacy_units")
         CONF.clear_override("data_dir")
         for gateway in gateways:
-            if gateway._backends is not None:
-                gateway._backends.metrics.close()
+            gateway.close()
 
 
 def call(gateway: Gateway, protocol: str, operation: str, params: dict[str, Any]):
