@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,3 +138,20 @@ def parent_pid(pid: int) -> int | None:
 def children_of(pid: int) -> list[int]:
     return sorted(int(entry.name) for entry in Path("/proc").iterdir()
                   if entry.name.isdigit() and parent_pid(int(entry.name)) == pid)
+
+
+@contextmanager
+def serving(root: Path, config_file: Path | None = None) -> Iterator[GatewayProcess]:
+    """A gateway on a free port with its data under ``root``, stopped at the end; then
+    its log must show that, whatever the tests sent, it never failed inside (no 500, no
+    traceback)."""
+    process = GatewayProcess(data_dir=root / "data", port=free_port(), log_path=root / "log",
+                             config_file=config_file)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()
+    log = process.log_text()
+    assert "Traceback" not in log, log[-4000:]
+    assert "status=500" not in log, log[-4000:]

@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from tests.functional.alarm_support import WebhookReceiver
 from tests.functional.clients import boto3_client
 from tests.functional.conftest import openstack_config, tenant_credentials
-from tests.functional.server import Credentials, GatewayProcess, free_port
+from tests.functional.server import Credentials, GatewayProcess, serving
 from tests.testbed import require_testbed
 
 pytestmark = pytest.mark.functional
@@ -42,16 +42,8 @@ def testbed() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def gateway(testbed, tmp_path_factory) -> Iterator[GatewayProcess]:
     root = tmp_path_factory.mktemp("aodh-gateway")
-    process = GatewayProcess(data_dir=root / "data", port=free_port(), log_path=root / "log",
-                             config_file=openstack_config(root / "gw.conf", testbed))
-    process.start()
-    try:
+    with serving(root, openstack_config(root / "gw.conf", testbed)) as process:
         yield process
-    finally:
-        process.stop()
-    log = process.log_text()
-    assert "Traceback" not in log, log[-4000:]
-    assert "status=500" not in log, log[-4000:]
 
 
 @pytest.fixture(scope="module")
