@@ -80,7 +80,11 @@ def check_set_desired(desired: int, min_size: int, max_size: int) -> None:
 
 
 def check_group_sizes(desired: int, min_size: int, max_size: int) -> None:
-    """Create/UpdateAutoScalingGroup's bounds check of the desired capacity."""
+    """Create/UpdateAutoScalingGroup's bounds checks: the bounds, then the desired
+    capacity within them."""
+    if max_size < min_size:
+        raise CapacityOutOfRange(f"Max bound, {max_size}, must be greater than or equal to "
+                                 f"min bound, {min_size}")
     if not min_size <= desired <= max_size:
         raise CapacityOutOfRange(f"Desired capacity:{desired} must be between the specified "
                                  f"min size:{min_size} and max size:{max_size}")

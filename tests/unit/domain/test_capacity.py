@@ -153,5 +153,8 @@ def test_desired_capacity_out_of_bounds_messages():
         check_group_sizes(7, 2, 5)
     assert str(outside.value) == ("Desired capacity:7 must be between the specified min "
                                   "size:2 and max size:5")
+    with pytest.raises(CapacityOutOfRange) as crossed:
+        check_group_sizes(4, 5, 3)
+    assert str(crossed.value) == "Max bound, 3, must be greater than or equal to min bound, 5"
     check_set_desired(3, 1, 3)
     check_group_sizes(2, 2, 5)
