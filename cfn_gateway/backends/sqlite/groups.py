@@ -1,0 +1,273 @@
+"""``GroupStore`` on SQLite (the gateway's store file, in both modes).
+
+Tables (prefixed ``as_`` so they never meet another store's):
+- ``as_groups``: one row per (project, group name) with the definition as JSON text
+  (``domain.groups.group_to_json``), its ``version`` (grows on every update: what
+  ``update`` compares and sets) and its launch configuration name (for
+  ``uses_launch_configuration``).
+- ``as_instances``: one row per instance id, with its group and state columns.
+- ``as_activities``: one row per activity, indexed by (project, group, start time); they
+  outlive their group, as on AWS.
+- ``group_store_meta``: the secret that signs DescribeAutoScalingGroups and
+  DescribeScalingActivities tokens.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from cfn_gateway.backends.alarms import InvalidNextToken
+from cfn_gateway.backends.groups import (
+    GroupExists,
+    GroupLimitExceeded,
+    StaleGroup,
+    StoredGroup,
+)
+from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
+from cfn_gateway.domain import pagination
+from cfn_gateway.domain.alarms import Page
+from cfn_gateway.domain.groups import (
+    Activity,
+    Group,
+    Instance,
+    group_from_json,
+    group_to_json,
+)
+from cfn_gateway.domain.periods import from_millis, to_millis
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS group_store_meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS as_groups (
+    project_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    launch_configuration_name TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    PRIMARY KEY (project_id, name)
+);
+CREATE INDEX IF NOT EXISTS as_groups_by_launch_configuration
+    ON as_groups (project_id, launch_configuration_name);
+CREATE TABLE IF NOT EXISTS as_instances (
+    project_id TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    availability_zone TEXT NOT NULL,
+    lifecycle_state TEXT NOT NULL,
+    launch_configuration_name TEXT,
+    instance_type TEXT,
+    launched_ms INTEGER NOT NULL,
+    health_status TEXT NOT NULL,
+    protected_from_scale_in INTEGER NOT NULL,
+    PRIMARY KEY (project_id, instance_id)
+);
+CREATE INDEX IF NOT EXISTS as_instances_by_group ON as_instances (project_id, group_name);
+CREATE TABLE IF NOT EXISTS as_activities (
+    project_id TEXT NOT NULL,
+    activity_id TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    cause TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER,
+    status_code TEXT NOT NULL,
+    status_message TEXT,
+    progress INTEGER NOT NULL,
+    details TEXT NOT NULL,
+    PRIMARY KEY (project_id, activity_id)
+);
+CREATE INDEX IF NOT EXISTS as_activities_by_group
+    ON as_activities (project_id, group_name, start_ms)
+"""
+
+_INSTANCE_COLUMNS = ("instance_id, group_name, availability_zone, lifecycle_state, "
+                     "launch_configuration_name, instance_type, launched_ms, health_status, "
+                     "protected_from_scale_in")
+_ACTIVITY_COLUMNS = ("activity_id, group_name, description, cause, start_ms, end_ms, "
+                     "status_code, status_message, progress, details")
+
+
+def _instance(row: Sequence[Any]) -> Instance:
+    (instance_id, group_name, zone, state, configuration, instance_type, launched_ms,
+     health, protected) = row
+    return Instance(instance_id, group_name, zone, state, configuration, instance_type,
+                    from_millis(launched_ms), health, bool(protected))
+
+
+def _activity(row: Sequence[Any]) -> Activity:
+    (activity_id, group_name, description, cause, start_ms, end_ms, status_code,
+     status_message, progress, details) = row
+    return Activity(activity_id, group_name, description, cause, from_millis(start_ms),
+                    status_code, progress, None if end_ms is None else from_millis(end_ms),
+                    status_message, details)
+
+
+def _in(values: Sequence[str]) -> str:
+    return f"IN ({', '.join('?' * len(values))})"
+
+
+class SQLiteGroupStore:
+    def __init__(self, path: str) -> None:
+        self._conn = connect(path)
+        self._lock = threading.Lock()
+        self._secret = create_schema(self._conn, self._lock, _SCHEMA, "group_store_meta")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def _read(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    # --- groups ---------------------------------------------------------------------------
+
+    def create(self, project_id: str, group: Group, max_groups: int) -> StoredGroup:
+        with write_transaction(self._conn, self._lock) as conn:
+            if conn.execute("SELECT 1 FROM as_groups WHERE project_id = ? AND name = ?",
+                            (project_id, group.name)).fetchone():
+                raise GroupExists(group.name)
+            (count,) = conn.execute("SELECT count(*) FROM as_groups WHERE project_id = ?",
+                                    (project_id,)).fetchone()
+            if count >= max_groups:
+                raise GroupLimitExceeded(f"the project has {count} groups (at most "
+                                         f"{max_groups})")
+            conn.execute("INSERT INTO as_groups VALUES (?, ?, 1, ?, ?)",
+                         (project_id, group.name, group.launch_configuration_name,
+                          group_to_json(group)))
+        return StoredGroup(project_id, group, 1)
+
+    def get(self, project_id: str, name: str) -> StoredGroup | None:
+        rows = self._read("SELECT version, definition FROM as_groups "
+                          "WHERE project_id = ? AND name = ?", (project_id, name))
+        if not rows:
+            return None
+        version, definition = rows[0]
+        return StoredGroup(project_id, group_from_json(definition), version)
+
+    def describe(self, project_id: str, names: Sequence[str], limit: int,
+                 next_token: str | None = None) -> Page:
+        wanted = sorted(set(names))
+        digest = pagination.digest("groups", wanted)
+        after = self._position(next_token, project_id, digest) if next_token else None
+        sql = ["SELECT name, version, definition FROM as_groups WHERE project_id = ?"]
+        args: list[Any] = [project_id]
+        if wanted:
+            sql.append(f"AND name {_in(wanted)}")
+            args.extend(wanted)
+        if after is not None:
+            if not isinstance(after, str):
+                raise InvalidNextToken("malformed token")
+            sql.append("AND name > ?")
+            args.append(after)
+        sql.append("ORDER BY name LIMIT ?")
+        args.append(limit + 1)
+        rows = self._read(" ".join(sql), args)
+        page = Page(items=[StoredGroup(project_id, group_from_json(definition), version)
+                           for _, version, definition in rows[:limit]])
+        if len(rows) > limit:
+            page.next_token = pagination.page_token(self._secret, project_id, digest,
+                                                    rows[limit - 1][0])
+        return page
+
+    def update(self, project_id: str, group: Group, expected_version: int) -> StoredGroup:
+        with write_transaction(self._conn, self._lock) as conn:
+            updated = conn.execute(
+                "UPDATE as_groups SET version = version + 1, launch_configuration_name = ?, "
+                "definition = ? WHERE project_id = ? AND name = ? AND version = ?",
+                (group.launch_configuration_name, group_to_json(group), project_id,
+                 group.name, expected_version)).rowcount
+        if not updated:
+            raise StaleGroup(f"group {group.name!r} is no longer at version "
+                             f"{expected_version}")
+        return StoredGroup(project_id, group, expected_version + 1)
+
+    def delete(self, project_id: str, name: str) -> bool:
+        with write_transaction(self._conn, self._lock) as conn:
+            deleted = conn.execute("DELETE FROM as_groups WHERE project_id = ? AND name = ?",
+                                   (project_id, name)).rowcount
+            conn.execute("DELETE FROM as_instances WHERE project_id = ? AND group_name = ?",
+                         (project_id, name))
+        return deleted > 0
+
+    def count(self, project_id: str) -> int:
+        ((count,),) = self._read("SELECT count(*) FROM as_groups WHERE project_id = ?",
+                                 (project_id,))
+        return count
+
+    def uses_launch_configuration(self, project_id: str, name: str) -> bool:
+        return bool(self._read("SELECT 1 FROM as_groups WHERE project_id = ? AND "
+                               "launch_configuration_name = ? LIMIT 1", (project_id, name)))
+
+    # --- instances ------------------------------------------------------------------------
+
+    def instances(self, project_id: str, group_name: str) -> list[Instance]:
+        return [_instance(row) for row in self._read(
+            f"SELECT {_INSTANCE_COLUMNS} FROM as_instances WHERE project_id = ? AND "
+            "group_name = ? ORDER BY instance_id", (project_id, group_name))]
+
+    def put_instance(self, project_id: str, instance: Instance) -> None:
+        with write_transaction(self._conn, self._lock) as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO as_instances (project_id, {_INSTANCE_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (project_id, instance.instance_id, instance.group_name,
+                 instance.availability_zone, instance.lifecycle_state,
+                 instance.launch_configuration_name, instance.instance_type,
+                 to_millis(instance.launched_at), instance.health_status,
+                 int(instance.protected_from_scale_in)))
+
+    def remove_instance(self, project_id: str, instance_id: str) -> bool:
+        with write_transaction(self._conn, self._lock) as conn:
+            return conn.execute(
+                "DELETE FROM as_instances WHERE project_id = ? AND instance_id = ?",
+                (project_id, instance_id)).rowcount > 0
+
+    # --- activities -----------------------------------------------------------------------
+
+    def put_activity(self, project_id: str, activity: Activity) -> None:
+        with write_transaction(self._conn, self._lock) as conn:
+            conn.execute(
+                f"INSERT OR REPLACE INTO as_activities (project_id, {_ACTIVITY_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (project_id, activity.activity_id, activity.group_name, activity.description,
+                 activity.cause, to_millis(activity.start_time),
+                 None if activity.end_time is None else to_millis(activity.end_time),
+                 activity.status_code, activity.status_message, activity.progress,
+                 activity.details))
+
+    def activities(self, project_id: str, group_names: Sequence[str], limit: int,
+                   next_token: str | None = None) -> Page:
+        wanted = sorted(set(group_names))
+        digest = pagination.digest("activities", wanted)
+        after = self._position(next_token, project_id, digest) if next_token else None
+        sql = [f"SELECT {_ACTIVITY_COLUMNS} FROM as_activities WHERE project_id = ?"]
+        args: list[Any] = [project_id]
+        if wanted:
+            sql.append(f"AND group_name {_in(wanted)}")
+            args.extend(wanted)
+        if after is not None:
+            if (not isinstance(after, list) or len(after) != 2
+                    or not isinstance(after[0], int) or not isinstance(after[1], str)):
+                raise InvalidNextToken("malformed token")
+            sql.append("AND (start_ms < ? OR (start_ms = ? AND activity_id < ?))")
+            args.extend([after[0], after[0], after[1]])
+        sql.append("ORDER BY start_ms DESC, activity_id DESC LIMIT ?")
+        args.append(limit + 1)
+        rows = self._read(" ".join(sql), args)
+        page = Page(items=[_activity(row) for row in rows[:limit]])
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            page.next_token = pagination.page_token(self._secret, project_id, digest,
+                                                    [last[4], last[0]])
+        return page
+
+    def _position(self, token: str, project_id: str, digest: str) -> Any:
+        try:
+            return pagination.position(self._secret, token, project_id, digest)
+        except ValueError as exc:
+            raise InvalidNextToken(str(exc)) from exc
