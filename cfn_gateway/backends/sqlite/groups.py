@@ -25,6 +25,7 @@ from cfn_gateway.backends.groups import (
     StaleGroup,
     StoredGroup,
 )
+from cfn_gateway.backends.sqlite.named_pages import named_page
 from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
 from cfn_gateway.domain import pagination
 from cfn_gateway.domain.alarms import Page
@@ -151,28 +152,10 @@ class SQLiteGroupStore:
 
     def describe(self, project_id: str, names: Sequence[str], limit: int,
                  next_token: str | None = None) -> Page:
-        wanted = sorted(set(names))
-        digest = pagination.digest("groups", wanted)
-        after = self._position(next_token, project_id, digest) if next_token else None
-        sql = ["SELECT name, version, definition FROM as_groups WHERE project_id = ?"]
-        args: list[Any] = [project_id]
-        if wanted:
-            sql.append(f"AND name {_in(wanted)}")
-            args.extend(wanted)
-        if after is not None:
-            if not isinstance(after, str):
-                raise InvalidNextToken("malformed token")
-            sql.append("AND name > ?")
-            args.append(after)
-        sql.append("ORDER BY name LIMIT ?")
-        args.append(limit + 1)
-        rows = self._read(" ".join(sql), args)
-        page = Page(items=[StoredGroup(project_id, group_from_json(definition), version)
-                           for _, version, definition in rows[:limit]])
-        if len(rows) > limit:
-            page.next_token = pagination.page_token(self._secret, project_id, digest,
-                                                    rows[limit - 1][0])
-        return page
+        rows, token = named_page(self._read, self._secret, "as_groups", "version, definition",
+                                 project_id, names, limit, next_token)
+        return Page(items=[StoredGroup(project_id, group_from_json(definition), version)
+                           for _, version, definition in rows], next_token=token)
 
     def update(self, project_id: str, group: Group, expected_version: int) -> StoredGroup:
         with write_transaction(self._conn, self._lock) as conn:

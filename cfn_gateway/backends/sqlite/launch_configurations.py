@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import Any
 
-from cfn_gateway.backends.alarms import InvalidNextToken
 from cfn_gateway.backends.launch_configurations import (
     LaunchConfigurationExists,
     LaunchConfigurationLimitExceeded,
 )
+from cfn_gateway.backends.sqlite.named_pages import named_page
 from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
-from cfn_gateway.domain import pagination
 from cfn_gateway.domain.alarms import Page
 from cfn_gateway.domain.launch_configurations import LaunchConfiguration, from_json, to_json
 from cfn_gateway.domain.periods import to_millis
@@ -67,26 +67,14 @@ class SQLiteLaunchConfigurationStore:
 
     def describe(self, project_id: str, names: Sequence[str], limit: int,
                  next_token: str | None = None) -> Page:
-        wanted = sorted(set(names))
-        digest = pagination.digest("launch_configurations", wanted)
-        after = self._position(next_token, project_id, digest) if next_token else None
-        sql = ["SELECT name, definition FROM launch_configurations WHERE project_id = ?"]
-        args: list[object] = [project_id]
-        if wanted:
-            sql.append(f"AND name IN ({', '.join('?' * len(wanted))})")
-            args.extend(wanted)
-        if after is not None:
-            sql.append("AND name > ?")
-            args.append(after)
-        sql.append("ORDER BY name LIMIT ?")
-        args.append(limit + 1)
-        with self._lock:
-            rows = self._conn.execute(" ".join(sql), args).fetchall()
-        page = Page(items=[from_json(definition) for _, definition in rows[:limit]])
-        if len(rows) > limit:
-            page.next_token = pagination.page_token(self._secret, project_id, digest,
-                                                    rows[limit - 1][0])
-        return page
+        def read(sql: str, args: Sequence[Any]) -> list[Any]:
+            with self._lock:
+                return self._conn.execute(sql, args).fetchall()
+
+        rows, token = named_page(read, self._secret, "launch_configurations", "definition",
+                                 project_id, names, limit, next_token)
+        return Page(items=[from_json(definition) for _, definition in rows],
+                    next_token=token)
 
     def delete(self, project_id: str, name: str) -> bool:
         with write_transaction(self._conn, self._lock) as conn:
@@ -94,12 +82,3 @@ class SQLiteLaunchConfigurationStore:
                 "DELETE FROM launch_configurations WHERE project_id = ? AND name = ?",
                 (project_id, name)).rowcount
         return deleted > 0
-
-    def _position(self, token: str, project_id: str, digest: str) -> str:
-        try:
-            after = pagination.position(self._secret, token, project_id, digest)
-        except ValueError as exc:
-            raise InvalidNextToken(str(exc)) from exc
-        if not isinstance(after, str):
-            raise InvalidNextToken("malformed token")
-        return after
