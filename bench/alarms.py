@@ -409,6 +409,7 @@ def breakdown(store: Path, moments: list[dt.datetime]) -> list[dict[str, Any]]:
     from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
     from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
     from cfn_gateway.domain import alarm_evaluation, alarm_history
+    from cfn_gateway.domain.alarm_inputs import WATCH_DIMENSION
     from cfn_gateway.engine import evaluator as evaluator_module
 
     alarms = SQLiteAlarmStore(str(store))
@@ -429,8 +430,8 @@ def breakdown(store: Path, moments: list[dt.datetime]) -> list[dict[str, Any]]:
         return wrapper
 
     def aggregate_kind(project: str, key: Any, *_: Any, **__: Any) -> str:
-        watch = any(name == evaluator_module.WATCH_DIMENSION for name, _ in key.dimensions)
-        return ("metrics.aggregate, the AlarmName= watch metric (absent)" if watch
+        watch = any(name == WATCH_DIMENSION for name, _ in key.dimensions)
+        return ("metrics.aggregate, an AlarmName= watch metric" if watch
                 else "metrics.aggregate, the alarm's metric")
 
     alarms.claim_due = timed("alarms.claim_due (SQL + decoding rows)",  # type: ignore
@@ -477,7 +478,7 @@ def describe_breakdown(store: Path, calls: int) -> dict[str, Any]:
     """What a first page of DescribeAlarms costs in the gateway's own steps, in this
     process on ``store``: the store's query and row decoding, the handler's conversion to
     AWS's members, and the JSON 1.0 rendering.  Medians of ``calls`` runs each."""
-    from cfn_gateway.api.cloudwatch.alarms import _alarm_lists
+    from cfn_gateway.api.cloudwatch.alarms import alarm_lists
     from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
     from cfn_gateway.context import CLOUDWATCH, JSON
     from cfn_gateway.domain import alarms as al
@@ -498,7 +499,7 @@ def describe_breakdown(store: Path, calls: int) -> dict[str, Any]:
             began = time.perf_counter()
             page = alarms.describe(project, query, PAGE)
             converted = time.perf_counter()
-            result = _alarm_lists(page.items)
+            result = alarm_lists(project, alarms, page.items)
             rendered = time.perf_counter()
             reply = render_result(CLOUDWATCH, JSON, op, result, "bench")
             done = time.perf_counter()

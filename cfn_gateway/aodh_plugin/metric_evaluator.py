@@ -25,7 +25,7 @@ from cfn_gateway.backends.openstack import aodh_mapping as mapping
 from cfn_gateway.backends.openstack import gnocchi_statistics
 from cfn_gateway.backends.openstack.gnocchi_api import GnocchiAPI
 from cfn_gateway.backends.openstack.gnocchi_listing import MetricLister
-from cfn_gateway.domain import alarm_evaluation, alarm_history
+from cfn_gateway.domain import alarm_history, alarm_inputs
 from cfn_gateway.domain.alarms import Alarm, AlarmState
 from cfn_gateway.domain.periods import from_millis, to_millis
 from cfn_gateway.engine.actions import repeats
@@ -97,9 +97,9 @@ class MetricAlarmEvaluator(ChangeRecorder):
 
         def watched(query, since):
             return self._lister.list_metrics(self._api, project_id, query, since, None,
-                                             alarm_evaluation.WATCH_MAX_METRICS).metrics
+                                             alarm_inputs.WATCH_MAX_METRICS).metrics
 
-        outcome = alarm_evaluation.evaluate_alarm(alarm, now, aggregate, watched)
+        outcome = alarm_inputs.evaluate_alarm(alarm, now, aggregate, watched)
         if outcome is None:
             return
         if outcome.state is None or outcome.state == alarm.state.value:

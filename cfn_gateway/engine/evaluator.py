@@ -12,7 +12,7 @@ Metric alarms read their evaluation range from the metric store and decide with
 ``domain.alarm_evaluation``; composite alarms read their children's states and decide with
 ``domain.composite_rules``.  A metric alarm also reads the data its metric received with
 the dimension ``AlarmName=<alarm name>`` (Heat's cfn-push-stats ``--watch``; see
-``alarm_evaluation.watch_filter``).  After any
+``alarm_inputs.watch_filter``).  After any
 change, the composite alarms that name the changed
 alarm are evaluated in the same pass, so a composite follows its children at once.
 """
@@ -24,7 +24,7 @@ from datetime import datetime
 
 from cfn_gateway.backends.alarms import AlarmStore, QueuedActions, StaleAlarm, StoredAlarm
 from cfn_gateway.backends.metrics import MetricStore
-from cfn_gateway.domain import alarm_evaluation, alarm_history, composite_rules
+from cfn_gateway.domain import alarm_history, alarm_inputs, composite_rules
 from cfn_gateway.domain import alarms as al
 from cfn_gateway.domain.alarm_notifications import state_change_message
 from cfn_gateway.domain.alarms import Alarm, AlarmState
@@ -108,7 +108,7 @@ class AlarmEvaluator:
 
     def _metric(self, stored: StoredAlarm, now: datetime) -> tuple[
             str | None, str, str] | None:
-        outcome = alarm_evaluation.evaluate_alarm(
+        outcome = alarm_inputs.evaluate_alarm(
             stored.alarm, now,
             lambda key, start, end, period, unit: self.metrics.aggregate(
                 stored.project_id, key, start, end, period, unit),
@@ -121,13 +121,13 @@ class AlarmEvaluator:
                  since: datetime) -> list[MetricKey]:
         keys: list[MetricKey] = []
         token = None
-        while len(keys) < alarm_evaluation.WATCH_MAX_METRICS:
+        while len(keys) < alarm_inputs.WATCH_MAX_METRICS:
             page = self.metrics.list_metrics(project_id, query, since, token)
             keys += page.metrics
             token = page.next_token
             if token is None:
                 break
-        return keys[:alarm_evaluation.WATCH_MAX_METRICS]
+        return keys[:alarm_inputs.WATCH_MAX_METRICS]
 
     def _composite(self, stored: StoredAlarm) -> tuple[str, str, str]:
         rule = stored.alarm.composite_rule

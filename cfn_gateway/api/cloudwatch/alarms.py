@@ -147,9 +147,9 @@ def _suppressor(ctx: RequestContext, store: AlarmStore, name: str,
             "suppressor_extension_period": extension}
 
 
-def _alarm_lists(ctx: RequestContext, store: AlarmStore,
-                 alarms: list[Alarm]) -> dict[str, Any]:
-    alarms = _with_suppression(ctx, store, alarms)
+def alarm_lists(project_id: str, store: AlarmStore, alarms: list[Alarm]) -> dict[str, Any]:
+    """DescribeAlarms' MetricAlarms and CompositeAlarms of ``alarms``."""
+    alarms = _with_suppression(project_id, store, alarms)
     return {
         "MetricAlarms": [views.metric_alarm_to_aws(a) for a in alarms
                          if a.alarm_type == al.METRIC_ALARM],
@@ -158,7 +158,7 @@ def _alarm_lists(ctx: RequestContext, store: AlarmStore,
     }
 
 
-def _with_suppression(ctx: RequestContext, store: AlarmStore,
+def _with_suppression(project_id: str, store: AlarmStore,
                       alarms: list[Alarm]) -> list[Alarm]:
     """Composite alarms with their ActionsSuppressedBy / Reason as of now: it follows from
     the suppressor's state and the wait and extension periods, so it is computed when
@@ -167,7 +167,7 @@ def _with_suppression(ctx: RequestContext, store: AlarmStore,
                    if a.composite_rule is not None and a.composite_rule.actions_suppressor}
     if not suppressors:
         return alarms
-    found = store.get_many(ctx.project_id, sorted(suppressors))
+    found = store.get_many(project_id, sorted(suppressors))
     now = utcnow()
     out = []
     for alarm in alarms:
@@ -207,7 +207,7 @@ def describe_alarms(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
         page = store.describe(ctx.project_id, query, limit, params.get("NextToken") or None)
     except InvalidNextToken:
         raise errors.InvalidNextToken("The value for parameter NextToken is invalid.") from None
-    result = _alarm_lists(ctx, store, page.items)
+    result = alarm_lists(ctx.project_id, store, page.items)
     if page.next_token:
         result["NextToken"] = page.next_token
     return result
@@ -222,7 +222,7 @@ def _related(ctx: RequestContext, store: AlarmStore, relation: str,
     else:
         names = store.parents_of(ctx.project_id, name)
     found = store.get_many(ctx.project_id, names)
-    return _alarm_lists(ctx, store, [found[n].alarm for n in sorted(found)])
+    return alarm_lists(ctx.project_id, store, [found[n].alarm for n in sorted(found)])
 
 
 @action(CLOUDWATCH, "DescribeAlarmsForMetric")

@@ -12,7 +12,7 @@ from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
 from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
 from cfn_gateway.domain import alarm_history
 from cfn_gateway.domain import alarms as al
-from cfn_gateway.domain.alarm_evaluation import watch_filter
+from cfn_gateway.domain.alarm_inputs import watch_filter
 from cfn_gateway.domain.alarms import (
     Alarm,
     AlarmState,

@@ -1,0 +1,82 @@
+"""Which data a metric alarm evaluates, and its evaluation over them.
+
+A metric alarm reads its own metric (or its metric-math query's single MetricStat) and,
+in cfn-push-stats' namespace, the metrics sent for it with ``--watch`` (Heat's watch
+rules: ``watch_filter``).  ``evaluate_alarm`` fetches them through callables the caller
+supplies (the engine's metric store, or the Aodh plugin's Gnocchi reads) and decides with
+``alarm_evaluation``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+
+from cfn_gateway.domain import alarm_evaluation
+from cfn_gateway.domain.alarms import Alarm, MetricAlarmRule, MetricStat
+from cfn_gateway.domain.metrics import BucketStats, DimensionFilter, MetricFilter, MetricKey
+
+#: The dimension cfn-push-stats --watch NAME publishes with (Heat's watch rules).
+WATCH_DIMENSION = "AlarmName"
+
+#: Reads one metric's per-period statistics: (key, start, end, period, unit) -> buckets, as
+#: ``MetricStore.aggregate`` gives them for a project.
+Aggregate = Callable[[MetricKey, datetime, datetime, int, "str | None"], Sequence[BucketStats]]
+#: Lists the metrics of a project that match a filter and received data since a moment, as
+#: ``MetricStore.list_metrics`` does.
+Watched = Callable[[MetricFilter, datetime], Sequence[MetricKey]]
+
+#: The namespace cfn-push-stats publishes in: only alarms there read ``--watch`` data.
+WATCH_NAMESPACE = "system/linux"
+#: ListMetrics' activity may lag a metric's last publication (Gnocchi's ``last_put`` is
+#: refreshed every ``[gnocchi] activity_update_interval``); watched metrics are looked up
+#: with this much margin before the evaluation range.
+WATCH_ACTIVITY_MARGIN = timedelta(hours=1)
+#: Watched metrics one alarm reads at most (one per server that sends for it).
+WATCH_MAX_METRICS = 1000
+
+
+def watch_filter(alarm_name: str, key: MetricKey) -> MetricFilter | None:
+    """The metrics that feed the alarm ``alarm_name`` on ``key`` besides ``key`` itself.
+
+    Heat's CloudWatch API attached every datum sent with the dimension ``AlarmName=NAME``
+    (cfn-push-stats ``--watch NAME``, which adds it to the server's own dimensions) to the
+    watch rule NAME.  So an alarm NAME in cfn-push-stats' namespace also evaluates every
+    metric of its namespace and name that has the dimension ``AlarmName=NAME``, whatever
+    its other dimensions; their data is combined per period."""
+    if key.namespace != WATCH_NAMESPACE:
+        return None
+    return MetricFilter(namespace=key.namespace, name=key.name,
+                        dimensions=(DimensionFilter(WATCH_DIMENSION, alarm_name),))
+
+
+def alarm_metric(rule: MetricAlarmRule) -> MetricStat | None:
+    """The metric a metric alarm watches: its own, or its returned query's MetricStat
+    (None for an expression, which PutMetricAlarm refuses until metric math exists)."""
+    if rule.metric is not None:
+        return rule.metric
+    (query,) = [q for q in rule.queries if q.return_data]
+    return query.metric_stat
+
+
+def evaluate_alarm(alarm: Alarm, now: datetime, aggregate: Aggregate,
+                   watched: Watched) -> alarm_evaluation.Evaluation | None:
+    """Evaluate a metric alarm at ``now`` on the data ``aggregate`` reads (None when the
+    alarm cannot be evaluated); ``watched`` finds the metrics ``watch_filter`` names."""
+    rule = alarm.metric_rule
+    assert rule is not None
+    metric = alarm_metric(rule)
+    if metric is None:
+        return None
+    start, end = alarm_evaluation.evaluation_window(rule, now)
+    keys = [metric.key]
+    query = watch_filter(alarm.name, metric.key)
+    if query is not None:
+        keys += [key for key in watched(query, start - WATCH_ACTIVITY_MARGIN)
+                 if key != metric.key]
+    buckets = [bucket for key in keys
+               for bucket in aggregate(key, start, end, metric.period, metric.unit)]
+    # Through the module, so that a profiler (bench/alarms.py) can wrap these.
+    return alarm_evaluation.evaluate(
+        rule, alarm_evaluation.datapoints(buckets, metric.statistic), now, alarm.state.value,
+        statistic_label=metric.statistic)
