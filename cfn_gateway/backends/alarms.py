@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from cfn_gateway.domain import pagination
 from cfn_gateway.domain.alarms import (
     Alarm,
     AlarmFilter,
@@ -38,6 +39,15 @@ Tag = tuple[str, str]
 
 class InvalidNextToken(ValueError):
     """A token this store did not issue (or issued for another query)."""
+
+
+def token_position(secret: bytes, token: str, project_id: str, query_digest: str) -> Any:
+    """Where the page a listing's token asks for starts (``pagination.position``);
+    ``InvalidNextToken`` for a token not signed for this project and query."""
+    try:
+        return pagination.position(secret, token, project_id, query_digest)
+    except ValueError as exc:
+        raise InvalidNextToken(str(exc)) from None
 
 
 class AlarmNotFound(LookupError):

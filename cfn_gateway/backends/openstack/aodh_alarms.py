@@ -40,6 +40,7 @@ from cfn_gateway.backends.alarms import (
     StaleAlarm,
     StoredAlarm,
     Tag,
+    token_position,
 )
 from cfn_gateway.backends.openstack import aodh_mapping as mapping
 from cfn_gateway.backends.openstack.aodh_api import AodhAPI, AodhConflict, AodhNotFound
@@ -163,7 +164,8 @@ class AodhAlarmStore:
         digest = pagination.digest("alarms", sorted(set(query.names)), query.name_prefix,
                                    sorted(set(query.alarm_types)), query.state_value,
                                    query.action_prefix)
-        after = self._position(next_token, project_id, digest) if next_token else None
+        after = (token_position(self._secret(), next_token, project_id, digest)
+                 if next_token else None)
         selected = [alarm for alarm in self._alarms(project_id)
                     if matches(alarm, query) and (after is None or alarm.name > after)]
         page = Page(items=selected[:limit])
@@ -325,7 +327,8 @@ class AodhAlarmStore:
             "history", query.alarm_name, sorted(set(query.alarm_types)), query.item_type,
             None if query.start is None else to_millis(query.start),
             None if query.end is None else to_millis(query.end), query.newest_first)
-        skip = self._position(next_token, project_id, digest) if next_token else 0
+        skip = (token_position(self._secret(), next_token, project_id, digest)
+                if next_token else 0)
         if not isinstance(skip, int) or skip < 0:
             raise InvalidNextToken("malformed token")
         clauses: list[dict[str, Any]] = [{"=": {"on_behalf_of": project_id}}]
@@ -348,11 +351,6 @@ class AodhAlarmStore:
                                                     skip + limit)
         return page
 
-    def _position(self, token: str, project_id: str, digest: str) -> Any:
-        try:
-            return pagination.position(self._secret(), token, project_id, digest)
-        except ValueError as exc:
-            raise InvalidNextToken(str(exc)) from None
 
 
 def _aodh_time(moment: datetime) -> str:

@@ -34,6 +34,7 @@ from cfn_gateway.backends.alarms import (
     StaleAlarm,
     StoredAlarm,
     Tag,
+    token_position,
 )
 from cfn_gateway.backends.sqlite.alarm_sql import (
     CLAIM,
@@ -252,7 +253,7 @@ class SQLiteAlarmStore:
         sql = [f"SELECT {STORED} FROM alarms WHERE project_id = ?"]
         args: list[Any] = [project_id]
         if next_token:
-            after = self._position(next_token, project_id, query_digest)
+            after = token_position(self._secret, next_token, project_id, query_digest)
             if not isinstance(after, str):
                 raise InvalidNextToken("malformed token")
             sql.append("AND name > ?")
@@ -515,7 +516,7 @@ class SQLiteAlarmStore:
             sql.append("AND ts_ms <= ?")
             args.append(end_ms)
         if next_token:
-            after = self._position(next_token, project_id, query_digest)
+            after = token_position(self._secret, next_token, project_id, query_digest)
             if not (isinstance(after, list) and len(after) == 2 and all(map(_is_int, after))):
                 raise InvalidNextToken("malformed token")
             ts_ms, item_id = after
@@ -589,9 +590,3 @@ class SQLiteAlarmStore:
         return True
 
     # --- tokens ---------------------------------------------------------------------------
-
-    def _position(self, token: str, project_id: str, query_digest: str) -> Any:
-        try:
-            return pagination.position(self._secret, token, project_id, query_digest)
-        except ValueError as exc:
-            raise InvalidNextToken(str(exc)) from exc

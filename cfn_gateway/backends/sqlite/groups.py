@@ -18,7 +18,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from cfn_gateway.backends.alarms import InvalidNextToken
+from cfn_gateway.backends.alarms import InvalidNextToken, token_position
 from cfn_gateway.backends.groups import (
     GroupExists,
     GroupLimitExceeded,
@@ -227,7 +227,7 @@ class SQLiteGroupStore:
                    next_token: str | None = None) -> Page:
         wanted = sorted(set(group_names))
         digest = pagination.digest("activities", wanted)
-        after = self._position(next_token, project_id, digest) if next_token else None
+        after = token_position(self._secret, next_token, project_id, digest) if next_token else None
         sql = [f"SELECT {_ACTIVITY_COLUMNS} FROM as_activities WHERE project_id = ?"]
         args: list[Any] = [project_id]
         if wanted:
@@ -248,9 +248,3 @@ class SQLiteGroupStore:
             page.next_token = pagination.page_token(self._secret, project_id, digest,
                                                     [last[4], last[0]])
         return page
-
-    def _position(self, token: str, project_id: str, digest: str) -> Any:
-        try:
-            return pagination.position(self._secret, token, project_id, digest)
-        except ValueError as exc:
-            raise InvalidNextToken(str(exc)) from exc

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from cfn_gateway.backends.alarms import InvalidNextToken
+from cfn_gateway.backends.alarms import InvalidNextToken, token_position
 from cfn_gateway.domain import pagination
 
 Read = Callable[[str, Sequence[Any]], list[Any]]
@@ -28,10 +28,7 @@ def named_page(read: Read, secret: bytes, table: str, columns: str, project_id: 
         sql.append(f"AND name IN ({', '.join('?' * len(wanted))})")
         args.extend(wanted)
     if next_token:
-        try:
-            after = pagination.position(secret, next_token, project_id, digest)
-        except ValueError as exc:
-            raise InvalidNextToken(str(exc)) from exc
+        after = token_position(secret, next_token, project_id, digest)
         if not isinstance(after, str):
             raise InvalidNextToken("malformed token")
         sql.append("AND name > ?")
