@@ -189,7 +189,8 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
     )
     return [(None, server_opts), ("openstack", openstack_opts),
             (SERVICE_CREDENTIALS, service_credentials), (KEYSTONE_EC2, keystone_ec2_opts),
-            (GNOCCHI, gnocchi_opts), (ALARMS, alarm_opts), (AUTOSCALING, autoscaling_opts)]
+            (GNOCCHI, gnocchi_opts), (ALARMS, alarm_opts), (AUTOSCALING, autoscaling_opts),
+            (HEAT, heat_opts)]
 
 
 def data_path(name: str) -> str:
@@ -271,8 +272,9 @@ alarm_opts = [
     cfg.BoolOpt(
         "engine_in_serve",
         default=True,
-        help="cfn-gateway serve runs one alarm engine beside its workers (standalone mode). "
-        "False: run cfn-gateway engine separately (any number of engines share the work).",
+        help="cfn-gateway serve runs one engine beside its workers (alarms in standalone "
+        "mode, Auto Scaling groups in both modes). False: run cfn-gateway engine separately "
+        "(any number of engines share the work).",
     ),
     cfg.IntOpt(
         "webhook_attempts",
@@ -319,8 +321,65 @@ autoscaling_opts = [
         help="Launch configurations one project may have (AWS's default quota per region); "
         "CreateLaunchConfiguration beyond it answers LimitExceeded.",
     ),
+    cfg.IntOpt(
+        "max_groups",
+        default=500,
+        min=1,
+        help="Auto Scaling groups one project may have (AWS's default quota per region); "
+        "CreateAutoScalingGroup beyond it answers LimitExceeded.",
+    ),
+    cfg.StrOpt(
+        "default_availability_zone",
+        default="nova",
+        help="The zone of groups created with subnets (VPCZoneIdentifier) and no "
+        "AvailabilityZones: where their instances launch.",
+    ),
+    cfg.FloatOpt(
+        "nocloud_boot_seconds",
+        default=0.0,
+        min=0.0,
+        help="Standalone mode: how long a new instance of the no-cloud instance driver "
+        "takes to boot (Pending before InService).",
+    ),
 ]
 CONF.register_opts(autoscaling_opts, group=AUTOSCALING)
+
+# OpenStack mode: the Heat instance driver (cfn_gateway.backends.openstack.heat_instances).
+HEAT = "heat"
+
+heat_opts = [
+    cfg.StrOpt(
+        "member_resource_type",
+        default="OS::Nova::Server",
+        help="Heat resource type of each instance of a group, given the properties of "
+        "OS::Nova::Server (name, image, flavor, key_name, security_groups, user_data, "
+        "availability_zone, metadata, networks, block_device_mapping_v2). Another type "
+        "that accepts them (a provider template registered in Heat's global environment) "
+        "may wrap the server.",
+    ),
+    cfg.ListOpt(
+        "member_networks",
+        default=[],
+        help="Networks (names or ids) every instance gets a port on, in this order. Empty: "
+        "none are named and Nova chooses (the project's only network, or auto-allocation).",
+    ),
+    cfg.FloatOpt(
+        "request_timeout",
+        default=30.0,
+        min=0.1,
+        help="Seconds to wait for Heat (connect, then each read) on every call; a Heat "
+        "that does not answer in time makes the call fail with ServiceUnavailable (503).",
+    ),
+    cfg.FloatOpt(
+        "stack_delete_wait",
+        default=30.0,
+        min=0.0,
+        help="Seconds a change of a group's instances waits for the group's stack to "
+        "finish a deletion before it creates the stack anew (then it fails with "
+        "ServiceUnavailable and is tried again later).",
+    ),
+]
+CONF.register_opts(heat_opts, group=HEAT)
 
 
 def alarm_action_url() -> str:

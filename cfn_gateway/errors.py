@@ -140,6 +140,17 @@ class ResourceInUse(AWSError):
     """The resource is in use (the model's ResourceInUseFault)."""
 
 
+class ResourceContention(AWSError):
+    """Concurrent updates kept the change from landing (ResourceContentionFault)."""
+
+    status = 500
+    sender_fault = False
+
+
+class ScalingActivityInProgress(AWSError):
+    """A scaling activity or cooldown blocks the call (ScalingActivityInProgressFault)."""
+
+
 # --- CloudWatch alarms --------------------------------------------------------------------
 
 class LimitExceeded(AWSError):

@@ -25,6 +25,9 @@ HANDLER_MODULES = (
     "cfn_gateway.api.cloudwatch.alarms",
     "cfn_gateway.api.autoscaling.catalogs",
     "cfn_gateway.api.autoscaling.launch_configurations",
+    "cfn_gateway.api.autoscaling.groups",
+    "cfn_gateway.api.autoscaling.instances",
+    "cfn_gateway.api.autoscaling.activities",
 )
 
 

@@ -11,8 +11,11 @@ import functools
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from cfn_gateway.backends.alarms import AlarmStore
+from cfn_gateway.backends.groups import GroupStore
+from cfn_gateway.backends.instances import InstanceDriver
 from cfn_gateway.backends.launch_configurations import LaunchConfigurationStore
 from cfn_gateway.backends.metrics import MetricStore
 
@@ -22,6 +25,8 @@ class Backends:
     metrics: MetricStore
     alarms: AlarmStore
     launch_configurations: LaunchConfigurationStore
+    groups: GroupStore
+    instances: InstanceDriver
 
 
 class OpenedOnFirstUse:
@@ -45,7 +50,8 @@ class OpenedOnFirstUse:
             opened, self._backends = self._backends, None
         if opened is None:
             return
-        for store in (opened.metrics, opened.alarms, opened.launch_configurations):
+        for store in (opened.metrics, opened.alarms, opened.launch_configurations,
+                      opened.groups, opened.instances):
             close = getattr(store, "close", None)
             if close is not None:
                 close()
@@ -53,14 +59,17 @@ class OpenedOnFirstUse:
 
 def open_backends() -> Backends:
     """The backends the configuration selects (``mode``)."""
+    from cfn_gateway.backends.sqlite.groups import SQLiteGroupStore
     from cfn_gateway.backends.sqlite.launch_configurations import (
         SQLiteLaunchConfigurationStore,
     )
     from cfn_gateway.config import CONF, alarm_action_url, data_path
 
     store_file = data_path("store.sqlite3")
-    # Both modes: OpenStack has no place for launch configurations.
+    # Both modes: OpenStack has no place for launch configurations, or for which
+    # instances, zones and activities a group has.
     launch_configurations = SQLiteLaunchConfigurationStore(store_file)
+    groups = SQLiteGroupStore(store_file)
 
     if CONF.mode == "openstack":
         from cfn_gateway.backends.openstack.aodh_alarms import AodhAlarmStore
@@ -73,9 +82,30 @@ def open_backends() -> Backends:
         return Backends(metrics=GnocchiMetricStore(), alarms=AodhAlarmStore(
             sessions.project_session, sessions.endpoint_filter("alarming"), secret,
             timedelta(days=CONF.alarms.history_retention_days), alarm_action_url(),
-            CONF.gnocchi.request_timeout), launch_configurations=launch_configurations)
+            CONF.gnocchi.request_timeout), launch_configurations=launch_configurations,
+            groups=groups, instances=heat_instances())
     from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
     from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
+    from cfn_gateway.backends.sqlite.nocloud_instances import SQLiteNoCloudInstances
+    from cfn_gateway.common.clock import utcnow
 
     return Backends(metrics=SQLiteMetricStore(store_file), alarms=SQLiteAlarmStore(store_file),
-                    launch_configurations=launch_configurations)
+                    launch_configurations=launch_configurations, groups=groups,
+                    instances=SQLiteNoCloudInstances(
+                        store_file, utcnow, CONF.autoscaling.nocloud_boot_seconds))
+
+
+def heat_instances() -> InstanceDriver:
+    """OpenStack mode's instance driver: one Heat stack per group."""
+    try:
+        from cfn_gateway.backends.openstack.heat_instances import HeatInstances
+    except ImportError:  # until the Heat driver lands: groups cannot run instances
+        return _NoHeatDriver()
+    return HeatInstances()
+
+
+class _NoHeatDriver:
+    def _refuse(self, *args: object) -> Any:
+        raise RuntimeError("the Heat instance driver is not installed")
+
+    apply = observe = forget = _refuse

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from cfn_gateway.domain.alarms import Page
-from cfn_gateway.domain.groups import Activity, Group, Instance
+from cfn_gateway.domain.groups import Activity, Group, GroupChanges, Instance
+from cfn_gateway.domain.policies import ScalingPolicy
 
 
 class GroupExists(ValueError):
@@ -26,6 +27,14 @@ class GroupExists(ValueError):
 
 class GroupLimitExceeded(ValueError):
     """Creating one more group would exceed the project's quota."""
+
+
+class GroupGone(LookupError):
+    """The group does not exist (any more)."""
+
+
+class PolicyLimitExceeded(ValueError):
+    """One more policy would exceed the group's quota."""
 
 
 class StaleGroup(RuntimeError):
@@ -37,6 +46,8 @@ class StoredGroup:
     project_id: str
     group: Group
     version: int
+    #: Whether the scaling engine found nothing under way at its last step.
+    settled: bool = False
 
 
 class GroupStore(Protocol):
@@ -54,8 +65,44 @@ class GroupStore(Protocol):
         ...
 
     def update(self, project_id: str, group: Group, expected_version: int) -> StoredGroup:
-        """Replace the group's definition if it is still at ``expected_version``; raises
-        ``StaleGroup`` otherwise."""
+        """Replace the group's definition if it is still at ``expected_version`` (and mark
+        it unsettled); raises ``StaleGroup`` otherwise."""
+        ...
+
+    def put_policy(self, project_id: str, policy: ScalingPolicy, max_policies: int) -> None:
+        """Store a policy, or replace the group's policy of its name; raises ``GroupGone``
+        or ``PolicyLimitExceeded``."""
+        ...
+
+    def get_policy(self, project_id: str, group_name: str | None,
+                   name_or_arn: str) -> ScalingPolicy | None:
+        """The policy of that name (of the group) or ARN."""
+        ...
+
+    def delete_policy(self, project_id: str, group_name: str, name: str) -> bool:
+        ...
+
+    def describe_policies(self, project_id: str, group_name: str | None,
+                          names: Sequence[str], policy_types: Sequence[str], limit: int,
+                          next_token: str | None = None) -> Page:
+        """Policies by group and name, optionally only those named (names or ARNs) and of
+        the given types; ``Page.items`` holds ``ScalingPolicy``s."""
+        ...
+
+    def save(self, project_id: str, changes: GroupChanges,
+             expected_version: int) -> StoredGroup:
+        """Write ``changes`` at once if the group is still at ``expected_version``; raises
+        ``StaleGroup`` otherwise (and writes nothing)."""
+        ...
+
+    def unsettled(self, limit: int) -> list[tuple[str, str]]:
+        """Up to ``limit`` (project id, group name) of groups not settled, of every
+        project: the scaling engine's work."""
+        ...
+
+    def all_groups(self, after: tuple[str, str] | None, limit: int) -> list[tuple[str, str]]:
+        """(project id, group name) of every group, in order, after ``after``: the
+        engine's health pass."""
         ...
 
     def delete(self, project_id: str, name: str) -> bool:
@@ -73,6 +120,15 @@ class GroupStore(Protocol):
         """The group's instances, by instance id."""
         ...
 
+    def describe_instances(self, project_id: str, instance_ids: Sequence[str], limit: int,
+                           next_token: str | None = None) -> Page:
+        """The project's instances (only ``instance_ids`` when given) by id;
+        ``Page.items`` holds ``Instance``s."""
+        ...
+
+    def find_instance(self, project_id: str, instance_id: str) -> Instance | None:
+        ...
+
     def put_instance(self, project_id: str, instance: Instance) -> None:
         """Add an instance, or replace the one with its id."""
         ...
@@ -82,6 +138,13 @@ class GroupStore(Protocol):
 
     def put_activity(self, project_id: str, activity: Activity) -> None:
         """Record an activity, or replace the one with its id (progress, end)."""
+        ...
+
+    def open_activities(self, project_id: str, group_name: str) -> list[Activity]:
+        """The group's activities that have not ended, oldest first."""
+        ...
+
+    def activities_by_id(self, project_id: str, activity_ids: Sequence[str]) -> list[Activity]:
         ...
 
     def activities(self, project_id: str, group_names: Sequence[str], limit: int,

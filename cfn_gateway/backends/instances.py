@@ -9,9 +9,14 @@ needs no cloud, keeps them in memory.  Drivers:
 
 - ``NoCloudInstances`` (below): a wanted member is running at once, or after
   ``boot_seconds``; a member may be marked as failing, to test health replacement.  It
-  keeps its instances in the memory of one process: standalone mode needs them in the
-  store file, so that an engine restart finds them (to come with the groups API).
-- the Heat driver (OpenStack mode, to come).
+  keeps its instances in the memory of one process (unit tests); standalone mode keeps
+  them in the store file (``sqlite/nocloud_instances.py``).
+- the Heat driver (OpenStack mode: ``openstack/heat_instances.py``).
+
+A group is named to a driver by its ``group_id``: the UUID in its ARN, new for every group
+created (a group deleted and created again under its name is another group), and safe in
+any cloud resource name.  Calls for one group may come from any process at any time; the
+latest ``apply`` wins.
 """
 
 from __future__ import annotations
@@ -32,25 +37,27 @@ FAILED = "failed"
 
 @dataclass(frozen=True)
 class Member:
-    """One instance a group wants: its id, zone and the configuration it launches from."""
+    """One instance a group wants: its id, zone, the configuration it launches from and
+    the group's tags that propagate at launch (key, value)."""
 
     instance_id: str
     availability_zone: str
     launch_configuration: LaunchConfiguration
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 class InstanceDriver(Protocol):
-    def apply(self, project_id: str, group_name: str, members: Sequence[Member]) -> None:
+    def apply(self, project_id: str, group_id: str, members: Sequence[Member]) -> None:
         """Make the group's instances exactly ``members``: launch the new ones, delete
         the ones not listed.  May return before they run (``observe`` tells)."""
         ...
 
-    def observe(self, project_id: str, group_name: str) -> dict[str, str]:
+    def observe(self, project_id: str, group_id: str) -> dict[str, str]:
         """The group's instances that exist, by id: ``BOOTING``, ``RUNNING`` or
         ``FAILED``.  An instance that was deleted is absent."""
         ...
 
-    def forget(self, project_id: str, group_name: str) -> None:
+    def forget(self, project_id: str, group_id: str) -> None:
         """Delete everything the group had (its deletion)."""
         ...
 
@@ -65,27 +72,27 @@ class NoCloudInstances:
         # (project, group) -> instance id -> (launched at, failed)
         self._groups: dict[tuple[str, str], dict[str, tuple[datetime, bool]]] = {}
 
-    def apply(self, project_id: str, group_name: str, members: Sequence[Member]) -> None:
+    def apply(self, project_id: str, group_id: str, members: Sequence[Member]) -> None:
         now = self._clock()
         with self._lock:
-            old = self._groups.get((project_id, group_name), {})
-            self._groups[(project_id, group_name)] = {
+            old = self._groups.get((project_id, group_id), {})
+            self._groups[(project_id, group_id)] = {
                 m.instance_id: old.get(m.instance_id, (now, False)) for m in members}
 
-    def observe(self, project_id: str, group_name: str) -> dict[str, str]:
+    def observe(self, project_id: str, group_id: str) -> dict[str, str]:
         now = self._clock()
         with self._lock:
-            instances = dict(self._groups.get((project_id, group_name), {}))
+            instances = dict(self._groups.get((project_id, group_id), {}))
         return {instance_id: FAILED if failed else RUNNING if now - since >= self._boot
                 else BOOTING for instance_id, (since, failed) in instances.items()}
 
-    def forget(self, project_id: str, group_name: str) -> None:
+    def forget(self, project_id: str, group_id: str) -> None:
         with self._lock:
-            self._groups.pop((project_id, group_name), None)
+            self._groups.pop((project_id, group_id), None)
 
-    def fail(self, project_id: str, group_name: str, instance_id: str) -> None:
+    def fail(self, project_id: str, group_id: str, instance_id: str) -> None:
         """Make a running instance fail (what a test does to see it replaced)."""
         with self._lock:
-            instances = self._groups[(project_id, group_name)]
+            instances = self._groups[(project_id, group_id)]
             since, _ = instances[instance_id]
             instances[instance_id] = (since, True)

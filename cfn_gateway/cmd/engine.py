@@ -1,7 +1,9 @@
-"""``cfn-gateway engine``: the alarm engine on its own (standalone mode).
+"""``cfn-gateway engine``: the engine on its own.
 
-``cfn-gateway serve`` starts one beside its workers unless ``[alarms] engine_in_serve`` is
-off; more engines on the same data folder share the work.  ``--once`` runs a single pass
+It evaluates alarms and runs their actions (standalone mode; in OpenStack mode Aodh does)
+and carries Auto Scaling groups on (both modes).  ``cfn-gateway serve`` starts one beside
+its workers unless ``[alarms] engine_in_serve`` is off; more engines on the same data
+folder share the work.  ``--once`` runs a single pass
 and exits after its actions were delivered; ``--now`` makes that pass happen at a chosen
 moment (ISO 8601), which is how tests control time without sleeping.
 """
@@ -43,16 +45,18 @@ def parse_moment(text: str) -> datetime:
 
 def run(args: argparse.Namespace) -> int:
     setup_logging()
-    if CONF.mode != "standalone":
-        LOG.error("cfn-gateway engine runs in standalone mode; in openstack mode Aodh's "
-                  "evaluators (with the cfn-gateway Aodh plugin) evaluate alarms")
-        return 2
     from cfn_gateway.backends import open_backends
+    from cfn_gateway.engine.scaling import GroupScaler, ScalingSettings
     from cfn_gateway.engine.service import Engine
 
     backends = open_backends()
-    assert backends.alarms is not None
-    engine = Engine(backends.alarms, backends.metrics, settings(), utcnow)
+    scaler = GroupScaler(backends.groups, backends.launch_configurations, backends.instances,
+                         utcnow, ScalingSettings(CONF.autoscaling.default_availability_zone))
+    if CONF.mode == "standalone":
+        engine = Engine(backends.alarms, backends.metrics, settings(), utcnow, scaler=scaler)
+    else:
+        # Aodh's evaluators (with the cfn-gateway Aodh plugin) evaluate alarms.
+        engine = Engine(None, None, settings(), utcnow, scaler=scaler)
     if args.once:
         now = parse_moment(args.now) if args.now else utcnow()
         evaluated, dispatched = engine.run_once(now)
@@ -67,6 +71,6 @@ def run(args: argparse.Namespace) -> int:
         lifeline.tie_to_parent(int(parent))
     signal.signal(signal.SIGTERM, lambda *_: engine.stop())
     signal.signal(signal.SIGINT, lambda *_: engine.stop())
-    LOG.info("cfn-gateway alarm engine running on %s", CONF.data_dir)
+    LOG.info("cfn-gateway engine running on %s", CONF.data_dir)
     engine.run_forever()
     return 0

@@ -16,8 +16,9 @@ serve process binds the port itself, exclusively (``cfn_gateway.server.listener`
 second gateway on a busy port exits instead of sharing it; and workers exit when the
 serve process is gone, even after ``kill -9`` (``cfn_gateway.server.lifeline``).
 
-In standalone mode serve also starts the alarm engine (``cfn-gateway engine``) as a child
-process tied to it like the workers, unless ``[alarms] engine_in_serve`` is off.
+serve also starts the engine (``cfn-gateway engine``: alarms in standalone mode, Auto
+Scaling groups in both) as a child process tied to it like the workers, unless
+``[alarms] engine_in_serve`` is off.
 
 Each worker builds its own pipeline after the fork (``factory=True``), so no SQLite
 connection or HTTP session crosses processes.
@@ -100,8 +101,8 @@ def worker_wsgi() -> Any:
 
 
 def start_engine() -> subprocess.Popen[bytes] | None:
-    """The alarm engine beside the workers (standalone mode), tied to this process."""
-    if CONF.mode != "standalone" or not CONF.alarms.engine_in_serve:
+    """The engine beside the workers, tied to this process."""
+    if not CONF.alarms.engine_in_serve:
         return None
     command = [sys.executable, "-m", "cfn_gateway.cmd.main", "engine",
                "--data-dir", os.path.abspath(CONF.data_dir)]

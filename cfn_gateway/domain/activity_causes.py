@@ -75,6 +75,23 @@ def instance_taken_out(at: datetime, old: int, new: int) -> str:
             f"{new}.")
 
 
+def instance_unhealthy(at: datetime) -> str:
+    """The cloud reported the instance failed or gone (EC2 health check)."""
+    return (f"{_at(at)} an instance was taken out of service in response to an EC2 health "
+            "check indicating it has been terminated or stopped.")
+
+
+def instance_user_unhealthy(at: datetime) -> str:
+    """SetInstanceHealth marked the instance Unhealthy."""
+    return f"{_at(at)} an instance was taken out of service in response to a user health-check."
+
+
+def group_deleting(at: datetime, old: int) -> str:
+    """DeleteAutoScalingGroup with ForceDelete (the gateway's wording: AWS's is not
+    documented)."""
+    return (f"{_at(at)} a user request deleted the AutoScalingGroup {_change(old, 0)}")
+
+
 def instance_selected(at: datetime, instance_id: str) -> str:
     return f"{_at(at)} instance {instance_id} was selected for termination."
 

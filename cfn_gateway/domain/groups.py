@@ -27,6 +27,7 @@ FORMAT_VERSION = 1
 DEFAULT_COOLDOWN = 300
 DEFAULT_HEALTH_CHECK_TYPE = "EC2"
 DEFAULT_TERMINATION_POLICIES = ("Default",)
+STATUS_DELETING = "Delete in progress"
 
 # Lifecycle states (the model's LifecycleState) the gateway's instances go through.
 PENDING = "Pending"
@@ -86,8 +87,18 @@ class Group:
     enabled_metrics: tuple[str, ...] = ()
     max_instance_lifetime: int | None = None
     default_instance_warmup: int | None = None
-    #: "Delete in progress" while a deletion runs; None otherwise.
+    #: ``STATUS_DELETING`` while a deletion runs; None otherwise.
     status: str | None = None
+    #: When the group's latest scaling activity ended: cooldowns count from it.
+    scaling_finished_at: datetime | None = None
+    #: Launches that failed in a row, and when the next launch may be tried (back-off).
+    launch_failures: int = 0
+    launch_retry_at: datetime | None = None
+
+    @property
+    def group_id(self) -> str:
+        """The UUID in the group's ARN: new for every group created."""
+        return self.arn.split(":")[6]
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,8 @@ class Instance:
     launched_at: datetime
     health_status: str = HEALTHY
     protected_from_scale_in: bool = False
+    #: The activity under way for this instance (its launch or termination), if any.
+    activity_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +131,20 @@ class Activity:
     details: str = field(default="{}")
 
 
+@dataclass(frozen=True)
+class GroupChanges:
+    """One step of the scaling engine, written at once: the group's new definition, the
+    instances added or changed, the ids of those gone, the activities started or moved
+    on, and whether the group is now ``settled`` (nothing under way, capacity as desired:
+    the engine need not look at it until something changes)."""
+
+    group: Group
+    put_instances: tuple[Instance, ...] = ()
+    removed_instances: tuple[str, ...] = ()
+    activities: tuple[Activity, ...] = ()
+    settled: bool = False
+
+
 def new_instance_id() -> str:
     return "i-" + secrets.token_hex(9)[:17]
 
@@ -127,9 +154,15 @@ def actual_capacity(instances: Iterable[Instance]) -> int:
     return sum(1 for instance in instances if instance.lifecycle_state in CAPACITY_STATES)
 
 
+_OPTIONAL_TIMES = ("scaling_finished_at", "launch_retry_at")
+
+
 def group_to_json(group: Group) -> str:
     data: dict[str, Any] = asdict(group)
     data["created_at"] = to_millis(group.created_at)
+    for name in _OPTIONAL_TIMES:
+        if data[name] is not None:
+            data[name] = to_millis(data[name])
     data["v"] = FORMAT_VERSION
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False)
@@ -141,6 +174,9 @@ def group_from_json(text: str) -> Group:
         if data.pop("v") != FORMAT_VERSION:
             raise ValueError("unknown group format")
         data["created_at"] = from_millis(data["created_at"])
+        for name in _OPTIONAL_TIMES:
+            if data.get(name) is not None:
+                data[name] = from_millis(data[name])
         for name in ("availability_zones", "termination_policies", "suspended_processes",
                      "enabled_metrics"):
             data[name] = tuple(data[name])

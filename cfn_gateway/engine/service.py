@@ -1,11 +1,13 @@
-"""The alarm engine process: evaluation passes on the tick, queued actions as they come.
+"""The engine process: alarm evaluation on the tick, queued actions and group steps as they
+come.
 
 ``Engine.run_forever`` evaluates due alarms at every 10-second boundary (alarms themselves
 say whether they are due: every minute, or every 10 s for periods under a minute) and runs
-queued actions about once a second, and drops alarm history older than the retention once
-an hour, until stopped.  ``Engine.run_once`` does one pass at a
-given moment and waits for its webhook deliveries to end: what ``cfn-gateway engine --once
---now T`` does, so that a test (or an operator) can drive evaluation at chosen times.
+queued actions and steps unsettled Auto Scaling groups (``engine.scaling``) about once a
+second, and drops alarm history older than the retention once an hour, until stopped.
+``Engine.run_once`` does one pass at a given moment and waits for its webhook deliveries
+to end: what ``cfn-gateway engine --once --now T`` does, so that a test (or an operator)
+can drive evaluation at chosen times.
 Any number of engines may share one store: claims keep them from doing the same work.
 """
 
@@ -22,6 +24,7 @@ from cfn_gateway.backends.metrics import MetricStore
 from cfn_gateway.domain.periods import floor_to
 from cfn_gateway.engine.actions import ActionRunner, ScalingPolicies, scaling_policies
 from cfn_gateway.engine.evaluator import AlarmEvaluator
+from cfn_gateway.engine.scaling import GroupScaler
 from cfn_gateway.engine.webhooks import RetryPolicy, WebhookSender
 
 LOG = logging.getLogger(__name__)
@@ -45,25 +48,38 @@ class EngineSettings:
 
 
 class Engine:
-    def __init__(self, alarms: AlarmStore, metrics: MetricStore, settings: EngineSettings,
-                 clock: Callable[[], datetime],
-                 policies: ScalingPolicies | None = None) -> None:
+    """``alarms`` None: the engine of OpenStack mode, where Aodh evaluates alarms and the
+    engine only carries groups on (``scaler``)."""
+
+    def __init__(self, alarms: AlarmStore | None, metrics: MetricStore | None,
+                 settings: EngineSettings, clock: Callable[[], datetime],
+                 policies: ScalingPolicies | None = None,
+                 scaler: GroupScaler | None = None) -> None:
         self.clock = clock
         self.alarms = alarms
+        self.scaler = scaler
         self.history_retention = settings.history_retention
         self.webhooks = WebhookSender(settings.webhook_policy)
-        self.evaluator = AlarmEvaluator(alarms, metrics, settings.region)
-        self.actions = ActionRunner(alarms, self.webhooks, policies or scaling_policies(),
-                                    clock, settings.action_lease_seconds)
+        self.evaluator = self.actions = None
+        if alarms is not None and metrics is not None:
+            self.evaluator = AlarmEvaluator(alarms, metrics, settings.region)
+            self.actions = ActionRunner(alarms, self.webhooks,
+                                        policies or scaling_policies(), clock,
+                                        settings.action_lease_seconds)
         self._stop = threading.Event()
 
     def run_once(self, now: datetime, drain_timeout: float = 60.0) -> tuple[int, int]:
-        """One evaluation pass and one action pass at ``now``; returns (alarms evaluated,
-        actions dispatched) once every webhook delivery has ended (or timed out)."""
+        """One evaluation pass, one action pass and one scaling pass at ``now``; returns
+        (alarms evaluated, actions dispatched) once every webhook delivery has ended (or
+        timed out)."""
         self.webhooks.start()
+        evaluated = dispatched = 0
         try:
-            evaluated = self.evaluator.run(now)
-            dispatched = self.actions.run(now)
+            if self.evaluator is not None and self.actions is not None:
+                evaluated = self.evaluator.run(now)
+                dispatched = self.actions.run(now)
+            if self.scaler is not None:
+                self.scaler.run(now)
         finally:
             self.webhooks.stop(drain_timeout)
         return evaluated, dispatched
@@ -74,19 +90,24 @@ class Engine:
         try:
             while not self._stop.is_set():
                 now = self.clock()
-                if now >= next_tick:
+                if self.evaluator is not None and now >= next_tick:
                     self._guarded(self.evaluator.run, now)
                     next_tick = floor_to(now, TICK_SECONDS) + timedelta(seconds=TICK_SECONDS)
-                if now >= next_purge:
+                if self.alarms is not None and now >= next_purge:
                     self._guarded(self.purge_history, now)
                     next_purge = now + PURGE_INTERVAL
-                self._guarded(self.actions.run, now)
+                if self.actions is not None:
+                    self._guarded(self.actions.run, now)
+                if self.scaler is not None:
+                    self._guarded(self.scaler.run, now)
                 self._stop.wait(ACTION_POLL_SECONDS)
         finally:
             self.webhooks.stop()
 
     def purge_history(self, now: datetime) -> int:
         """Drop history items older than the retention (AWS keeps two weeks)."""
+        if self.alarms is None:
+            return 0
         return self.alarms.purge_history(now - self.history_retention)
 
     def stop(self) -> None:

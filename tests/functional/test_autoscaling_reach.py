@@ -23,10 +23,10 @@ def test_boto3_describe_adjustment_types(gateway, creds):
 def test_boto3_unimplemented_action_is_a_clear_error(gateway, creds):
     client = boto3_client("autoscaling", gateway.endpoint, creds)
     with pytest.raises(ClientError) as caught:
-        client.describe_auto_scaling_groups()
+        client.describe_warm_pool(AutoScalingGroupName="web")
     error = caught.value.response
     assert error["Error"]["Code"] == "NotImplemented"
-    assert "DescribeAutoScalingGroups" in error["Error"]["Message"]
+    assert "DescribeWarmPool" in error["Error"]["Message"]
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 501
 
 
@@ -34,7 +34,7 @@ def test_boto3_unimplemented_action_is_a_clear_error(gateway, creds):
 def test_boto2_reaches_autoscaling(gateway, creds, signature):
     conn = boto2_clients.autoscale(gateway.endpoint, creds, signature)
     with pytest.raises(BotoServerError) as caught:
-        conn.get_all_groups()
+        conn.get_status("DescribeWarmPool", {"AutoScalingGroupName": "web"})
     assert caught.value.status == 501
     assert caught.value.error_code == "NotImplemented"
     # A signed call that does have a handler answers.

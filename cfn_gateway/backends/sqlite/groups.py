@@ -3,9 +3,11 @@
 Tables (prefixed ``as_`` so they never meet another store's):
 - ``as_groups``: one row per (project, group name) with the definition as JSON text
   (``domain.groups.group_to_json``), its ``version`` (grows on every update: what
-  ``update`` compares and sets) and its launch configuration name (for
-  ``uses_launch_configuration``).
+  ``update`` compares and sets), its launch configuration name (for
+  ``uses_launch_configuration``) and whether it is ``settled``.
 - ``as_instances``: one row per instance id, with its group and state columns.
+- ``as_policies``: one row per scaling policy (project, group, name) with its ARN, type
+  and definition as JSON text (``domain.policies``); they go with their group.
 - ``as_activities``: one row per activity, indexed by (project, group, start time); they
   outlive their group, as on AWS.
 - ``group_store_meta``: the secret that signs DescribeAutoScalingGroups and
@@ -14,6 +16,7 @@ Tables (prefixed ``as_`` so they never meet another store's):
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -21,7 +24,9 @@ from typing import Any
 from cfn_gateway.backends.alarms import InvalidNextToken, token_position
 from cfn_gateway.backends.groups import (
     GroupExists,
+    GroupGone,
     GroupLimitExceeded,
+    PolicyLimitExceeded,
     StaleGroup,
     StoredGroup,
 )
@@ -32,11 +37,15 @@ from cfn_gateway.domain.alarms import Page
 from cfn_gateway.domain.groups import (
     Activity,
     Group,
+    GroupChanges,
     Instance,
     group_from_json,
     group_to_json,
 )
 from cfn_gateway.domain.periods import from_millis, to_millis
+from cfn_gateway.domain.policies import ScalingPolicy
+from cfn_gateway.domain.policies import from_json as policy_from_json
+from cfn_gateway.domain.policies import to_json as policy_to_json
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS group_store_meta (
@@ -49,8 +58,10 @@ CREATE TABLE IF NOT EXISTS as_groups (
     version INTEGER NOT NULL,
     launch_configuration_name TEXT NOT NULL,
     definition TEXT NOT NULL,
+    settled INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (project_id, name)
 );
+CREATE INDEX IF NOT EXISTS as_groups_unsettled ON as_groups (settled, project_id, name);
 CREATE INDEX IF NOT EXISTS as_groups_by_launch_configuration
     ON as_groups (project_id, launch_configuration_name);
 CREATE TABLE IF NOT EXISTS as_instances (
@@ -64,6 +75,7 @@ CREATE TABLE IF NOT EXISTS as_instances (
     launched_ms INTEGER NOT NULL,
     health_status TEXT NOT NULL,
     protected_from_scale_in INTEGER NOT NULL,
+    activity_id TEXT,
     PRIMARY KEY (project_id, instance_id)
 );
 CREATE INDEX IF NOT EXISTS as_instances_by_group ON as_instances (project_id, group_name);
@@ -82,21 +94,31 @@ CREATE TABLE IF NOT EXISTS as_activities (
     PRIMARY KEY (project_id, activity_id)
 );
 CREATE INDEX IF NOT EXISTS as_activities_by_group
-    ON as_activities (project_id, group_name, start_ms)
+    ON as_activities (project_id, group_name, start_ms);
+CREATE TABLE IF NOT EXISTS as_policies (
+    project_id TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    name TEXT NOT NULL,
+    arn TEXT NOT NULL,
+    policy_type TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    PRIMARY KEY (project_id, group_name, name)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS as_policies_by_arn ON as_policies (arn)
 """
 
 _INSTANCE_COLUMNS = ("instance_id, group_name, availability_zone, lifecycle_state, "
                      "launch_configuration_name, instance_type, launched_ms, health_status, "
-                     "protected_from_scale_in")
+                     "protected_from_scale_in, activity_id")
 _ACTIVITY_COLUMNS = ("activity_id, group_name, description, cause, start_ms, end_ms, "
                      "status_code, status_message, progress, details")
 
 
 def _instance(row: Sequence[Any]) -> Instance:
     (instance_id, group_name, zone, state, configuration, instance_type, launched_ms,
-     health, protected) = row
+     health, protected, activity_id) = row
     return Instance(instance_id, group_name, zone, state, configuration, instance_type,
-                    from_millis(launched_ms), health, bool(protected))
+                    from_millis(launched_ms), health, bool(protected), activity_id)
 
 
 def _activity(row: Sequence[Any]) -> Activity:
@@ -105,6 +127,26 @@ def _activity(row: Sequence[Any]) -> Activity:
     return Activity(activity_id, group_name, description, cause, from_millis(start_ms),
                     status_code, progress, None if end_ms is None else from_millis(end_ms),
                     status_message, details)
+
+
+def _put_instance(conn: sqlite3.Connection, project_id: str, instance: Instance) -> None:
+    conn.execute(
+        f"INSERT OR REPLACE INTO as_instances (project_id, {_INSTANCE_COLUMNS}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (project_id, instance.instance_id, instance.group_name, instance.availability_zone,
+         instance.lifecycle_state, instance.launch_configuration_name, instance.instance_type,
+         to_millis(instance.launched_at), instance.health_status,
+         int(instance.protected_from_scale_in), instance.activity_id))
+
+
+def _put_activity(conn: sqlite3.Connection, project_id: str, activity: Activity) -> None:
+    conn.execute(
+        f"INSERT OR REPLACE INTO as_activities (project_id, {_ACTIVITY_COLUMNS}) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (project_id, activity.activity_id, activity.group_name, activity.description,
+         activity.cause, to_millis(activity.start_time),
+         None if activity.end_time is None else to_millis(activity.end_time),
+         activity.status_code, activity.status_message, activity.progress, activity.details))
 
 
 def _in(values: Sequence[str]) -> str:
@@ -137,31 +179,33 @@ class SQLiteGroupStore:
             if count >= max_groups:
                 raise GroupLimitExceeded(f"the project has {count} groups (at most "
                                          f"{max_groups})")
-            conn.execute("INSERT INTO as_groups VALUES (?, ?, 1, ?, ?)",
+            conn.execute("INSERT INTO as_groups VALUES (?, ?, 1, ?, ?, 0)",
                          (project_id, group.name, group.launch_configuration_name,
                           group_to_json(group)))
         return StoredGroup(project_id, group, 1)
 
     def get(self, project_id: str, name: str) -> StoredGroup | None:
-        rows = self._read("SELECT version, definition FROM as_groups "
+        rows = self._read("SELECT version, definition, settled FROM as_groups "
                           "WHERE project_id = ? AND name = ?", (project_id, name))
         if not rows:
             return None
-        version, definition = rows[0]
-        return StoredGroup(project_id, group_from_json(definition), version)
+        version, definition, settled = rows[0]
+        return StoredGroup(project_id, group_from_json(definition), version, bool(settled))
 
     def describe(self, project_id: str, names: Sequence[str], limit: int,
                  next_token: str | None = None) -> Page:
-        rows, token = named_page(self._read, self._secret, "as_groups", "version, definition",
-                                 project_id, names, limit, next_token)
-        return Page(items=[StoredGroup(project_id, group_from_json(definition), version)
-                           for _, version, definition in rows], next_token=token)
+        rows, token = named_page(self._read, self._secret, "as_groups",
+                                 "version, definition, settled", project_id, names, limit,
+                                 next_token)
+        return Page(items=[StoredGroup(project_id, group_from_json(definition), version,
+                                       bool(settled))
+                           for _, version, definition, settled in rows], next_token=token)
 
     def update(self, project_id: str, group: Group, expected_version: int) -> StoredGroup:
         with write_transaction(self._conn, self._lock) as conn:
             updated = conn.execute(
                 "UPDATE as_groups SET version = version + 1, launch_configuration_name = ?, "
-                "definition = ? WHERE project_id = ? AND name = ? AND version = ?",
+                "definition = ?, settled = 0 WHERE project_id = ? AND name = ? AND version = ?",
                 (group.launch_configuration_name, group_to_json(group), project_id,
                  group.name, expected_version)).rowcount
         if not updated:
@@ -174,6 +218,8 @@ class SQLiteGroupStore:
             deleted = conn.execute("DELETE FROM as_groups WHERE project_id = ? AND name = ?",
                                    (project_id, name)).rowcount
             conn.execute("DELETE FROM as_instances WHERE project_id = ? AND group_name = ?",
+                         (project_id, name))
+            conn.execute("DELETE FROM as_policies WHERE project_id = ? AND group_name = ?",
                          (project_id, name))
         return deleted > 0
 
@@ -193,16 +239,21 @@ class SQLiteGroupStore:
             f"SELECT {_INSTANCE_COLUMNS} FROM as_instances WHERE project_id = ? AND "
             "group_name = ? ORDER BY instance_id", (project_id, group_name))]
 
+    def describe_instances(self, project_id: str, instance_ids: Sequence[str], limit: int,
+                           next_token: str | None = None) -> Page:
+        rows, token = named_page(self._read, self._secret, "as_instances",
+                                 _INSTANCE_COLUMNS, project_id, instance_ids, limit,
+                                 next_token, key="instance_id")
+        return Page(items=[_instance(row[1:]) for row in rows], next_token=token)
+
+    def find_instance(self, project_id: str, instance_id: str) -> Instance | None:
+        rows = self._read(f"SELECT {_INSTANCE_COLUMNS} FROM as_instances WHERE "
+                          "project_id = ? AND instance_id = ?", (project_id, instance_id))
+        return _instance(rows[0]) if rows else None
+
     def put_instance(self, project_id: str, instance: Instance) -> None:
         with write_transaction(self._conn, self._lock) as conn:
-            conn.execute(
-                f"INSERT OR REPLACE INTO as_instances (project_id, {_INSTANCE_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (project_id, instance.instance_id, instance.group_name,
-                 instance.availability_zone, instance.lifecycle_state,
-                 instance.launch_configuration_name, instance.instance_type,
-                 to_millis(instance.launched_at), instance.health_status,
-                 int(instance.protected_from_scale_in)))
+            _put_instance(conn, project_id, instance)
 
     def remove_instance(self, project_id: str, instance_id: str) -> bool:
         with write_transaction(self._conn, self._lock) as conn:
@@ -214,14 +265,132 @@ class SQLiteGroupStore:
 
     def put_activity(self, project_id: str, activity: Activity) -> None:
         with write_transaction(self._conn, self._lock) as conn:
-            conn.execute(
-                f"INSERT OR REPLACE INTO as_activities (project_id, {_ACTIVITY_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (project_id, activity.activity_id, activity.group_name, activity.description,
-                 activity.cause, to_millis(activity.start_time),
-                 None if activity.end_time is None else to_millis(activity.end_time),
-                 activity.status_code, activity.status_message, activity.progress,
-                 activity.details))
+            _put_activity(conn, project_id, activity)
+
+    def open_activities(self, project_id: str, group_name: str) -> list[Activity]:
+        return [_activity(row) for row in self._read(
+            f"SELECT {_ACTIVITY_COLUMNS} FROM as_activities WHERE project_id = ? AND "
+            "group_name = ? AND end_ms IS NULL ORDER BY start_ms, activity_id",
+            (project_id, group_name))]
+
+    def activities_by_id(self, project_id: str, activity_ids: Sequence[str]) -> list[Activity]:
+        wanted = sorted(set(activity_ids))
+        if not wanted:
+            return []
+        return [_activity(row) for row in self._read(
+            f"SELECT {_ACTIVITY_COLUMNS} FROM as_activities WHERE project_id = ? AND "
+            f"activity_id {_in(wanted)} ORDER BY start_ms DESC, activity_id DESC",
+            [project_id, *wanted])]
+
+    # --- policies ------------------------------------------------------------------------
+
+    def put_policy(self, project_id: str, policy: ScalingPolicy, max_policies: int) -> None:
+        with write_transaction(self._conn, self._lock) as conn:
+            if not conn.execute("SELECT 1 FROM as_groups WHERE project_id = ? AND name = ?",
+                                (project_id, policy.group_name)).fetchone():
+                raise GroupGone(policy.group_name)
+            exists = conn.execute(
+                "SELECT 1 FROM as_policies WHERE project_id = ? AND group_name = ? AND "
+                "name = ?", (project_id, policy.group_name, policy.name)).fetchone()
+            if not exists:
+                (count,) = conn.execute(
+                    "SELECT count(*) FROM as_policies WHERE project_id = ? AND "
+                    "group_name = ?", (project_id, policy.group_name)).fetchone()
+                if count >= max_policies:
+                    raise PolicyLimitExceeded(f"the group has {count} policies")
+            conn.execute("INSERT OR REPLACE INTO as_policies VALUES (?, ?, ?, ?, ?, ?)",
+                         (project_id, policy.group_name, policy.name, policy.arn,
+                          policy.policy_type, policy_to_json(policy)))
+
+    def get_policy(self, project_id: str, group_name: str | None,
+                   name_or_arn: str) -> ScalingPolicy | None:
+        column = "arn" if name_or_arn.startswith("arn:") else "name"
+        sql = f"SELECT definition FROM as_policies WHERE project_id = ? AND {column} = ?"
+        args: list[Any] = [project_id, name_or_arn]
+        if group_name is not None:
+            sql += " AND group_name = ?"
+            args.append(group_name)
+        rows = self._read(sql + " ORDER BY group_name LIMIT 1", args)
+        return policy_from_json(rows[0][0]) if rows else None
+
+    def delete_policy(self, project_id: str, group_name: str, name: str) -> bool:
+        with write_transaction(self._conn, self._lock) as conn:
+            return conn.execute("DELETE FROM as_policies WHERE project_id = ? AND "
+                                "group_name = ? AND name = ?",
+                                (project_id, group_name, name)).rowcount > 0
+
+    def describe_policies(self, project_id: str, group_name: str | None,
+                          names: Sequence[str], policy_types: Sequence[str], limit: int,
+                          next_token: str | None = None) -> Page:
+        wanted_names = sorted(set(names))
+        wanted_types = sorted(set(policy_types))
+        digest = pagination.digest("policies", [group_name or "", wanted_names, wanted_types])
+        sql = ["SELECT group_name, name, definition FROM as_policies WHERE project_id = ?"]
+        args: list[Any] = [project_id]
+        if group_name is not None:
+            sql.append("AND group_name = ?")
+            args.append(group_name)
+        if wanted_names:
+            sql.append(f"AND (name {_in(wanted_names)} OR arn {_in(wanted_names)})")
+            args.extend(wanted_names * 2)
+        if wanted_types:
+            sql.append(f"AND policy_type {_in(wanted_types)}")
+            args.extend(wanted_types)
+        if next_token:
+            after = token_position(self._secret, next_token, project_id, digest)
+            if (not isinstance(after, list) or len(after) != 2
+                    or not all(isinstance(part, str) for part in after)):
+                raise InvalidNextToken("malformed token")
+            sql.append("AND (group_name > ? OR (group_name = ? AND name > ?))")
+            args.extend([after[0], after[0], after[1]])
+        sql.append("ORDER BY group_name, name LIMIT ?")
+        args.append(limit + 1)
+        rows = self._read(" ".join(sql), args)
+        page = Page(items=[policy_from_json(row[2]) for row in rows[:limit]])
+        if len(rows) > limit:
+            last = rows[limit - 1]
+            page.next_token = pagination.page_token(self._secret, project_id, digest,
+                                                    [last[0], last[1]])
+        return page
+
+    # --- the scaling engine's writes ------------------------------------------------------
+
+    def save(self, project_id: str, changes: GroupChanges,
+             expected_version: int) -> StoredGroup:
+        group = changes.group
+        with write_transaction(self._conn, self._lock) as conn:
+            updated = conn.execute(
+                "UPDATE as_groups SET version = version + 1, launch_configuration_name = ?, "
+                "definition = ?, settled = ? WHERE project_id = ? AND name = ? AND "
+                "version = ?",
+                (group.launch_configuration_name, group_to_json(group), int(changes.settled),
+                 project_id, group.name, expected_version)).rowcount
+            if not updated:
+                raise StaleGroup(f"group {group.name!r} is no longer at version "
+                                 f"{expected_version}")
+            for instance in changes.put_instances:
+                _put_instance(conn, project_id, instance)
+            for instance_id in changes.removed_instances:
+                conn.execute("DELETE FROM as_instances WHERE project_id = ? AND "
+                             "instance_id = ? AND group_name = ?",
+                             (project_id, instance_id, group.name))
+            for activity in changes.activities:
+                _put_activity(conn, project_id, activity)
+        return StoredGroup(project_id, group, expected_version + 1, changes.settled)
+
+    def unsettled(self, limit: int) -> list[tuple[str, str]]:
+        return [(project_id, name) for project_id, name in self._read(
+            "SELECT project_id, name FROM as_groups WHERE settled = 0 "
+            "ORDER BY project_id, name LIMIT ?", (limit,))]
+
+    def all_groups(self, after: tuple[str, str] | None, limit: int) -> list[tuple[str, str]]:
+        if after is None:
+            rows = self._read("SELECT project_id, name FROM as_groups "
+                              "ORDER BY project_id, name LIMIT ?", (limit,))
+        else:
+            rows = self._read("SELECT project_id, name FROM as_groups WHERE (project_id, name) "
+                              "> (?, ?) ORDER BY project_id, name LIMIT ?", (*after, limit))
+        return [(project_id, name) for project_id, name in rows]
 
     def activities(self, project_id: str, group_names: Sequence[str], limit: int,
                    next_token: str | None = None) -> Page:

@@ -1,7 +1,8 @@
 """``LaunchConfigurationStore`` on SQLite (the gateway's store file, in both modes).
 
 Table ``launch_configurations``: one row per (project, name) with the definition as JSON
-text (``domain.launch_configurations``).  DescribeLaunchConfigurations tokens are signed
+text (``domain.launch_configurations``).  One that a group of ``sqlite/groups.py`` (same
+file) uses is not deleted.  DescribeLaunchConfigurations tokens are signed
 with the secret of ``launch_configuration_store_meta`` (shared by every process of the
 gateway, never valid for another listing).
 """
@@ -14,6 +15,7 @@ from typing import Any
 
 from cfn_gateway.backends.launch_configurations import (
     LaunchConfigurationExists,
+    LaunchConfigurationInUse,
     LaunchConfigurationLimitExceeded,
 )
 from cfn_gateway.backends.sqlite.named_pages import named_page
@@ -78,6 +80,13 @@ class SQLiteLaunchConfigurationStore:
 
     def delete(self, project_id: str, name: str) -> bool:
         with write_transaction(self._conn, self._lock) as conn:
+            # The group store shares the file: a group using it keeps it (in the same
+            # transaction, so no group can take it up meanwhile).
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                            "name = 'as_groups'").fetchone() and conn.execute(
+                    "SELECT 1 FROM as_groups WHERE project_id = ? AND "
+                    "launch_configuration_name = ? LIMIT 1", (project_id, name)).fetchone():
+                raise LaunchConfigurationInUse(name)
             deleted = conn.execute(
                 "DELETE FROM launch_configurations WHERE project_id = ? AND name = ?",
                 (project_id, name)).rowcount

@@ -1,6 +1,7 @@
-"""Pages of a project's rows ordered by name, optionally only the named ones.
+"""Pages of a project's rows ordered by name (or id), optionally only the named ones.
 
-DescribeLaunchConfigurations and DescribeAutoScalingGroups list the same way: by name,
+DescribeLaunchConfigurations, DescribeAutoScalingGroups and DescribeAutoScalingInstances
+list the same way: by name or instance id,
 ``limit`` at a time, after the name a signed token holds (``domain.pagination``, bound
 to the project and to the names asked for).
 """
@@ -17,23 +18,24 @@ Read = Callable[[str, Sequence[Any]], list[Any]]
 
 
 def named_page(read: Read, secret: bytes, table: str, columns: str, project_id: str,
-               names: Sequence[str], limit: int,
-               next_token: str | None) -> tuple[list[Any], str | None]:
-    """Rows (``name``, then ``columns``) of ``table`` and the token of the next page."""
+               names: Sequence[str], limit: int, next_token: str | None,
+               key: str = "name") -> tuple[list[Any], str | None]:
+    """Rows (the ``key`` column, then ``columns``) of ``table`` and the token of the next
+    page."""
     wanted = sorted(set(names))
     digest = pagination.digest(table, wanted)
-    sql = [f"SELECT name, {columns} FROM {table} WHERE project_id = ?"]
+    sql = [f"SELECT {key}, {columns} FROM {table} WHERE project_id = ?"]
     args: list[Any] = [project_id]
     if wanted:
-        sql.append(f"AND name IN ({', '.join('?' * len(wanted))})")
+        sql.append(f"AND {key} IN ({', '.join('?' * len(wanted))})")
         args.extend(wanted)
     if next_token:
         after = token_position(secret, next_token, project_id, digest)
         if not isinstance(after, str):
             raise InvalidNextToken("malformed token")
-        sql.append("AND name > ?")
+        sql.append(f"AND {key} > ?")
         args.append(after)
-    sql.append("ORDER BY name LIMIT ?")
+    sql.append(f"ORDER BY {key} LIMIT ?")
     args.append(limit + 1)
     rows = read(" ".join(sql), args)
     token = (pagination.page_token(secret, project_id, digest, rows[limit - 1][0])

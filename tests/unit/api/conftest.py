@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from cfn_gateway.backends import Backends
+from cfn_gateway.backends.instances import NoCloudInstances
 from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
+from cfn_gateway.backends.sqlite.groups import SQLiteGroupStore
 from cfn_gateway.backends.sqlite.launch_configurations import SQLiteLaunchConfigurationStore
 from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
 from cfn_gateway.context import CLOUDWATCH, Identity, RequestContext
@@ -36,7 +39,15 @@ def launch_configuration_store(tmp_path) -> Iterator[SQLiteLaunchConfigurationSt
 
 
 @pytest.fixture
-def context(store, alarm_store, launch_configuration_store) -> Callable[..., RequestContext]:
+def group_store(tmp_path) -> Iterator[SQLiteGroupStore]:
+    opened = SQLiteGroupStore(str(tmp_path / "store.sqlite3"))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def context(store, alarm_store, launch_configuration_store,
+            group_store) -> Callable[..., RequestContext]:
     def make(operation: str = "", project: str = "project-a") -> RequestContext:
         return RequestContext(
             request_id="req-1",
@@ -44,7 +55,9 @@ def context(store, alarm_store, launch_configuration_store) -> Callable[..., Req
             service=CLOUDWATCH,
             operation=operation,
             backends=Backends(metrics=store, alarms=alarm_store,
-                              launch_configurations=launch_configuration_store),
+                              launch_configurations=launch_configuration_store,
+                              groups=group_store,
+                              instances=NoCloudInstances(lambda: datetime.now(UTC))),
         )
 
     return make

@@ -1,0 +1,75 @@
+"""What the Auto Scaling handlers share: finding a group, the scaler, AWS's page sizes.
+
+AWS's texts: "AutoScalingGroup name not found - AutoScalingGroup NAME not found"
+(ValidationError); MaxRecords outside 1..100 is a ValidationError in the model's words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cfn_gateway import errors
+from cfn_gateway.backends.groups import StaleGroup, StoredGroup
+from cfn_gateway.common.clock import utcnow
+from cfn_gateway.config import CONF
+from cfn_gateway.context import RequestContext
+from cfn_gateway.domain.groups import Group
+from cfn_gateway.engine.scaling import GroupScaler, ScalingSettings
+
+MAX_RECORDS_MAX = 100
+UPDATE_ATTEMPTS = 8
+
+
+def scaler(ctx: RequestContext) -> GroupScaler:
+    backends = ctx.backends
+    return GroupScaler(backends.groups, backends.launch_configurations, backends.instances,
+                       utcnow, ScalingSettings(CONF.autoscaling.default_availability_zone))
+
+
+def group_not_found(name: str) -> errors.ValidationError:
+    return errors.ValidationError(
+        f"AutoScalingGroup name not found - AutoScalingGroup {name} not found")
+
+
+def existing_group(ctx: RequestContext, name: str) -> StoredGroup:
+    """The caller's group ``name`` (one being deleted counts as gone)."""
+    stored = ctx.backends.groups.get(ctx.project_id, name)
+    if stored is None:
+        raise group_not_found(name)
+    return stored
+
+
+def change_group(ctx: RequestContext, name: str,
+                 change: Callable[[StoredGroup], Group | None]) -> tuple[Group, Group]:
+    """Write ``change(stored)`` over the caller's group ``name`` as a compare-and-set,
+    again from a fresh read when another change landed first; returns the group before
+    and after.  ``change`` raises to refuse, or returns None to write nothing."""
+    for _ in range(UPDATE_ATTEMPTS):
+        stored = existing_group(ctx, name)
+        changed = change(stored)
+        if changed is None:
+            return stored.group, stored.group
+        try:
+            ctx.backends.groups.update(ctx.project_id, changed, stored.version)
+        except StaleGroup:
+            continue
+        return stored.group, changed
+    raise errors.ResourceContention(
+        "You already have a pending update to an Auto Scaling resource (for example, a "
+        "group, instance, or load balancer).")
+
+
+def max_records(params: dict[str, Any], default: int) -> int:
+    value = params.get("MaxRecords")
+    if value is None:
+        return default
+    if value > MAX_RECORDS_MAX:
+        raise errors.ValidationError(
+            f"1 validation error detected: Value '{value}' at 'maxRecords' failed to satisfy "
+            f"constraint: Member must have value less than or equal to {MAX_RECORDS_MAX}")
+    if value < 1:
+        raise errors.ValidationError(
+            f"1 validation error detected: Value '{value}' at 'maxRecords' failed to satisfy "
+            "constraint: Member must have value greater than or equal to 1")
+    return value

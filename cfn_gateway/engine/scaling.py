@@ -1,0 +1,209 @@
+"""The one scaling path: every change of a group's capacity ends in ``GroupScaler.step``.
+
+SetDesiredCapacity, Create/Update/DeleteAutoScalingGroup, policies run by ExecutePolicy or
+by alarms, scheduled actions and the engine's own passes all write what they change
+(a desired capacity, a definition) and then step the group: read it with its instances,
+open activities and what the instance driver reports; plan the step
+(``domain.scaling_plan``); write it as one compare-and-set (``GroupStore.save``); and,
+when the group's members changed, tell the driver.
+
+Any number of processes may step one group at once: a step planned from a version that
+another step has replaced is planned again from the new one, and a process that told the
+driver about members that are no longer current tells it again, so the latest members
+win whatever order the driver calls land in.
+
+``GroupScaler.run`` is the engine's pass: it steps every unsettled group (instances
+launching or terminating, launches backing off, a deletion under way) and, once a
+minute, every group, to see instances that failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from cfn_gateway.backends.groups import GroupGone, GroupStore, StaleGroup, StoredGroup
+from cfn_gateway.backends.instances import InstanceDriver, Member
+from cfn_gateway.backends.launch_configurations import LaunchConfigurationStore
+from cfn_gateway.domain import groups as g
+from cfn_gateway.domain import scaling_plan
+from cfn_gateway.domain.launch_configurations import LaunchConfiguration
+
+LOG = logging.getLogger(__name__)
+
+STEP_ATTEMPTS = 8
+APPLY_ATTEMPTS = 4
+UNSETTLED_BATCH = 200
+HEALTH_BATCH = 500
+HEALTH_INTERVAL = timedelta(minutes=1)
+#: A launching instance the driver has not reported for this long is asked for again.
+UNSEEN_LAUNCH = timedelta(seconds=30)
+
+
+Change = Callable[[g.Group, list[g.Instance], datetime], g.GroupChanges]
+
+
+@dataclass(frozen=True)
+class ScalingSettings:
+    #: The zone of groups created with subnets (VPCZoneIdentifier) only.
+    default_zone: str = "nova"
+
+
+class GroupScaler:
+    def __init__(self, groups: GroupStore, configurations: LaunchConfigurationStore,
+                 driver: InstanceDriver, clock: Callable[[], datetime],
+                 settings: ScalingSettings | None = None,
+                 rng: random.Random | None = None) -> None:
+        self.groups = groups
+        self.configurations = configurations
+        self.driver = driver
+        self.clock = clock
+        self.settings = settings or ScalingSettings()
+        self.rng = rng or random.Random()
+        self._next_health_pass: datetime | None = None
+
+    def zones(self, group: g.Group) -> tuple[str, ...]:
+        return group.availability_zones or (self.settings.default_zone,)
+
+    def _configurations(self, project_id: str, names: set[str]) -> dict[str, LaunchConfiguration]:
+        wanted = sorted(n for n in names if n)
+        if not wanted:
+            return {}
+        page = self.configurations.describe(project_id, wanted, len(wanted))
+        return {c.name: c for c in page.items}
+
+    def step(self, project_id: str, name: str, cause: str | None = None) -> StoredGroup | None:
+        """Move the group one step toward its desired capacity; None once it is gone
+        (deleted, or its deletion ended with this step).  ``cause``: the clause of what
+        changed its desired capacity, for the activities this step starts."""
+        for _ in range(STEP_ATTEMPTS):
+            stored = self.groups.get(project_id, name)
+            if stored is None:
+                return None
+            try:
+                return self._step(stored, cause)
+            except StaleGroup:
+                continue
+        raise StaleGroup(f"group {name!r} kept changing while it was stepped")
+
+    def change(self, project_id: str, name: str, change: Change,
+               cause: str | None = None) -> g.GroupChanges:
+        """Write what ``change`` makes of the group and its instances (a request's own
+        change: an instance terminated, marked unhealthy, protected) as one
+        compare-and-set, again from a fresh read when another change landed first; then
+        step the group.  ``change`` may raise to refuse."""
+        for _ in range(STEP_ATTEMPTS):
+            stored = self.groups.get(project_id, name)
+            if stored is None:
+                raise GroupGone(name)
+            changes = change(stored.group, self.groups.instances(project_id, name),
+                             self.clock())
+            try:
+                self.groups.save(project_id, replace(changes, settled=False), stored.version)
+            except StaleGroup:
+                continue
+            self.step(project_id, name, cause)
+            return changes
+        raise StaleGroup(f"group {name!r} kept changing while it was changed")
+
+    def _step(self, stored: StoredGroup, cause: str | None) -> StoredGroup | None:
+        project_id, group = stored.project_id, stored.group
+        instances = self.groups.instances(project_id, group.name)
+        activities = {a.activity_id: a for a in
+                      self.groups.open_activities(project_id, group.name)}
+        observed = self.driver.observe(project_id, group.group_id)
+        configurations = self._configurations(
+            project_id, {group.launch_configuration_name,
+                         *(i.launch_configuration_name or "" for i in instances)})
+        current = configurations.get(group.launch_configuration_name)
+        launch = None if current is None else scaling_plan.LaunchSpec(
+            current.name, current.instance_type, current.created_at)
+        now = self.clock()
+        step = scaling_plan.plan_step(
+            group, instances, activities, observed, launch,
+            {n: c.created_at for n, c in configurations.items()}, self.zones(group), now,
+            self.rng, cause)
+        changes = step.changes
+        if group.status == g.STATUS_DELETING and not step.instances and not observed:
+            # The last instance is gone: the deletion ends.
+            self.groups.save(project_id, changes, stored.version)
+            self.driver.forget(project_id, group.group_id)
+            self.groups.delete(project_id, group.name)
+            return None
+        if _unchanged(changes, group) and changes.settled == stored.settled:
+            saved = stored
+        else:
+            saved = self.groups.save(project_id, changes, stored.version)
+        wanted = {m.instance_id for m in step.members}
+        stale_launch = any(i.lifecycle_state == g.PENDING and i.instance_id not in observed
+                           and now - i.launched_at > UNSEEN_LAUNCH for i in step.members)
+        if step.membership_changed or set(observed) - wanted or stale_launch:
+            self._apply(saved, step.members, configurations)
+        return saved
+
+    def _apply(self, saved: StoredGroup, members: tuple[g.Instance, ...],
+               configurations: dict[str, LaunchConfiguration]) -> None:
+        """Tell the driver ``members``; again with the current ones while another step
+        changed the group meanwhile (its call may have landed before ours)."""
+        project_id, group = saved.project_id, saved.group
+        version = saved.version
+        for _ in range(APPLY_ATTEMPTS):
+            self.driver.apply(project_id, group.group_id,
+                              self._members(project_id, group, members, configurations))
+            latest = self.groups.get(project_id, group.name)
+            if latest is None or latest.version == version:
+                return
+            version, group = latest.version, latest.group
+            members = scaling_plan.in_cloud(self.groups.instances(project_id, group.name))
+            configurations = self._configurations(
+                project_id, {i.launch_configuration_name or "" for i in members})
+
+    def _members(self, project_id: str, group: g.Group, members: tuple[g.Instance, ...],
+                 configurations: dict[str, LaunchConfiguration]) -> list[Member]:
+        tags = tuple((t.key, t.value) for t in group.tags if t.propagate_at_launch)
+        out = []
+        for instance in members:
+            configuration = configurations.get(instance.launch_configuration_name or "")
+            if configuration is None:
+                LOG.warning("instance %s of group %r: its launch configuration %r is gone; "
+                            "it is left out of what the driver is told", instance.instance_id,
+                            group.name, instance.launch_configuration_name)
+                continue
+            out.append(Member(instance.instance_id, instance.availability_zone,
+                              configuration, tags))
+        return out
+
+    # --- the engine's pass ----------------------------------------------------------------
+
+    def run(self, now: datetime) -> int:
+        """Step every unsettled group, and every group once per ``HEALTH_INTERVAL``;
+        returns how many groups were stepped."""
+        keys = self.groups.unsettled(UNSETTLED_BATCH)
+        if self._next_health_pass is None or now >= self._next_health_pass:
+            self._next_health_pass = now + HEALTH_INTERVAL
+            keys = list(dict.fromkeys([*keys, *self._every_group()]))
+        for project_id, name in keys:
+            try:
+                self.step(project_id, name)
+            except Exception:  # one group's trouble must not stop the others
+                LOG.exception("scaling step of group %r (project %s) failed", name,
+                              project_id)
+        return len(keys)
+
+    def _every_group(self) -> list[tuple[str, str]]:
+        keys: list[tuple[str, str]] = []
+        after = None
+        while True:
+            batch = self.groups.all_groups(after, HEALTH_BATCH)
+            keys.extend(batch)
+            if len(batch) < HEALTH_BATCH:
+                return keys
+            after = batch[-1]
+
+
+def _unchanged(changes: g.GroupChanges, group: g.Group) -> bool:
+    return (changes.group == group and not changes.put_instances
+            and not changes.removed_instances and not changes.activities)

@@ -1,0 +1,174 @@
+"""The scaling step: what the cloud did, unhealthy replacement, capacity against desired."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cfn_gateway.domain import groups as g
+from cfn_gateway.domain import scaling_plan as sp
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+LAUNCH = sp.LaunchSpec("lc", "m1.small", NOW - timedelta(days=1))
+GROUP = g.Group(name="web", arn="arn:aws:autoscaling:r:p:autoScalingGroup:uuid-1:"
+                "autoScalingGroupName/web", launch_configuration_name="lc", min_size=0,
+                max_size=10, desired_capacity=0, created_at=NOW - timedelta(hours=1))
+
+
+def instance(iid: str, state: str = g.IN_SERVICE, zone: str = "nova", **kw) -> g.Instance:
+    return g.Instance(iid, "web", zone, state, "lc", "m1.small",
+                      kw.pop("launched_at", NOW - timedelta(minutes=30)), **kw)
+
+
+def step(group: g.Group, instances=(), observed=None, activities=None, zones=("nova",),
+         cause=None) -> sp.Step:
+    if observed is None:
+        observed = {i.instance_id: sp.RUNNING for i in instances
+                    if i.lifecycle_state not in (g.TERMINATING,)}
+    return sp.plan_step(group, list(instances), activities or {}, observed, LAUNCH,
+                        {"lc": LAUNCH.created_at}, zones, NOW, random.Random(7), cause)
+
+
+def test_launches_spread_over_zones_with_one_activity_each():
+    result = step(replace(GROUP, desired_capacity=3), zones=("a", "b"),
+                  cause="At 2026-11-29T12:00:00Z a user request did it.")
+    new = result.changes.put_instances
+    assert [i.lifecycle_state for i in new] == [g.PENDING] * 3
+    assert sorted(i.availability_zone for i in new) == ["a", "a", "b"]
+    assert len(result.changes.activities) == 3
+    activity = result.changes.activities[0]
+    assert activity.status_code == g.ACTIVITY_IN_PROGRESS
+    assert activity.cause == (
+        "At 2026-11-29T12:00:00Z a user request did it.  At 2026-11-29T12:00:00Z an instance "
+        "was started in response to a difference between desired and actual capacity, "
+        "increasing the capacity from 0 to 3.")
+    assert {i.activity_id for i in new} == {a.activity_id for a in result.changes.activities}
+    assert result.membership_changed and not result.changes.settled
+
+
+def test_running_launch_goes_in_service_and_ends_its_activity():
+    first = step(replace(GROUP, desired_capacity=1))
+    (launched,) = first.changes.put_instances
+    activities = {a.activity_id: a for a in first.changes.activities}
+    second = sp.plan_step(replace(GROUP, desired_capacity=1), [launched], activities,
+                          {launched.instance_id: sp.RUNNING}, LAUNCH, {}, ("nova",), NOW,
+                          random.Random(1))
+    (now_in_service,) = second.changes.put_instances
+    assert now_in_service.lifecycle_state == g.IN_SERVICE
+    (ended,) = second.changes.activities
+    assert (ended.status_code, ended.progress, ended.end_time) == (
+        g.ACTIVITY_SUCCESSFUL, 100, NOW)
+    assert second.changes.settled and second.changes.group.scaling_finished_at == NOW
+    assert not second.membership_changed
+
+
+def test_booting_launch_waits():
+    pending = instance("i-1", g.PENDING)
+    result = step(replace(GROUP, desired_capacity=1), [pending],
+                  observed={"i-1": sp.BOOTING})
+    assert not result.changes.put_instances and not result.changes.settled
+
+
+def test_failed_launch_fails_its_activity_and_backs_off():
+    activity = g.Activity("a-1", "web", "Launching", "c", NOW, g.ACTIVITY_IN_PROGRESS)
+    pending = instance("i-1", g.PENDING, activity_id="a-1")
+    group = replace(GROUP, desired_capacity=1)
+    result = step(group, [pending], observed={"i-1": sp.FAILED}, activities={"a-1": activity})
+    assert result.changes.removed_instances == ("i-1",)
+    assert result.changes.put_instances == ()  # no relaunch while backing off
+    (failed,) = result.changes.activities
+    assert failed.status_code == g.ACTIVITY_FAILED
+    assert result.changes.group.launch_failures == 1
+    assert result.changes.group.launch_retry_at == NOW + timedelta(seconds=10)
+    # The back-off doubles, up to five minutes.
+    later = replace(result.changes.group, launch_failures=6)
+    again = step(later, [replace(pending, activity_id=None)], observed={"i-1": sp.FAILED})
+    assert again.changes.group.launch_retry_at == NOW + timedelta(minutes=5)
+
+
+def test_terminating_instance_gone_is_terminated():
+    activity = g.Activity("a-1", "web", "Terminating", "c", NOW, g.ACTIVITY_IN_PROGRESS)
+    going = instance("i-1", g.TERMINATING, activity_id="a-1")
+    result = step(GROUP, [going], observed={}, activities={"a-1": activity})
+    assert result.changes.removed_instances == ("i-1",)
+    assert result.changes.activities[0].status_code == g.ACTIVITY_SUCCESSFUL
+    assert result.changes.settled
+
+
+def test_vanished_instance_is_replaced():
+    group = replace(GROUP, desired_capacity=1)
+    result = step(group, [instance("i-1")], observed={})
+    states = {i.instance_id: (i.lifecycle_state, i.health_status)
+              for i in result.changes.put_instances}
+    assert states.pop("i-1") == (g.TERMINATING, g.UNHEALTHY)
+    assert [s for s, _ in states.values()] == [g.PENDING]
+    causes = sorted(a.cause for a in result.changes.activities)
+    assert any("EC2 health check indicating it has been terminated or stopped" in c
+               for c in causes)
+
+
+def test_replace_unhealthy_suspended_keeps_the_instance():
+    group = replace(GROUP, desired_capacity=1, suspended_processes=("ReplaceUnhealthy",))
+    result = step(group, [instance("i-1")], observed={"i-1": sp.FAILED})
+    (marked,) = result.changes.put_instances
+    assert (marked.lifecycle_state, marked.health_status) == (g.IN_SERVICE, g.UNHEALTHY)
+
+
+@pytest.mark.parametrize("process", ["Launch", "Terminate"])
+def test_suspended_processes_hold_capacity(process):
+    desired = 3 if process == "Launch" else 0
+    group = replace(GROUP, desired_capacity=desired, suspended_processes=(process,))
+    result = step(group, [instance("i-1")])
+    assert not result.changes.activities and result.changes.settled
+
+
+def test_scale_in_keeps_protected_and_balances_zones():
+    members = [instance("i-a1", zone="a"), instance("i-a2", zone="a"),
+               instance("i-b1", zone="b", protected_from_scale_in=True)]
+    result = step(replace(GROUP, desired_capacity=1), members, zones=("a", "b"))
+    gone = {i.instance_id for i in result.changes.put_instances
+            if i.lifecycle_state == g.TERMINATING}
+    assert gone == {"i-a1", "i-a2"}
+    assert {i.instance_id for i in result.members} == {"i-b1"}
+    cause = result.changes.activities[0].cause
+    assert "shrinking the capacity from 3 to 1." in cause
+    assert "was selected for termination." in cause
+
+
+def test_deletion_terminates_everything_even_protected():
+    members = [instance("i-1", protected_from_scale_in=True), instance("i-2", g.PENDING)]
+    group = replace(GROUP, status=g.STATUS_DELETING)
+    result = step(group, members)
+    assert {i.lifecycle_state for i in result.changes.put_instances} == {g.TERMINATING}
+    assert result.members == () and not result.changes.settled
+
+
+def test_terminate_instance_request():
+    members = [instance("i-1"), instance("i-2")]
+    group = replace(GROUP, min_size=1, desired_capacity=2)
+    changes = sp.terminate_instance(group, members, "i-2", True, NOW)
+    assert changes.group.desired_capacity == 1
+    (activity,) = changes.activities
+    assert activity.cause == ("At 2026-11-29T12:00:00Z instance i-2 was taken out of service "
+                              "in response to a user request, shrinking the capacity from "
+                              "2 to 1.")
+    with pytest.raises(sp.RequestRefused, match="desiredSize equals minSize"):
+        sp.terminate_instance(replace(group, desired_capacity=1), members, "i-2", True, NOW)
+    with pytest.raises(sp.RequestRefused, match="No managed instance found"):
+        sp.terminate_instance(group, members, "i-9", False, NOW)
+
+
+@given(desired=st.integers(0, 12), have=st.integers(0, 12), zones=st.integers(1, 3))
+def test_a_step_always_reaches_desired_capacity(desired, have, zones):
+    names = tuple(f"z{i}" for i in range(zones))
+    members = [instance(f"i-{n}", zone=names[n % zones]) for n in range(have)]
+    result = step(replace(GROUP, desired_capacity=desired), members, zones=names)
+    assert g.actual_capacity(result.instances) == desired
+    counts = [sum(1 for i in result.instances if i.availability_zone == z
+                  and i.lifecycle_state in g.CAPACITY_STATES) for z in names]
+    assert max(counts) - min(counts) <= 1  # zones stay balanced

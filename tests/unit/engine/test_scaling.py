@@ -1,0 +1,145 @@
+"""GroupScaler on a real store file and the store-file no-cloud driver: steps, races."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from cfn_gateway.backends.groups import StaleGroup
+from cfn_gateway.backends.sqlite.groups import SQLiteGroupStore
+from cfn_gateway.backends.sqlite.launch_configurations import SQLiteLaunchConfigurationStore
+from cfn_gateway.backends.sqlite.nocloud_instances import SQLiteNoCloudInstances
+from cfn_gateway.domain import groups as g
+from cfn_gateway.domain.launch_configurations import LaunchConfiguration
+from cfn_gateway.engine.scaling import GroupScaler
+
+T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+ARN = "arn:aws:autoscaling:r:p1:autoScalingGroup:7f9c2ba4-e88f-4a1e-9c2f-0c4f5f1e9a11:" \
+      "autoScalingGroupName/web"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def world(tmp_path):
+    path = str(tmp_path / "store.sqlite3")
+    clock = Clock()
+    configurations = SQLiteLaunchConfigurationStore(path)
+    configurations.create("p1", LaunchConfiguration(name="lc", arn="arn:lc", created_at=T0,
+                                                    image_id="img",
+                                                    instance_type="m1.tiny"), 10)
+    opened = []
+
+    def scaler(boot_seconds: float = 0.0) -> GroupScaler:
+        groups = SQLiteGroupStore(path)
+        driver = SQLiteNoCloudInstances(path, clock, boot_seconds)
+        opened.extend([groups, driver])
+        return GroupScaler(groups, configurations, driver, clock)
+
+    yield clock, scaler
+    for store in opened:
+        store.close()
+    configurations.close()
+
+
+def create(scaler: GroupScaler, desired: int) -> None:
+    scaler.groups.create("p1", g.Group(
+        name="web", arn=ARN, launch_configuration_name="lc", min_size=0, max_size=20,
+        desired_capacity=desired, created_at=T0, availability_zones=("a", "b")), 10)
+
+
+def states(scaler: GroupScaler) -> list[str]:
+    return sorted(i.lifecycle_state for i in scaler.groups.instances("p1", "web"))
+
+
+def test_steps_carry_instances_through_boot(world):
+    clock, make = world
+    scaler = make(boot_seconds=30)
+    create(scaler, 2)
+    scaler.step("p1", "web")
+    assert states(scaler) == [g.PENDING, g.PENDING]
+    group_id = scaler.groups.get("p1", "web").group.group_id
+    assert set(scaler.driver.observe("p1", group_id).values()) == {"booting"}
+    assert scaler.groups.unsettled(10) == [("p1", "web")]
+    clock.now += timedelta(seconds=31)
+    assert scaler.run(clock.now) == 1
+    assert states(scaler) == [g.IN_SERVICE, g.IN_SERVICE]
+    assert scaler.groups.unsettled(10) == []
+    assert scaler.groups.get("p1", "web").group.scaling_finished_at == clock.now
+
+
+def test_failed_instance_is_replaced_by_the_health_pass(world):
+    clock, make = world
+    scaler = make()
+    create(scaler, 1)
+    scaler.step("p1", "web")
+    scaler.step("p1", "web")
+    (first,) = scaler.groups.instances("p1", "web")
+    assert scaler.driver.fail("p1", first.instance_id)
+    scaler.run(clock.now)  # the first pass looks at every group
+    scaler.run(clock.now)
+    (second,) = scaler.groups.instances("p1", "web")
+    assert second.instance_id != first.instance_id and second.lifecycle_state == g.IN_SERVICE
+
+
+def test_deletion_ends_with_the_last_instance(world):
+    _, make = world
+    scaler = make()
+    create(scaler, 2)
+    scaler.step("p1", "web")
+    stored = scaler.groups.get("p1", "web")
+    scaler.groups.update("p1", replace(stored.group, status=g.STATUS_DELETING, min_size=0,
+                                       max_size=0, desired_capacity=0), stored.version)
+    scaler.step("p1", "web")
+    assert states(scaler) == [g.TERMINATING, g.TERMINATING]
+    assert scaler.step("p1", "web") is None
+    assert scaler.groups.get("p1", "web") is None
+    assert scaler.driver.observe("p1", stored.group.group_id) == {}
+
+
+def test_racing_scalers_agree_with_the_cloud(world):
+    """Eight scalers (each its own connections) step one group while its desired
+    capacity changes: the group ends with exactly its desired instances, and the driver
+    runs exactly those."""
+    _, make = world
+    scalers = [make() for _ in range(8)]
+    create(scalers[0], 5)
+    errors: list[BaseException] = []
+
+    def work(scaler: GroupScaler, rounds: int) -> None:
+        try:
+            for n in range(rounds):
+                if n % 5 == 0:
+                    stored = scaler.groups.get("p1", "web")
+                    with contextlib.suppress(StaleGroup):
+                        scaler.groups.update("p1", replace(stored.group,
+                                                           desired_capacity=3 + n % 7),
+                                             stored.version)
+                scaler.step("p1", "web")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(s, 20)) for s in scalers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    for _ in range(3):
+        scalers[0].step("p1", "web")
+    stored = scalers[0].groups.get("p1", "web")
+    instances = scalers[0].groups.instances("p1", "web")
+    assert [i.lifecycle_state for i in instances] == \
+        [g.IN_SERVICE] * stored.group.desired_capacity
+    running = scalers[0].driver.observe("p1", stored.group.group_id)
+    assert set(running) == {i.instance_id for i in instances}
