@@ -23,8 +23,12 @@ import logging
 from typing import Any
 
 from cfn_gateway import errors
+from cfn_gateway.api.autoscaling.group_support import scaling_settings
 from cfn_gateway.backends import Backends, OpenedOnFirstUse
-from cfn_gateway.engine.actions import ActionFailed, ScalingPolicies, scaling_policies
+from cfn_gateway.common.clock import utcnow
+from cfn_gateway.engine.actions import ActionFailed, ScalingPolicies
+from cfn_gateway.engine.policies import PolicyRunner
+from cfn_gateway.engine.scaling import GroupScaler
 from cfn_gateway.middleware.wsgi import Environ, StartResponse, reply
 
 LOG = logging.getLogger(__name__)
@@ -46,13 +50,21 @@ def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> l
 
 
 class AlarmActions:
-    def __init__(self, policies: ScalingPolicies) -> None:
-        self.policies = policies
+    def __init__(self, policies: ScalingPolicies | None = None) -> None:
+        self._policies = policies
         self._backends = OpenedOnFirstUse()
 
     @property
     def backends(self) -> Backends:
         return self._backends.get()
+
+    @property
+    def policies(self) -> ScalingPolicies:
+        """The given policies, or the gateway's own (its backends' groups)."""
+        if self._policies is None:
+            self._policies = PolicyRunner(
+                GroupScaler.of(self.backends, utcnow, scaling_settings()), utcnow)
+        return self._policies
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Any:
         try:
@@ -110,4 +122,4 @@ def _read(environ: Environ) -> dict[str, str]:
 
 
 def app_factory(global_conf: dict, **local_conf: str) -> AlarmActions:
-    return AlarmActions(scaling_policies())
+    return AlarmActions()

@@ -28,6 +28,7 @@ HANDLER_MODULES = (
     "cfn_gateway.api.autoscaling.groups",
     "cfn_gateway.api.autoscaling.instances",
     "cfn_gateway.api.autoscaling.activities",
+    "cfn_gateway.api.autoscaling.policies",
 )
 
 

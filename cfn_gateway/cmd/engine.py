@@ -45,15 +45,17 @@ def parse_moment(text: str) -> datetime:
 
 def run(args: argparse.Namespace) -> int:
     setup_logging()
+    from cfn_gateway.api.autoscaling.group_support import scaling_settings
     from cfn_gateway.backends import open_backends
-    from cfn_gateway.engine.scaling import GroupScaler, ScalingSettings
+    from cfn_gateway.engine.policies import PolicyRunner
+    from cfn_gateway.engine.scaling import GroupScaler
     from cfn_gateway.engine.service import Engine
 
     backends = open_backends()
-    scaler = GroupScaler(backends.groups, backends.launch_configurations, backends.instances,
-                         utcnow, ScalingSettings(CONF.autoscaling.default_availability_zone))
+    scaler = GroupScaler.of(backends, utcnow, scaling_settings())
     if CONF.mode == "standalone":
-        engine = Engine(backends.alarms, backends.metrics, settings(), utcnow, scaler=scaler)
+        engine = Engine(backends.alarms, backends.metrics, settings(), utcnow,
+                        policies=PolicyRunner(scaler, utcnow), scaler=scaler)
     else:
         # Aodh's evaluators (with the cfn-gateway Aodh plugin) evaluate alarms.
         engine = Engine(None, None, settings(), utcnow, scaler=scaler)

@@ -6,7 +6,10 @@ alarm notifications read it unchanged: AlarmName, AlarmDescription, AWSAccountId
 project), AlarmConfigurationUpdatedTimestamp, NewStateValue, NewStateReason,
 StateChangeTime, Region, AlarmArn, OldStateValue, OKActions, AlarmActions,
 InsufficientDataActions and, for metric alarms, Trigger (the metric, statistic, period,
-threshold and comparison) or, for composite alarms, AlarmRule.
+threshold and comparison) or, for composite alarms, AlarmRule.  One field is the
+gateway's own: ``NewStateReasonData``, the new state's reason data as DescribeAlarms
+shows it (JSON text), present when the state has any: a step scaling policy run by the
+alarm reads its recent data points from it, and receivers written for AWS ignore it.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ def state_change_message(alarm: Alarm, old: AlarmState, new: AlarmState,
         "AlarmActions": list(alarm.alarm_actions),
         "InsufficientDataActions": list(alarm.insufficient_data_actions),
     }
+    if new.reason_data:
+        message["NewStateReasonData"] = new.reason_data
     trigger = _trigger(alarm)
     if trigger is not None:
         message["Trigger"] = trigger

@@ -39,13 +39,14 @@ class ScalingPolicies(Protocol):
 
 
 class NoScalingPolicies:
-    """Until Auto Scaling groups exist, no policy ARN names a policy of this gateway."""
+    """An engine without Auto Scaling (unit tests, the Aodh notifier, which hands policy
+    ARNs back to the gateway): no policy ARN names a policy it can run."""
 
     def execute_from_alarm(self, project_id: str, policy_arn: str, alarm_name: str,
                            state_value: str, message: str) -> None:
         raise ActionFailed(
-            f"No scaling policy {policy_arn} exists: Auto Scaling groups and policies are "
-            "not implemented by this gateway yet.")
+            f"No scaling policy {policy_arn} exists: this engine runs no Auto Scaling "
+            "policies.")
 
 
 AUTOSCALING_ARN_PREFIX = "arn:aws:autoscaling:"

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from cfn_gateway.backends import Backends
 from cfn_gateway.backends.groups import GroupGone, GroupStore, StaleGroup, StoredGroup
 from cfn_gateway.backends.instances import InstanceDriver, Member
 from cfn_gateway.backends.launch_configurations import LaunchConfigurationStore
@@ -53,6 +54,13 @@ class ScalingSettings:
 
 
 class GroupScaler:
+    @classmethod
+    def of(cls, backends: Backends, clock: Callable[[], datetime],
+           settings: ScalingSettings) -> GroupScaler:
+        """The scaler of the configured backends."""
+        return cls(backends.groups, backends.launch_configurations, backends.instances,
+                   clock, settings)
+
     def __init__(self, groups: GroupStore, configurations: LaunchConfigurationStore,
                  driver: InstanceDriver, clock: Callable[[], datetime],
                  settings: ScalingSettings | None = None,

@@ -393,8 +393,8 @@ POLICY_ARN = ("arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:"
 
 def test_auto_scaling_actions_come_back_to_the_gateway(cw, gateway, creds):
     """aodh-notifier hands an Auto Scaling policy action back to the gateway that wrote the
-    alarm, which runs the policy (Auto Scaling groups do not exist yet: the gateway's
-    answer is the failure recorded in the alarm's history)."""
+    alarm, which runs the policy (here one that does not exist: the gateway's answer is the
+    failure recorded in the alarm's history)."""
     import requests
 
     name = unique("scale-out")
@@ -406,7 +406,7 @@ def test_auto_scaling_actions_come_back_to_the_gateway(cw, gateway, creds):
     wait_state(cw, name, "ALARM")
     action = wait_for("the Action item", lambda: history(cw, name, "Action"))[-1]
     assert "Failed to execute action" in action["HistorySummary"]
-    assert "Auto Scaling groups and policies are not implemented" in action["HistoryData"]
+    assert f"No scaling policy {POLICY_ARN} exists." in action["HistoryData"]
     # They run again every period the alarm stays in ALARM (Period 10 here).
     repeated = wait_for("a repetition", lambda: (
         items if len(items := history(cw, name, "Action")) >= 2 else None), timeout=40)

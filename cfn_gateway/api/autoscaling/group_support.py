@@ -21,10 +21,12 @@ MAX_RECORDS_MAX = 100
 UPDATE_ATTEMPTS = 8
 
 
+def scaling_settings() -> ScalingSettings:
+    return ScalingSettings(CONF.autoscaling.default_availability_zone)
+
+
 def scaler(ctx: RequestContext) -> GroupScaler:
-    backends = ctx.backends
-    return GroupScaler(backends.groups, backends.launch_configurations, backends.instances,
-                       utcnow, ScalingSettings(CONF.autoscaling.default_availability_zone))
+    return GroupScaler.of(ctx.backends, utcnow, scaling_settings())
 
 
 def group_not_found(name: str) -> errors.ValidationError:

@@ -135,7 +135,7 @@ def test_scaling_actions_repeat_every_period_in_alarm(stores):
     assert runner(alarms, sender).run(T0 + 5 * MINUTE) == 4  # the change, then 3 repeats
     failures = alarms.history("p", HistoryFilter(item_type=al.ACTION), 10).items
     assert len(failures) == 4
-    assert all("not implemented by this gateway yet" in i.summary for i in failures)
+    assert all("this engine runs no Auto Scaling policies" in i.summary for i in failures)
 
 
 def test_composite_follows_a_child_in_the_same_pass(stores):

@@ -1,0 +1,168 @@
+"""PutScalingPolicy, DescribePolicies, DeletePolicy and ExecutePolicy.
+
+Simple and step scaling policies (``domain.policies``); a policy runs through
+``engine.policies.PolicyRunner``, the same code an alarm action runs.  Target tracking and
+predictive scaling policies are refused with a ValidationError saying so.  A policy's ARN
+is ``arn:aws:autoscaling:REGION:PROJECT:scalingPolicy:UUID:autoScalingGroupName/GROUP:
+policyName/NAME``; putting a policy of an existing name replaces its definition and keeps
+its ARN, as AWS does.  ExecutePolicy and DeletePolicy of an unknown policy answer a
+ValidationError.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from cfn_gateway import errors
+from cfn_gateway.api.autoscaling.group_support import (
+    existing_group,
+    group_not_found,
+    max_records,
+    scaler,
+)
+from cfn_gateway.api.registry import action
+from cfn_gateway.backends.alarms import InvalidNextToken
+from cfn_gateway.backends.groups import GroupGone, PolicyLimitExceeded
+from cfn_gateway.common.clock import utcnow
+from cfn_gateway.config import CONF
+from cfn_gateway.context import AUTOSCALING, RequestContext
+from cfn_gateway.domain import policies as p
+from cfn_gateway.domain.capacity import StepAdjustment
+from cfn_gateway.engine.policies import Blocked, PolicyRunner
+
+DESCRIBE_PAGE = 50
+MAX_POLICIES_PER_GROUP = 50
+NO_POLICY = "No policy found for the given parameters."
+
+
+def policy_arn(project_id: str, group_name: str, name: str) -> str:
+    return (f"arn:aws:autoscaling:{CONF.autoscaling.region}:{project_id}:scalingPolicy:"
+            f"{uuid.uuid4()}:autoScalingGroupName/{group_name}:policyName/{name}")
+
+
+def _steps(items: list[dict[str, Any]]) -> tuple[StepAdjustment, ...]:
+    return tuple(StepAdjustment(item.get("MetricIntervalLowerBound"),
+                                item.get("MetricIntervalUpperBound"),
+                                item["ScalingAdjustment"]) for item in items)
+
+
+@action(AUTOSCALING, "PutScalingPolicy")
+def put_scaling_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    group_name = params["AutoScalingGroupName"]
+    name = params["PolicyName"]
+    kind = params.get("PolicyType") or p.SIMPLE_SCALING
+    if kind in (p.TARGET_TRACKING_SCALING, p.PREDICTIVE_SCALING):
+        raise errors.ValidationError(f"Policy type {kind} is not supported by this gateway "
+                                     "yet.")
+    if kind not in p.POLICY_TYPES:
+        raise errors.ValidationError(f"Invalid policy type {kind}.")
+    existing_group(ctx, group_name)
+    if params.get("MinAdjustmentStep") is not None and \
+            params.get("MinAdjustmentMagnitude") is None:
+        params["MinAdjustmentMagnitude"] = params["MinAdjustmentStep"]
+    old = ctx.backends.groups.get_policy(ctx.project_id, group_name, name)
+    policy = p.ScalingPolicy(
+        name=name, arn=old.arn if old else policy_arn(ctx.project_id, group_name, name),
+        group_name=group_name, policy_type=kind,
+        adjustment_type=params.get("AdjustmentType"),
+        scaling_adjustment=params.get("ScalingAdjustment"),
+        min_adjustment_magnitude=params.get("MinAdjustmentMagnitude"),
+        cooldown=params.get("Cooldown"),
+        metric_aggregation_type=params.get("MetricAggregationType"),
+        step_adjustments=_steps(params.get("StepAdjustments") or []),
+        estimated_instance_warmup=params.get("EstimatedInstanceWarmup"),
+        enabled=params.get("Enabled", True))
+    try:
+        p.validate(policy)
+    except p.InvalidPolicy as exc:
+        raise errors.ValidationError(str(exc)) from None
+    try:
+        ctx.backends.groups.put_policy(ctx.project_id, policy, MAX_POLICIES_PER_GROUP)
+    except GroupGone:
+        raise group_not_found(group_name) from None
+    except PolicyLimitExceeded:
+        raise errors.LimitExceeded(
+            f"A group can have at most {MAX_POLICIES_PER_GROUP} scaling policies.") from None
+    return {"PolicyARN": policy.arn, "Alarms": []}
+
+
+def policy_to_aws(policy: p.ScalingPolicy) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "AutoScalingGroupName": policy.group_name,
+        "PolicyName": policy.name,
+        "PolicyARN": policy.arn,
+        "PolicyType": policy.policy_type,
+        "AdjustmentType": policy.adjustment_type,
+        "StepAdjustments": [
+            {k: v for k, v in (("MetricIntervalLowerBound", s.lower),
+                               ("MetricIntervalUpperBound", s.upper),
+                               ("ScalingAdjustment", s.adjustment)) if v is not None}
+            for s in policy.step_adjustments],
+        "Alarms": [],
+        "Enabled": policy.enabled,
+    }
+    optional = {
+        "MinAdjustmentMagnitude": policy.min_adjustment_magnitude,
+        "MinAdjustmentStep": policy.min_adjustment_magnitude,
+        "ScalingAdjustment": policy.scaling_adjustment,
+        "Cooldown": policy.cooldown,
+        "MetricAggregationType": policy.metric_aggregation_type
+        or ("Average" if policy.policy_type == p.STEP_SCALING else None),
+        "EstimatedInstanceWarmup": policy.estimated_instance_warmup,
+    }
+    out.update({k: v for k, v in optional.items() if v is not None})
+    return out
+
+
+@action(AUTOSCALING, "DescribePolicies")
+def describe_policies(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    group_name = params.get("AutoScalingGroupName")
+    if group_name is not None:
+        existing_group(ctx, group_name)
+    try:
+        page = ctx.backends.groups.describe_policies(
+            ctx.project_id, group_name, list(params.get("PolicyNames") or ()),
+            list(params.get("PolicyTypes") or ()), max_records(params, DESCRIBE_PAGE),
+            params.get("NextToken") or None)
+    except InvalidNextToken:
+        raise errors.InvalidNextToken("The token provided is not valid.") from None
+    result: dict[str, Any] = {"ScalingPolicies": [policy_to_aws(x) for x in page.items]}
+    if page.next_token:
+        result["NextToken"] = page.next_token
+    return result
+
+
+def _policy(ctx: RequestContext, group_name: str | None, name: str) -> p.ScalingPolicy:
+    if group_name is not None and not name.startswith("arn:"):
+        existing_group(ctx, group_name)
+    policy = ctx.backends.groups.get_policy(ctx.project_id, group_name, name)
+    if policy is None:
+        raise errors.ValidationError(NO_POLICY)
+    return policy
+
+
+@action(AUTOSCALING, "DeletePolicy")
+def delete_policy(ctx: RequestContext, params: dict[str, Any]) -> None:
+    policy = _policy(ctx, params.get("AutoScalingGroupName"), params["PolicyName"])
+    ctx.backends.groups.delete_policy(ctx.project_id, policy.group_name, policy.name)
+
+
+@action(AUTOSCALING, "ExecutePolicy")
+def execute_policy(ctx: RequestContext, params: dict[str, Any]) -> None:
+    policy = _policy(ctx, params.get("AutoScalingGroupName"), params["PolicyName"])
+    honor = params.get("HonorCooldown", False)
+    if policy.policy_type == p.SIMPLE_SCALING and (
+            params.get("MetricValue") is not None or params.get("BreachThreshold") is not None):
+        raise errors.ValidationError("MetricValue and BreachThreshold are only supported for "
+                                     "step scaling policies.")
+    try:
+        PolicyRunner(scaler(ctx), utcnow).execute(
+            ctx.project_id, policy, honor, params.get("MetricValue"),
+            params.get("BreachThreshold"))
+    except Blocked as exc:
+        raise errors.ScalingActivityInProgress(str(exc)) from None
+    except p.CannotRun as exc:
+        raise errors.ValidationError(str(exc)) from None
+    except GroupGone:
+        raise group_not_found(policy.group_name) from None
