@@ -25,20 +25,9 @@ from tests.functional.autoscaling_support import (
 )
 from tests.functional.clients import aws_cli, boto3_client
 
-pytestmark = pytest.mark.functional
+pytestmark = [pytest.mark.functional, pytest.mark.usefixtures("heat_driver_pending")]
 
 TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
-
-
-@pytest.fixture(autouse=True)
-def _heat_driver_pending(backend):
-    if backend == "openstack":
-        pytest.xfail("the Heat instance driver lands with the next commit")
-
-
-@pytest.fixture
-def autoscaling(gateway, creds):
-    return boto3_client("autoscaling", gateway.endpoint, creds)
 
 
 def ids(group: dict) -> set[str]:

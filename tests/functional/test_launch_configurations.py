@@ -4,32 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.functional import boto2_clients
+from tests.functional.autoscaling_support import error_of, unique
 from tests.functional.clients import aws_cli, boto3_client
 
 pytestmark = pytest.mark.functional
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
-
-
-@pytest.fixture
-def autoscaling(gateway, creds):
-    return boto3_client("autoscaling", gateway.endpoint, creds)
-
-
-def error_of(call, *args, **kwargs) -> dict:
-    with pytest.raises(ClientError) as caught:
-        call(*args, **kwargs)
-    response = caught.value.response
-    return {"code": response["Error"]["Code"], "message": response["Error"]["Message"],
-            "status": response["ResponseMetadata"]["HTTPStatusCode"]}
 
 
 def test_create_describe_delete(autoscaling, creds):
