@@ -11,7 +11,6 @@ import functools
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from cfn_gateway.backends.alarms import AlarmStore
 from cfn_gateway.backends.groups import GroupStore
@@ -97,15 +96,6 @@ def open_backends() -> Backends:
 
 def heat_instances() -> InstanceDriver:
     """OpenStack mode's instance driver: one Heat stack per group."""
-    try:
-        from cfn_gateway.backends.openstack.heat_instances import HeatInstances
-    except ImportError:  # until the Heat driver lands: groups cannot run instances
-        return _NoHeatDriver()
+    from cfn_gateway.backends.openstack.heat_instances import HeatInstances
+
     return HeatInstances()
-
-
-class _NoHeatDriver:
-    def _refuse(self, *args: object) -> Any:
-        raise RuntimeError("the Heat instance driver is not installed")
-
-    apply = observe = forget = _refuse

@@ -83,9 +83,3 @@ def autoscaling(gateway: GatewayProcess, creds: Credentials):
     """A boto3 Auto Scaling client of the first tenant."""
     return boto3_client("autoscaling", gateway.endpoint, creds)
 
-
-@pytest.fixture
-def heat_driver_pending(backend: str) -> None:
-    """Auto Scaling groups in OpenStack mode wait for the Heat instance driver."""
-    if backend == "openstack":
-        pytest.xfail("the Heat instance driver has not landed yet")

@@ -25,7 +25,7 @@ from tests.functional.autoscaling_support import (
 )
 from tests.functional.clients import aws_cli, boto3_client
 
-pytestmark = [pytest.mark.functional, pytest.mark.usefixtures("heat_driver_pending")]
+pytestmark = pytest.mark.functional
 
 TIME = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
 

@@ -14,14 +14,39 @@ network service, so this plugin
 A member's physical id looks like an instance id (``i-`` and 17 hex digits for the AWS type,
 a UUID for the Nova one); its addresses are 127.0.0.1.
 
+The fake ``OS::Nova::Server`` behaves as Nova's would where the gateway looks:
+
+* Failure on demand: a server whose ``metadata`` holds ``cfngw-testbed-fail: create`` fails
+  its create (``CREATE_FAILED``; the reason names ``cfngw-testbed-fail``).  The gateway
+  passes a group's tags that propagate at launch as server metadata, so a group tag
+  ``cfngw-testbed-fail=create`` with ``PropagateAtLaunch`` makes each of its new members
+  fail.  A running member is made to fail with Heat's own API instead: ``PATCH
+  /v1/{project}/stacks/{name}/{id}/resources/{resource}`` with ``{"mark_unhealthy": true,
+  "resource_status_reason": "..."}`` (``CHECK_FAILED``; the next stack update replaces it).
+* Boot time on demand: ``metadata`` ``cfngw-testbed-boot-seconds: "N"`` keeps the server in
+  ``CREATE_IN_PROGRESS`` for about N seconds (Heat polls once a second), as a real server
+  that boots; without it a server is created at once.
+* Updates: the properties Nova changes in place (``name``, ``metadata``, ``flavor``,
+  ``image``, ...: ``update_allowed`` in the real schema) are updated in place, the physical
+  id kept; the others, and ``user_data``/``flavor``/``image`` under an update policy of
+  ``REPLACE``, replace the server, as with the real resource.
+
 Never install this plugin on a real cloud: it makes every server in every stack a fake.
 """
 
+import time
 import uuid
 
+from heat.common import exception
 from heat.engine import constraints, resource
 from heat.engine.resources.aws.ec2 import instance as aws_instance
 from heat.engine.resources.openstack.nova import server as nova_server
+
+#: Server metadata key (and value) that makes the fake server's create fail.
+FAIL_KEY = "cfngw-testbed-fail"
+FAIL_ON_CREATE = "create"
+#: Server metadata key: seconds the fake server's create takes.
+BOOT_SECONDS_KEY = "cfngw-testbed-boot-seconds"
 
 # Every custom constraint that would need a service the test bed does not run.
 _FAKED_CONSTRAINTS = (
@@ -68,9 +93,37 @@ class FakeNovaServer(resource.Resource):
     ATTRIBUTES = nova_server.Server.ATTRIBUTES
     properties_schema = nova_server.Server.properties_schema
     attributes_schema = nova_server.Server.attributes_schema
+    # The property names the methods below (and Server's) use.
+    NAME, METADATA, TAGS = (
+        nova_server.Server.NAME, nova_server.Server.METADATA, nova_server.Server.TAGS)
+    FLAVOR, FLAVOR_UPDATE_POLICY = (
+        nova_server.Server.FLAVOR, nova_server.Server.FLAVOR_UPDATE_POLICY)
+    IMAGE, IMAGE_UPDATE_POLICY = (
+        nova_server.Server.IMAGE, nova_server.Server.IMAGE_UPDATE_POLICY)
+    USER_DATA, USER_DATA_UPDATE_POLICY = (
+        nova_server.Server.USER_DATA, nova_server.Server.USER_DATA_UPDATE_POLICY)
+
+    # Replaced on the same property changes as the real server.
+    needs_replace_with_prop_diff = nova_server.Server.needs_replace_with_prop_diff
 
     def handle_create(self):
+        metadata = self.properties[self.METADATA] or {}
+        if metadata.get(FAIL_KEY) == FAIL_ON_CREATE:
+            raise exception.Error(
+                f"{FAIL_KEY}: server metadata asks this server to fail its create")
         self.resource_id_set(str(uuid.uuid4()))
+        try:
+            boot_seconds = float(metadata.get(BOOT_SECONDS_KEY) or 0)
+        except ValueError:
+            boot_seconds = 0.0
+        return time.monotonic() + boot_seconds
+
+    def check_create_complete(self, booted_at):
+        return time.monotonic() >= booted_at
+
+    def handle_update(self, json_snippet, tmpl_diff, prop_diff):
+        # Only update_allowed properties get here (the others replace the server).
+        return None
 
     def handle_delete(self):
         return None
