@@ -29,6 +29,8 @@ HANDLER_MODULES = (
     "cfn_gateway.api.autoscaling.instances",
     "cfn_gateway.api.autoscaling.activities",
     "cfn_gateway.api.autoscaling.policies",
+    "cfn_gateway.api.autoscaling.scheduled_actions",
+    "cfn_gateway.api.autoscaling.processes",
 )
 
 

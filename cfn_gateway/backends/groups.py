@@ -14,11 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from cfn_gateway.domain.alarms import Page
 from cfn_gateway.domain.groups import Activity, Group, GroupChanges, Instance
 from cfn_gateway.domain.policies import ScalingPolicy
+from cfn_gateway.domain.scheduled_actions import ScheduledAction
 
 
 class GroupExists(ValueError):
@@ -35,6 +37,10 @@ class GroupGone(LookupError):
 
 class PolicyLimitExceeded(ValueError):
     """One more policy would exceed the group's quota."""
+
+
+class ScheduledActionLimitExceeded(ValueError):
+    """One more scheduled action would exceed the group's quota."""
 
 
 class StaleGroup(RuntimeError):
@@ -87,6 +93,37 @@ class GroupStore(Protocol):
                           next_token: str | None = None) -> Page:
         """Policies by group and name, optionally only those named (names or ARNs) and of
         the given types; ``Page.items`` holds ``ScalingPolicy``s."""
+        ...
+
+    def put_scheduled_action(self, project_id: str, action: ScheduledAction,
+                             next_run: datetime | None, max_per_group: int) -> None:
+        """Store a scheduled action (or replace the group's one of its name) with when it
+        runs next; raises ``GroupGone`` or ``ScheduledActionLimitExceeded``."""
+        ...
+
+    def get_scheduled_action(self, project_id: str, group_name: str,
+                             name: str) -> ScheduledAction | None:
+        ...
+
+    def delete_scheduled_action(self, project_id: str, group_name: str, name: str) -> bool:
+        ...
+
+    def describe_scheduled_actions(self, project_id: str, group_name: str | None,
+                                   names: Sequence[str], limit: int,
+                                   next_token: str | None = None) -> Page:
+        """By group and name; ``Page.items`` holds (``ScheduledAction``, next run)."""
+        ...
+
+    def due_scheduled_actions(self, now: datetime, limit: int
+                              ) -> list[tuple[str, ScheduledAction, datetime]]:
+        """(project id, action, its next run) of actions of every project due at ``now``,
+        earliest first."""
+        ...
+
+    def advance_scheduled_action(self, project_id: str, group_name: str, name: str,
+                                 expected: datetime, following: datetime | None) -> bool:
+        """Claim a due action: move its next run from ``expected`` to ``following`` (or
+        delete it when None); False when another caller did first."""
         ...
 
     def save(self, project_id: str, changes: GroupChanges,

@@ -39,6 +39,9 @@ class LaunchConfigurationStore(Protocol):
         for this query raises ``backends.alarms.InvalidNextToken``."""
         ...
 
+    def count(self, project_id: str) -> int:
+        ...
+
     def delete(self, project_id: str, name: str) -> bool:
         """Delete it; False when there is none of that name.  Raises
         ``LaunchConfigurationInUse`` when a group uses it."""

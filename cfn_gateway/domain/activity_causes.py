@@ -51,6 +51,13 @@ def constraints_updated(at: datetime, min_size: int, max_size: int, desired: int
             f"{min_size}, max: {max_size}, desired: {desired} {_change(old, desired)}")
 
 
+def scheduled_update(at: datetime, min_size: int, max_size: int, desired: int,
+                     old: int) -> str:
+    """A scheduled action ran."""
+    return (f"{_at(at)} a scheduled action update of AutoScalingGroup constraints to min: "
+            f"{min_size}, max: {max_size}, desired: {desired} {_change(old, desired)}")
+
+
 def policy_executed(at: datetime, policy: str, old: int, new: int) -> str:
     """ExecutePolicy."""
     return f"{_at(at)} a user request executed policy {policy} {_change(old, new)}"

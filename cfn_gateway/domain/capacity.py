@@ -90,6 +90,19 @@ def check_group_sizes(desired: int, min_size: int, max_size: int) -> None:
                                  f"min size:{min_size} and max size:{max_size}")
 
 
+def resize(min_size: int, max_size: int, desired: int, new_min: int | None,
+           new_max: int | None, new_desired: int | None) -> tuple[int, int, int]:
+    """A group's (min, max, desired) after a change of some of them, as
+    UpdateAutoScalingGroup and scheduled actions apply it: a desired capacity left out
+    moves inside the new bounds; the result is checked (``check_group_sizes``)."""
+    min_size = min_size if new_min is None else new_min
+    max_size = max_size if new_max is None else new_max
+    if new_desired is None:
+        new_desired = clamp(desired, min_size, max_size) if max_size >= min_size else desired
+    check_group_sizes(new_desired, min_size, max_size)
+    return min_size, max_size, new_desired
+
+
 def new_capacity(current: int, adjustment_type: str, adjustment: int | float,
                  min_size: int, max_size: int,
                  min_adjustment_magnitude: int | None = None) -> int:

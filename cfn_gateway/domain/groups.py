@@ -84,6 +84,8 @@ class Group:
     new_instances_protected_from_scale_in: bool = False
     tags: tuple[GroupTag, ...] = ()
     suspended_processes: tuple[str, ...] = ()
+    #: (process, AWS's SuspensionReason) of each suspended process.
+    suspension_reasons: tuple[tuple[str, str], ...] = ()
     enabled_metrics: tuple[str, ...] = ()
     max_instance_lifetime: int | None = None
     default_instance_warmup: int | None = None
@@ -181,6 +183,8 @@ def group_from_json(text: str) -> Group:
                      "enabled_metrics"):
             data[name] = tuple(data[name])
         data["tags"] = tuple(GroupTag(**tag) for tag in data["tags"])
+        data["suspension_reasons"] = tuple(
+            (name, reason) for name, reason in data.get("suspension_reasons", ()))
         return Group(**data)
     except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"malformed group: {exc!r}") from exc

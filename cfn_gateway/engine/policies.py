@@ -18,16 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from cfn_gateway.backends.groups import GroupGone, StaleGroup
+from cfn_gateway.backends.groups import GroupGone
 from cfn_gateway.domain import activity_causes as causes
 from cfn_gateway.domain import cooldowns
-from cfn_gateway.domain.groups import STATUS_DELETING
+from cfn_gateway.domain.groups import STATUS_DELETING, Group
 from cfn_gateway.domain.policies import SIMPLE_SCALING, CannotRun, ScalingPolicy, desired_after
 from cfn_gateway.engine.actions import ActionFailed
 from cfn_gateway.engine.scaling import GroupScaler
 
 ALARM_NOTIFICATION_PROCESS = "AlarmNotification"
-ATTEMPTS = 8
 
 
 class Blocked(Exception):
@@ -50,13 +49,13 @@ class PolicyRunner:
                 metric_value: float | None, breach_threshold: float | None,
                 alarm_name: str | None = None) -> Outcome | None:
         """Run ``policy``; None when it asks for no change.  Raises ``Blocked`` (cooldown
-        or activity in progress, when honoured), ``CannotRun`` or ``GroupGone``."""
-        for _ in range(ATTEMPTS):
-            stored = self.groups.get(project_id, policy.group_name)
-            if stored is None or stored.group.status == STATUS_DELETING:
-                raise GroupGone(policy.group_name)
-            group = stored.group
-            now = self.clock()
+        or activity in progress, when honoured), ``CannotRun``, ``GroupGone`` or
+        ``StaleGroup``."""
+        now = self.clock()
+
+        def run(group: Group) -> Group | None:
+            if group.status == STATUS_DELETING:
+                raise GroupGone(group.name)
             if honor_cooldown and policy.policy_type == SIMPLE_SCALING:
                 blocking = cooldowns.blocking_activity(
                     self.groups.open_activities(project_id, group.name))
@@ -70,17 +69,16 @@ class PolicyRunner:
                                 group.max_size, metric_value, breach_threshold)
             if new is None or new == group.desired_capacity:
                 return None
-            try:
-                self.groups.update(project_id, replace(group, desired_capacity=new),
-                                   stored.version)
-            except StaleGroup:
-                continue
-            old = group.desired_capacity
-            cause = (causes.alarm_triggered(now, alarm_name, policy.name, old, new)
-                     if alarm_name else causes.policy_executed(now, policy.name, old, new))
-            self.scaler.step(project_id, group.name, cause)
-            return Outcome(old, new)
-        raise StaleGroup(f"group {policy.group_name!r} kept changing")
+            return replace(group, desired_capacity=new)
+
+        old, new = self.scaler.revise(project_id, policy.group_name, run)
+        if old is new:
+            return None
+        before, after = old.desired_capacity, new.desired_capacity
+        cause = (causes.alarm_triggered(now, alarm_name, policy.name, before, after)
+                 if alarm_name else causes.policy_executed(now, policy.name, before, after))
+        self.scaler.step(project_id, new.name, cause)
+        return Outcome(before, after)
 
     # --- ScalingPolicies (alarm actions) --------------------------------------------------
 

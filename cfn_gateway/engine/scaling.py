@@ -97,6 +97,27 @@ class GroupScaler:
                 continue
         raise StaleGroup(f"group {name!r} kept changing while it was stepped")
 
+    def revise(self, project_id: str, name: str,
+               change: Callable[[g.Group], g.Group | None]) -> tuple[g.Group, g.Group]:
+        """Write ``change(group)`` over the group's definition as a compare-and-set, again
+        from a fresh read when another change landed first; returns the group before and
+        after (the same object when ``change`` returned None: nothing to write).  Raises
+        ``GroupGone``, or ``StaleGroup`` when it kept changing; ``change`` may raise to
+        refuse.  The caller steps the group."""
+        for _ in range(STEP_ATTEMPTS):
+            stored = self.groups.get(project_id, name)
+            if stored is None:
+                raise GroupGone(name)
+            changed = change(stored.group)
+            if changed is None:
+                return stored.group, stored.group
+            try:
+                self.groups.update(project_id, changed, stored.version)
+            except StaleGroup:
+                continue
+            return stored.group, changed
+        raise StaleGroup(f"group {name!r} kept changing")
+
     def change(self, project_id: str, name: str, change: Change,
                cause: str | None = None) -> g.GroupChanges:
         """Write what ``change`` makes of the group and its instances (a request's own

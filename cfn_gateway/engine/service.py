@@ -2,13 +2,13 @@
 come.
 
 ``Engine.run_forever`` evaluates due alarms at every 10-second boundary (alarms themselves
-say whether they are due: every minute, or every 10 s for periods under a minute) and runs
-queued actions and steps unsettled Auto Scaling groups (``engine.scaling``) about once a
-second, and drops alarm history older than the retention once an hour, until stopped.
-``Engine.run_once`` does one pass at a given moment and waits for its webhook deliveries
-to end: what ``cfn-gateway engine --once --now T`` does, so that a test (or an operator)
-can drive evaluation at chosen times.
-Any number of engines may share one store: claims keep them from doing the same work.
+say whether they are due: every minute, or every 10 s for periods under a minute); about
+once a second it runs queued actions and due scheduled actions (``engine.schedules``) and
+steps unsettled Auto Scaling groups (``engine.scaling``); once an hour it drops alarm
+history older than the retention; until stopped.  ``Engine.run_once`` does one pass at a
+given moment and waits for its webhook deliveries to end: what ``cfn-gateway engine
+--once --now T`` does, so that a test (or an operator) can drive evaluation at chosen
+times.  Any number of engines may share one store: claims keep them from doing the same work.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from cfn_gateway.domain.periods import floor_to
 from cfn_gateway.engine.actions import ActionRunner, ScalingPolicies, scaling_policies
 from cfn_gateway.engine.evaluator import AlarmEvaluator
 from cfn_gateway.engine.scaling import GroupScaler
+from cfn_gateway.engine.schedules import ScheduleRunner
 from cfn_gateway.engine.webhooks import RetryPolicy, WebhookSender
 
 LOG = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ class Engine:
         self.clock = clock
         self.alarms = alarms
         self.scaler = scaler
+        self.schedules = None if scaler is None else ScheduleRunner(scaler, clock)
         self.history_retention = settings.history_retention
         self.webhooks = WebhookSender(settings.webhook_policy)
         self.evaluator = self.actions = None
@@ -78,7 +80,8 @@ class Engine:
             if self.evaluator is not None and self.actions is not None:
                 evaluated = self.evaluator.run(now)
                 dispatched = self.actions.run(now)
-            if self.scaler is not None:
+            if self.scaler is not None and self.schedules is not None:
+                self.schedules.run(now)
                 self.scaler.run(now)
         finally:
             self.webhooks.stop(drain_timeout)
@@ -98,7 +101,8 @@ class Engine:
                     next_purge = now + PURGE_INTERVAL
                 if self.actions is not None:
                     self._guarded(self.actions.run, now)
-                if self.scaler is not None:
+                if self.scaler is not None and self.schedules is not None:
+                    self._guarded(self.schedules.run, now)
                     self._guarded(self.scaler.run, now)
                 self._stop.wait(ACTION_POLL_SECONDS)
         finally:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from cfn_gateway import errors
-from cfn_gateway.backends.groups import StaleGroup, StoredGroup
+from cfn_gateway.backends.groups import GroupGone, StaleGroup, StoredGroup
 from cfn_gateway.common.clock import utcnow
 from cfn_gateway.config import CONF
 from cfn_gateway.context import RequestContext
@@ -18,7 +18,6 @@ from cfn_gateway.domain.groups import Group
 from cfn_gateway.engine.scaling import GroupScaler, ScalingSettings
 
 MAX_RECORDS_MAX = 100
-UPDATE_ATTEMPTS = 8
 
 
 def scaling_settings() -> ScalingSettings:
@@ -43,21 +42,20 @@ def existing_group(ctx: RequestContext, name: str) -> StoredGroup:
 
 
 def change_group(ctx: RequestContext, name: str,
-                 change: Callable[[StoredGroup], Group | None]) -> tuple[Group, Group]:
-    """Write ``change(stored)`` over the caller's group ``name`` as a compare-and-set,
-    again from a fresh read when another change landed first; returns the group before
-    and after.  ``change`` raises to refuse, or returns None to write nothing."""
-    for _ in range(UPDATE_ATTEMPTS):
-        stored = existing_group(ctx, name)
-        changed = change(stored)
-        if changed is None:
-            return stored.group, stored.group
-        try:
-            ctx.backends.groups.update(ctx.project_id, changed, stored.version)
-        except StaleGroup:
-            continue
-        return stored.group, changed
-    raise errors.ResourceContention(
+                 change: Callable[[Group], Group | None]) -> tuple[Group, Group]:
+    """``GroupScaler.revise`` of the caller's group ``name``, its failures as AWS errors;
+    returns the group before and after.  ``change`` raises to refuse, or returns None to
+    write nothing."""
+    try:
+        return scaler(ctx).revise(ctx.project_id, name, change)
+    except GroupGone:
+        raise group_not_found(name) from None
+    except StaleGroup:
+        raise contention() from None
+
+
+def contention() -> errors.ResourceContention:
+    return errors.ResourceContention(
         "You already have a pending update to an Auto Scaling resource (for example, a "
         "group, instance, or load balancer).")
 

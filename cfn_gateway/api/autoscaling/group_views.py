@@ -49,7 +49,8 @@ def group_to_aws(group: Group, instances: list[Instance] | None,
         "HealthCheckType": group.health_check_type,
         "HealthCheckGracePeriod": group.health_check_grace_period,
         "CreatedTime": group.created_at,
-        "SuspendedProcesses": [{"ProcessName": name, "SuspensionReason": ""}
+        "SuspendedProcesses": [{"ProcessName": name,
+                                "SuspensionReason": dict(group.suspension_reasons).get(name, "")}
                                for name in group.suspended_processes],
         "EnabledMetrics": [{"Metric": name, "Granularity": "1Minute"}
                            for name in group.enabled_metrics],

@@ -37,7 +37,7 @@ from cfn_gateway.api.autoscaling.group_support import (
 from cfn_gateway.api.autoscaling.group_views import GROUP_RESOURCE_TYPE, group_to_aws
 from cfn_gateway.api.registry import action
 from cfn_gateway.backends.alarms import InvalidNextToken
-from cfn_gateway.backends.groups import GroupExists, GroupLimitExceeded, StoredGroup
+from cfn_gateway.backends.groups import GroupExists, GroupLimitExceeded
 from cfn_gateway.common.clock import utcnow
 from cfn_gateway.config import CONF
 from cfn_gateway.context import AUTOSCALING, RequestContext
@@ -198,14 +198,12 @@ def create_auto_scaling_group(ctx: RequestContext, params: dict[str, Any]) -> No
 
 def _updated(group: Group, params: dict[str, Any]) -> Group:
     """The group as UpdateAutoScalingGroup's parameters change it (sizes checked)."""
-    min_size = params.get("MinSize", group.min_size)
-    max_size = params.get("MaxSize", group.max_size)
-    desired = params.get("DesiredCapacity")
-    if desired is None:
-        # A new bound the current desired capacity falls outside of moves it.
-        desired = capacity.clamp(group.desired_capacity, min_size, max_size) \
-            if max_size >= min_size else group.desired_capacity
-    _check_sizes(desired, min_size, max_size)
+    try:
+        min_size, max_size, desired = capacity.resize(
+            group.min_size, group.max_size, group.desired_capacity, params.get("MinSize"),
+            params.get("MaxSize"), params.get("DesiredCapacity"))
+    except capacity.CapacityOutOfRange as exc:
+        raise errors.ValidationError(str(exc)) from None
     zones = params.get("AvailabilityZones")
     policies = _termination_policies(params)
     return replace(
@@ -226,10 +224,10 @@ def _updated(group: Group, params: dict[str, Any]) -> Group:
                                            group.default_instance_warmup))
 
 
-def _refuse_while_deleting(stored: StoredGroup) -> None:
-    if stored.group.status == STATUS_DELETING:
+def _refuse_while_deleting(group: Group) -> None:
+    if group.status == STATUS_DELETING:
         raise errors.ScalingActivityInProgress(
-            f"AutoScalingGroup {stored.group.name} is being deleted.")
+            f"AutoScalingGroup {group.name} is being deleted.")
 
 
 @action(AUTOSCALING, "UpdateAutoScalingGroup")
@@ -241,9 +239,9 @@ def update_auto_scaling_group(ctx: RequestContext, params: dict[str, Any]) -> No
     if params.get("LaunchConfigurationName"):
         _check_launch_configuration(ctx, params["LaunchConfigurationName"])
 
-    def update(stored: StoredGroup) -> Group:
-        _refuse_while_deleting(stored)
-        return _updated(stored.group, params)
+    def update(group: Group) -> Group:
+        _refuse_while_deleting(group)
+        return _updated(group, params)
 
     old, new = change_group(ctx, name, update)
     cause = None
@@ -259,8 +257,8 @@ def delete_auto_scaling_group(ctx: RequestContext, params: dict[str, Any]) -> No
     force = bool(params.get("ForceDelete", False))
     groups = ctx.backends.groups
 
-    def delete(stored: StoredGroup) -> Group | None:
-        if stored.group.status == STATUS_DELETING:
+    def delete(group: Group) -> Group | None:
+        if group.status == STATUS_DELETING:
             return None
         if not force:
             if groups.instances(ctx.project_id, name):
@@ -271,7 +269,7 @@ def delete_auto_scaling_group(ctx: RequestContext, params: dict[str, Any]) -> No
                 raise errors.ScalingActivityInProgress(
                     "You cannot delete an AutoScalingGroup while there are scaling "
                     "activities in progress for that group.")
-        return replace(stored.group, status=STATUS_DELETING, min_size=0, max_size=0,
+        return replace(group, status=STATUS_DELETING, min_size=0, max_size=0,
                        desired_capacity=0)
 
     old, new = change_group(ctx, name, delete)
@@ -305,17 +303,17 @@ def describe_auto_scaling_groups(ctx: RequestContext,
     return result
 
 
-def refuse_during_activity_or_cooldown(ctx: RequestContext, stored: StoredGroup,
+def refuse_during_activity_or_cooldown(ctx: RequestContext, group: Group,
                                        cooldown_seconds: int | None) -> None:
     """HonorCooldown: an activity in progress or a cooldown refuses the call."""
     blocking = cooldowns.blocking_activity(
-        ctx.backends.groups.open_activities(ctx.project_id, stored.group.name))
+        ctx.backends.groups.open_activities(ctx.project_id, group.name))
     if blocking is not None:
         raise errors.ScalingActivityInProgress(
             f"Scaling activity {blocking.activity_id} is in progress and blocks this action")
-    if cooldowns.in_cooldown(stored.group, cooldown_seconds, utcnow()):
+    if cooldowns.in_cooldown(group, cooldown_seconds, utcnow()):
         raise errors.ScalingActivityInProgress(
-            f"The cooldown period of AutoScalingGroup {stored.group.name} is in effect and "
+            f"The cooldown period of AutoScalingGroup {group.name} is in effect and "
             "blocks this action")
 
 
@@ -324,15 +322,14 @@ def set_desired_capacity(ctx: RequestContext, params: dict[str, Any]) -> None:
     name = params["AutoScalingGroupName"]
     desired = params["DesiredCapacity"]
 
-    def set_desired(stored: StoredGroup) -> Group:
-        _refuse_while_deleting(stored)
-        group = stored.group
+    def set_desired(group: Group) -> Group:
+        _refuse_while_deleting(group)
         try:
             capacity.check_set_desired(desired, group.min_size, group.max_size)
         except capacity.CapacityOutOfRange as exc:
             raise errors.ValidationError(str(exc)) from None
         if params.get("HonorCooldown", False):
-            refuse_during_activity_or_cooldown(ctx, stored, None)
+            refuse_during_activity_or_cooldown(ctx, group, None)
         return replace(group, desired_capacity=desired)
 
     old, _ = change_group(ctx, name, set_desired)

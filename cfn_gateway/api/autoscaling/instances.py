@@ -16,11 +16,16 @@ from datetime import datetime
 from typing import Any
 
 from cfn_gateway import errors
-from cfn_gateway.api.autoscaling.group_support import existing_group, max_records, scaler
+from cfn_gateway.api.autoscaling.group_support import (
+    contention,
+    existing_group,
+    max_records,
+    scaler,
+)
 from cfn_gateway.api.autoscaling.group_views import activity_to_aws, instance_to_aws
 from cfn_gateway.api.registry import action
 from cfn_gateway.backends.alarms import InvalidNextToken
-from cfn_gateway.backends.groups import GroupGone
+from cfn_gateway.backends.groups import GroupGone, StaleGroup
 from cfn_gateway.context import AUTOSCALING, RequestContext
 from cfn_gateway.domain import groups as g
 from cfn_gateway.domain.scaling_plan import RequestRefused, terminate_instance
@@ -80,6 +85,8 @@ def terminate_instance_in_auto_scaling_group(ctx: RequestContext,
         changes = scaler(ctx).change(ctx.project_id, group_name, terminate)
     except GroupGone:
         raise _not_found(instance_id) from None
+    except StaleGroup:
+        raise contention() from None
     (activity,) = changes.activities
     return {"Activity": activity_to_aws(activity, changes.group.arn)}
 
@@ -110,6 +117,8 @@ def set_instance_health(ctx: RequestContext, params: dict[str, Any]) -> None:
         scaler(ctx).change(ctx.project_id, group_name, set_health)
     except GroupGone:
         raise _not_found(instance_id) from None
+    except StaleGroup:
+        raise contention() from None
 
 
 @action(AUTOSCALING, "SetInstanceProtection")
@@ -136,4 +145,6 @@ def set_instance_protection(ctx: RequestContext, params: dict[str, Any]) -> dict
         scaler(ctx).change(ctx.project_id, name, protect)
     except GroupGone:
         existing_group(ctx, name)
+    except StaleGroup:
+        raise contention() from None
     return {}

@@ -16,6 +16,7 @@ from typing import Any
 
 from cfn_gateway import errors
 from cfn_gateway.api.autoscaling.group_support import (
+    contention,
     existing_group,
     group_not_found,
     max_records,
@@ -23,7 +24,7 @@ from cfn_gateway.api.autoscaling.group_support import (
 )
 from cfn_gateway.api.registry import action
 from cfn_gateway.backends.alarms import InvalidNextToken
-from cfn_gateway.backends.groups import GroupGone, PolicyLimitExceeded
+from cfn_gateway.backends.groups import GroupGone, PolicyLimitExceeded, StaleGroup
 from cfn_gateway.common.clock import utcnow
 from cfn_gateway.config import CONF
 from cfn_gateway.context import AUTOSCALING, RequestContext
@@ -166,3 +167,5 @@ def execute_policy(ctx: RequestContext, params: dict[str, Any]) -> None:
         raise errors.ValidationError(str(exc)) from None
     except GroupGone:
         raise group_not_found(policy.group_name) from None
+    except StaleGroup:
+        raise contention() from None

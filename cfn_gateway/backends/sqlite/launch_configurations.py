@@ -78,6 +78,13 @@ class SQLiteLaunchConfigurationStore:
         return Page(items=[from_json(definition) for _, definition in rows],
                     next_token=token)
 
+    def count(self, project_id: str) -> int:
+        with self._lock:
+            (count,) = self._conn.execute(
+                "SELECT count(*) FROM launch_configurations WHERE project_id = ?",
+                (project_id,)).fetchone()
+        return count
+
     def delete(self, project_id: str, name: str) -> bool:
         with write_transaction(self._conn, self._lock) as conn:
             # The group store shares the file: a group using it keeps it (in the same

@@ -15,7 +15,9 @@ from cfn_gateway.backends.sqlite.launch_configurations import SQLiteLaunchConfig
 from cfn_gateway.backends.sqlite.nocloud_instances import SQLiteNoCloudInstances
 from cfn_gateway.domain import groups as g
 from cfn_gateway.domain.launch_configurations import LaunchConfiguration
+from cfn_gateway.domain.scheduled_actions import ScheduledAction
 from cfn_gateway.engine.scaling import GroupScaler
+from cfn_gateway.engine.schedules import ScheduleRunner
 
 T0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 ARN = "arn:aws:autoscaling:r:p1:autoScalingGroup:7f9c2ba4-e88f-4a1e-9c2f-0c4f5f1e9a11:" \
@@ -143,3 +145,28 @@ def test_racing_scalers_agree_with_the_cloud(world):
         [g.IN_SERVICE] * stored.group.desired_capacity
     running = scalers[0].driver.observe("p1", stored.group.group_id)
     assert set(running) == {i.instance_id for i in instances}
+
+
+def test_a_due_scheduled_action_runs_once_among_engines(world):
+    clock, make = world
+    scalers = [make(), make()]
+    create(scalers[0], 0)
+    action = ScheduledAction(name="nine", arn="arn:s", group_name="web",
+                             recurrence="0 9 * * *", desired_capacity=3)
+    first = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    scalers[0].groups.put_scheduled_action("p1", action, first, 10)
+    runners = [ScheduleRunner(s, clock) for s in scalers]
+    clock.now = first + timedelta(seconds=2)
+    assert [r.run(clock.now) for r in runners] == [1, 0]
+    stored = scalers[0].groups.get("p1", "web").group
+    assert stored.desired_capacity == 3
+    ((_, following),) = scalers[0].groups.describe_scheduled_actions("p1", "web", [], 10).items
+    assert following == first + timedelta(days=1)
+    # Suspended: it moves on without running.
+    scalers[0].groups.update("p1", replace(stored, suspended_processes=("ScheduledActions",),
+                                           desired_capacity=0),
+                             scalers[0].groups.get("p1", "web").version)
+    clock.now = following + timedelta(seconds=1)
+    assert runners[1].run(clock.now) == 0
+    assert scalers[0].groups.get("p1", "web").group.desired_capacity == 0
+    assert scalers[0].groups.due_scheduled_actions(clock.now, 10) == []

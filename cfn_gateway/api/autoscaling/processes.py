@@ -1,0 +1,80 @@
+"""SuspendProcesses, ResumeProcesses and DescribeAccountLimits.
+
+A suspended process (``api.autoscaling.catalogs.SCALING_PROCESSES``) stops what it names:
+``Launch`` and ``Terminate`` hold capacity, ``ReplaceUnhealthy`` keeps unhealthy
+instances, ``AlarmNotification`` skips alarm-run policies, ``ScheduledActions`` skips
+scheduled actions (``domain.scaling_plan``, ``engine.policies``, ``engine.schedules``).
+No process named means every one.  DescribeAutoScalingGroups shows each with AWS's
+reason, "User suspended at TIME".  Resuming steps the group, so what was held happens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC
+from typing import Any
+
+from cfn_gateway import errors
+from cfn_gateway.api.autoscaling.catalogs import SCALING_PROCESSES
+from cfn_gateway.api.autoscaling.group_support import change_group
+from cfn_gateway.api.autoscaling.groups import step_after_change
+from cfn_gateway.api.registry import action
+from cfn_gateway.common.clock import utcnow
+from cfn_gateway.config import CONF
+from cfn_gateway.context import AUTOSCALING, RequestContext
+from cfn_gateway.domain.groups import Group
+
+
+def _processes(params: dict[str, Any]) -> tuple[str, ...]:
+    names = params.get("ScalingProcesses")
+    if not names:
+        return SCALING_PROCESSES
+    for name in names:
+        if name not in SCALING_PROCESSES:
+            raise errors.ValidationError(f"Invalid process name: {name}")
+    return tuple(dict.fromkeys(names))
+
+
+@action(AUTOSCALING, "SuspendProcesses")
+def suspend_processes(ctx: RequestContext, params: dict[str, Any]) -> None:
+    names = _processes(params)
+    reason = "User suspended at " + utcnow().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def suspend(group: Group) -> Group | None:
+        new = [n for n in names if n not in group.suspended_processes]
+        if not new:
+            return None
+        return replace(group, suspended_processes=group.suspended_processes + tuple(new),
+                       suspension_reasons=group.suspension_reasons + tuple(
+                           (n, reason) for n in new))
+
+    change_group(ctx, params["AutoScalingGroupName"], suspend)
+
+
+@action(AUTOSCALING, "ResumeProcesses")
+def resume_processes(ctx: RequestContext, params: dict[str, Any]) -> None:
+    names = set(_processes(params))
+
+    def resume(group: Group) -> Group | None:
+        if not names & set(group.suspended_processes):
+            return None
+        return replace(
+            group,
+            suspended_processes=tuple(n for n in group.suspended_processes if n not in names),
+            suspension_reasons=tuple(r for r in group.suspension_reasons
+                                     if r[0] not in names))
+
+    old, new = change_group(ctx, params["AutoScalingGroupName"], resume)
+    if new is not old:
+        step_after_change(ctx, new.name, None)
+
+
+@action(AUTOSCALING, "DescribeAccountLimits")
+def describe_account_limits(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "MaxNumberOfAutoScalingGroups": CONF.autoscaling.max_groups,
+        "MaxNumberOfLaunchConfigurations": CONF.autoscaling.max_launch_configurations,
+        "NumberOfAutoScalingGroups": ctx.backends.groups.count(ctx.project_id),
+        "NumberOfLaunchConfigurations":
+            ctx.backends.launch_configurations.count(ctx.project_id),
+    }
