@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from cfn_gateway.domain.lifecycle_hooks import LifecycleHook, LifecycleWait
 from cfn_gateway.domain.periods import from_millis, to_millis
 
 FORMAT_VERSION = 1
@@ -91,6 +92,7 @@ class Group:
     default_instance_warmup: int | None = None
     #: ``STATUS_DELETING`` while a deletion runs; None otherwise.
     status: str | None = None
+    lifecycle_hooks: tuple[LifecycleHook, ...] = ()
     #: When the group's latest scaling activity ended: cooldowns count from it.
     scaling_finished_at: datetime | None = None
     #: Launches that failed in a row, and when the next launch may be tried (back-off).
@@ -116,6 +118,8 @@ class Instance:
     protected_from_scale_in: bool = False
     #: The activity under way for this instance (its launch or termination), if any.
     activity_id: str | None = None
+    #: Its lifecycle actions while in Pending:Wait or Terminating:Wait.
+    waits: tuple[LifecycleWait, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,23 @@ class GroupChanges:
     removed_instances: tuple[str, ...] = ()
     activities: tuple[Activity, ...] = ()
     settled: bool = False
+
+
+def waits_to_json(waits: tuple[LifecycleWait, ...]) -> str | None:
+    """An instance's lifecycle actions as stored text (None without any)."""
+    if not waits:
+        return None
+    return json.dumps([{**asdict(w), "started_at": to_millis(w.started_at),
+                        "deadline": to_millis(w.deadline)} for w in waits],
+                      separators=(",", ":"))
+
+
+def waits_from_json(text: str | None) -> tuple[LifecycleWait, ...]:
+    if not text:
+        return ()
+    return tuple(LifecycleWait(**{**w, "started_at": from_millis(w["started_at"]),
+                                  "deadline": from_millis(w["deadline"])})
+                 for w in json.loads(text))
 
 
 def new_instance_id() -> str:
@@ -183,6 +204,8 @@ def group_from_json(text: str) -> Group:
                      "enabled_metrics"):
             data[name] = tuple(data[name])
         data["tags"] = tuple(GroupTag(**tag) for tag in data["tags"])
+        data["lifecycle_hooks"] = tuple(
+            LifecycleHook(**hook) for hook in data.get("lifecycle_hooks", ()))
         data["suspension_reasons"] = tuple(
             (name, reason) for name, reason in data.get("suspension_reasons", ()))
         return Group(**data)

@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 
 from cfn_gateway.domain import activity_causes as causes
 from cfn_gateway.domain import groups as g
+from cfn_gateway.domain import lifecycle_hooks as hooks
 from cfn_gateway.domain import termination
 
 LAUNCH_PROCESS = "Launch"
@@ -131,6 +132,24 @@ class _Planner:
         self.changed_activities[activity.activity_id] = activity
         return activity.activity_id
 
+    def set_activity_status(self, instance: g.Instance, status: str) -> None:
+        activity = self.activities.get(instance.activity_id or "")
+        if activity is None or activity.status_code == status:
+            return
+        changed = replace(activity, status_code=status)
+        self.activities[activity.activity_id] = changed
+        self.changed_activities[activity.activity_id] = changed
+
+    def take_out(self, instance: g.Instance, activity_id: str | None) -> None:
+        """Out of service: into Terminating:Wait while the group has terminating hooks,
+        else Terminating."""
+        waits = hooks.start_waits(self.group.lifecycle_hooks, hooks.TERMINATING, self.now)
+        out = replace(instance, lifecycle_state=g.TERMINATING_WAIT if waits else
+                      g.TERMINATING, activity_id=activity_id, waits=waits)
+        self.put(out)
+        if waits:
+            self.set_activity_status(out, g.ACTIVITY_MID_LIFECYCLE_ACTION)
+
     def capacity(self) -> int:
         return g.actual_capacity(self.instances.values())
 
@@ -155,9 +174,34 @@ def plan_step(group: g.Group, instances: Sequence[g.Instance],
         report = observed.get(instance.instance_id)
         state = instance.lifecycle_state
         if state == g.PENDING and report == RUNNING:
-            plan.end_activity(instance, g.ACTIVITY_SUCCESSFUL)
-            plan.put(replace(instance, lifecycle_state=g.IN_SERVICE, activity_id=None))
             failures, retry_at = 0, None
+            waits = hooks.start_waits(group.lifecycle_hooks, hooks.LAUNCHING, now)
+            if waits:
+                held = replace(instance, lifecycle_state=g.PENDING_WAIT, waits=waits)
+                plan.put(held)
+                plan.set_activity_status(held, g.ACTIVITY_MID_LIFECYCLE_ACTION)
+            else:
+                plan.end_activity(instance, g.ACTIVITY_SUCCESSFUL)
+                plan.put(replace(instance, lifecycle_state=g.IN_SERVICE, activity_id=None))
+        elif state == g.PENDING_WAIT and report != FAILED:
+            result = hooks.outcome(instance.waits, now)
+            if result == hooks.CONTINUE:
+                plan.end_activity(instance, g.ACTIVITY_SUCCESSFUL)
+                plan.put(replace(instance, lifecycle_state=g.IN_SERVICE, activity_id=None,
+                                 waits=()))
+            elif result == hooks.ABANDON:
+                plan.end_activity(instance, g.ACTIVITY_FAILED,
+                                  f"Instance {instance.instance_id} failed to complete its "
+                                  "lifecycle action: the lifecycle action was abandoned.")
+                plan.put(replace(instance, lifecycle_state=g.TERMINATING, activity_id=None,
+                                 waits=()))
+                failures += 1
+                retry_at = now + _retry_delay(failures)
+        elif state == g.TERMINATING_WAIT and (
+                group.status == g.STATUS_DELETING or hooks.outcome(instance.waits, now)):
+            going = replace(instance, lifecycle_state=g.TERMINATING, waits=())
+            plan.put(going)
+            plan.set_activity_status(going, g.ACTIVITY_IN_PROGRESS)
         elif state in _LAUNCHING and report == FAILED:
             plan.end_activity(instance, g.ACTIVITY_FAILED,
                               f"Instance {instance.instance_id} failed to launch.")
@@ -180,25 +224,23 @@ def plan_step(group: g.Group, instances: Sequence[g.Instance],
                 reason = (causes.instance_unhealthy(now)
                           if observed.get(instance.instance_id) in (None, FAILED)
                           else causes.instance_user_unhealthy(now))
-                activity = plan.start_activity(
+                plan.take_out(instance, plan.start_activity(
                     instance.instance_id, instance.availability_zone,
-                    causes.terminating(instance.instance_id), reason)
-                plan.put(replace(instance, lifecycle_state=g.TERMINATING,
-                                 activity_id=activity))
+                    causes.terminating(instance.instance_id), reason))
 
     # 3. Capacity against desired.
     current = plan.capacity()
     desired = 0 if deleting else group.desired_capacity
     if deleting:
         for instance in list(plan.instances.values()):
-            if instance.lifecycle_state in _IN_CLOUD:
+            if instance.lifecycle_state in _IN_CLOUD - {g.TERMINATING_WAIT}:
                 activity = plan.start_activity(
                     instance.instance_id, instance.availability_zone,
                     causes.terminating(instance.instance_id),
                     causes.cause(cause or causes.group_deleting(now, current),
                                  causes.instance_selected(now, instance.instance_id)))
                 plan.put(replace(instance, lifecycle_state=g.TERMINATING,
-                                 activity_id=activity))
+                                 activity_id=activity, waits=()))
     elif desired > current and launch is not None and zones and \
             LAUNCH_PROCESS not in suspended and (retry_at is None or now >= retry_at):
         clause = causes.instance_started(now, current, desired)
@@ -235,10 +277,9 @@ def plan_step(group: g.Group, instances: Sequence[g.Instance],
                                     causes.instance_selected(now, instance_id))
                 # A launch still under way ends as cancelled.
                 plan.end_activity(instance, g.ACTIVITY_CANCELLED)
-                activity = plan.start_activity(instance_id, instance.availability_zone,
-                                               causes.terminating(instance_id), text)
-                plan.put(replace(instance, lifecycle_state=g.TERMINATING,
-                                 activity_id=activity))
+                plan.take_out(instance, plan.start_activity(
+                    instance_id, instance.availability_zone, causes.terminating(instance_id),
+                    text))
 
     open_after = [a for a in plan.activities.values() if a.end_time is None]
     finished_at = group.scaling_finished_at
@@ -269,7 +310,7 @@ def terminate_instance(group: g.Group, instances: Sequence[g.Instance], instance
     desired capacity drops by one when ``decrement`` (else a step launches a
     replacement).  The new activity is the change's only one."""
     instance = next((i for i in instances if i.instance_id == instance_id), None)
-    if instance is None or instance.lifecycle_state not in _IN_CLOUD:
+    if instance is None or instance.lifecycle_state not in _IN_CLOUD - {g.TERMINATING_WAIT}:
         raise RequestRefused(f"Instance Id not found - No managed instance found for "
                              f"instance ID: {instance_id}")
     desired = group.desired_capacity
@@ -284,15 +325,11 @@ def terminate_instance(group: g.Group, instances: Sequence[g.Instance], instance
     current = g.actual_capacity(instances)
     counted = instance.lifecycle_state in g.CAPACITY_STATES
     shrinking = (current, current - 1) if decrement and counted else None
-    activity = g.Activity(
-        activity_id=str(uuid.uuid4()), group_name=group.name,
-        description=causes.terminating(instance_id),
-        cause=causes.instance_terminated_by_user(now, instance_id, shrinking),
-        start_time=now, status_code=g.ACTIVITY_IN_PROGRESS,
-        details=json.dumps({"Availability Zone": instance.availability_zone},
-                           separators=(",", ":")))
+    plan = _Planner(group, instances, {}, now)
+    plan.take_out(instance, plan.start_activity(
+        instance_id, instance.availability_zone, causes.terminating(instance_id),
+        causes.instance_terminated_by_user(now, instance_id, shrinking)))
     return g.GroupChanges(
         group=replace(group, desired_capacity=desired),
-        put_instances=(replace(instance, lifecycle_state=g.TERMINATING,
-                               activity_id=activity.activity_id),),
-        activities=(activity,))
+        put_instances=tuple(plan.changed_instances.values()),
+        activities=tuple(plan.changed_activities.values()))

@@ -35,6 +35,7 @@ from cfn_gateway.api.autoscaling.group_support import (
     scaler,
 )
 from cfn_gateway.api.autoscaling.group_views import GROUP_RESOURCE_TYPE, group_to_aws
+from cfn_gateway.api.autoscaling.lifecycle_hooks import hook_from_aws
 from cfn_gateway.api.registry import action
 from cfn_gateway.backends.alarms import InvalidNextToken
 from cfn_gateway.backends.groups import GroupExists, GroupLimitExceeded
@@ -51,6 +52,8 @@ from cfn_gateway.domain.groups import (
     Group,
     GroupTag,
 )
+from cfn_gateway.domain.lifecycle_hooks import MAX_PER_GROUP as MAX_HOOKS_PER_GROUP
+from cfn_gateway.domain.lifecycle_hooks import LifecycleHook
 
 LOG = logging.getLogger(__name__)
 
@@ -68,8 +71,6 @@ _UNSUPPORTED = {
     "LoadBalancerNames": "Load balancers are not supported by this gateway.",
     "TargetGroupARNs": "Target groups are not supported by this gateway.",
     "TrafficSources": "Traffic sources are not supported by this gateway.",
-    "LifecycleHookSpecificationList": "Lifecycle hooks are not supported by this gateway "
-                                      "yet.",
     "PlacementGroup": "Placement groups are not supported by this gateway.",
     "AvailabilityZoneIds": "Availability Zone IDs are not supported by this gateway; use "
                            "AvailabilityZones.",
@@ -133,6 +134,14 @@ def _tags(group_name: str, items: list[dict[str, Any]]) -> tuple[GroupTag, ...]:
     return tuple(tags.values())
 
 
+def _hooks(items: list[dict[str, Any]]) -> tuple[LifecycleHook, ...]:
+    hooks = {item["LifecycleHookName"]: hook_from_aws(item) for item in items}
+    if len(hooks) > MAX_HOOKS_PER_GROUP:
+        raise errors.LimitExceeded(
+            f"A group can have at most {MAX_HOOKS_PER_GROUP} lifecycle hooks.")
+    return tuple(hooks.values())
+
+
 def group_arn(project_id: str, name: str) -> str:
     return (f"arn:aws:autoscaling:{CONF.autoscaling.region}:{project_id}:autoScalingGroup:"
             f"{uuid.uuid4()}:autoScalingGroupName/{name}")
@@ -181,6 +190,7 @@ def create_auto_scaling_group(ctx: RequestContext, params: dict[str, Any]) -> No
         new_instances_protected_from_scale_in=bool(
             params.get("NewInstancesProtectedFromScaleIn", False)),
         tags=_tags(name, params.get("Tags") or []),
+        lifecycle_hooks=_hooks(params.get("LifecycleHookSpecificationList") or []),
         max_instance_lifetime=params.get("MaxInstanceLifetime"),
         default_instance_warmup=params.get("DefaultInstanceWarmup"))
     try:

@@ -46,6 +46,8 @@ from cfn_gateway.domain.groups import (
     Instance,
     group_from_json,
     group_to_json,
+    waits_from_json,
+    waits_to_json,
 )
 from cfn_gateway.domain.periods import from_millis, to_millis
 from cfn_gateway.domain.policies import ScalingPolicy
@@ -84,6 +86,7 @@ CREATE TABLE IF NOT EXISTS as_instances (
     health_status TEXT NOT NULL,
     protected_from_scale_in INTEGER NOT NULL,
     activity_id TEXT,
+    waits TEXT,
     PRIMARY KEY (project_id, instance_id)
 );
 CREATE INDEX IF NOT EXISTS as_instances_by_group ON as_instances (project_id, group_name);
@@ -126,16 +129,17 @@ CREATE INDEX IF NOT EXISTS as_scheduled_actions_due ON as_scheduled_actions (nex
 
 _INSTANCE_COLUMNS = ("instance_id, group_name, availability_zone, lifecycle_state, "
                      "launch_configuration_name, instance_type, launched_ms, health_status, "
-                     "protected_from_scale_in, activity_id")
+                     "protected_from_scale_in, activity_id, waits")
 _ACTIVITY_COLUMNS = ("activity_id, group_name, description, cause, start_ms, end_ms, "
                      "status_code, status_message, progress, details")
 
 
 def _instance(row: Sequence[Any]) -> Instance:
     (instance_id, group_name, zone, state, configuration, instance_type, launched_ms,
-     health, protected, activity_id) = row
+     health, protected, activity_id, waits) = row
     return Instance(instance_id, group_name, zone, state, configuration, instance_type,
-                    from_millis(launched_ms), health, bool(protected), activity_id)
+                    from_millis(launched_ms), health, bool(protected), activity_id,
+                    waits_from_json(waits))
 
 
 def _activity(row: Sequence[Any]) -> Activity:
@@ -149,11 +153,12 @@ def _activity(row: Sequence[Any]) -> Activity:
 def _put_instance(conn: sqlite3.Connection, project_id: str, instance: Instance) -> None:
     conn.execute(
         f"INSERT OR REPLACE INTO as_instances (project_id, {_INSTANCE_COLUMNS}) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (project_id, instance.instance_id, instance.group_name, instance.availability_zone,
          instance.lifecycle_state, instance.launch_configuration_name, instance.instance_type,
          to_millis(instance.launched_at), instance.health_status,
-         int(instance.protected_from_scale_in), instance.activity_id))
+         int(instance.protected_from_scale_in), instance.activity_id,
+         waits_to_json(instance.waits)))
 
 
 def _put_activity(conn: sqlite3.Connection, project_id: str, activity: Activity) -> None:

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cfn_gateway.domain import groups as g
+from cfn_gateway.domain import lifecycle_hooks as hooks
 from cfn_gateway.domain import scaling_plan as sp
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -172,3 +173,54 @@ def test_a_step_always_reaches_desired_capacity(desired, have, zones):
     counts = [sum(1 for i in result.instances if i.availability_zone == z
                   and i.lifecycle_state in g.CAPACITY_STATES) for z in names]
     assert max(counts) - min(counts) <= 1  # zones stay balanced
+
+
+HOOKED = replace(GROUP, desired_capacity=1, lifecycle_hooks=(
+    hooks.LifecycleHook("setup", hooks.LAUNCHING, 60, hooks.ABANDON),
+    hooks.LifecycleHook("drain", hooks.TERMINATING, 60, hooks.CONTINUE)))
+
+
+def test_launching_hook_holds_until_its_result():
+    pending = instance("i-1", g.PENDING)
+    waiting = step(HOOKED, [pending], observed={"i-1": sp.RUNNING})
+    (held,) = waiting.changes.put_instances
+    assert held.lifecycle_state == g.PENDING_WAIT
+    (wait,) = held.waits
+    assert (wait.hook_name, wait.deadline) == ("setup", NOW + timedelta(seconds=60))
+    assert not waiting.changes.settled
+    # Still open: nothing moves.
+    assert step(HOOKED, [held]).changes.put_instances == ()
+    done = replace(held, waits=(replace(wait, result=hooks.CONTINUE),))
+    (in_service,) = step(HOOKED, [done]).changes.put_instances
+    assert in_service.lifecycle_state == g.IN_SERVICE and in_service.waits == ()
+
+
+def test_launch_abandoned_by_timeout_is_terminated_and_relaunched():
+    pending = instance("i-1", g.PENDING)
+    (held,) = step(HOOKED, [pending], observed={"i-1": sp.RUNNING}).changes.put_instances
+    late = sp.plan_step(HOOKED, [held], {}, {"i-1": sp.RUNNING}, LAUNCH, {}, ("nova",),
+                        NOW + timedelta(seconds=61), random.Random(1))
+    (gone,) = late.changes.put_instances
+    assert gone.lifecycle_state == g.TERMINATING
+    assert late.changes.group.launch_retry_at is not None  # back-off before a relaunch
+
+
+def test_terminating_hook_holds_the_instance_in_the_cloud():
+    result = step(replace(HOOKED, desired_capacity=0), [instance("i-1")])
+    (held,) = result.changes.put_instances
+    assert held.lifecycle_state == g.TERMINATING_WAIT
+    assert [m.instance_id for m in result.members] == ["i-1"]  # still running
+    assert result.changes.activities[0].status_code == g.ACTIVITY_MID_LIFECYCLE_ACTION
+    # Its default result (CONTINUE) at the deadline: out of the cloud.
+    late = sp.plan_step(replace(HOOKED, desired_capacity=0), [held], {}, {"i-1": sp.RUNNING},
+                        LAUNCH, {}, ("nova",), NOW + timedelta(minutes=2), random.Random(1))
+    assert late.changes.put_instances[0].lifecycle_state == g.TERMINATING
+    assert late.members == ()
+
+
+def test_heartbeats_stop_at_the_global_timeout():
+    hook = hooks.LifecycleHook("h", hooks.LAUNCHING, 30)
+    (wait,) = hooks.start_waits([hook], hooks.LAUNCHING, NOW)
+    later = hooks.heartbeat(wait, [hook], NOW + timedelta(seconds=2990))
+    assert later.deadline == NOW + timedelta(seconds=3000)  # 100 x 30 s
+    assert hooks.outcome([later], NOW + timedelta(seconds=3000)) == hooks.ABANDON
