@@ -32,6 +32,7 @@ HANDLER_MODULES = (
     "cfn_gateway.api.autoscaling.scheduled_actions",
     "cfn_gateway.api.autoscaling.processes",
     "cfn_gateway.api.autoscaling.lifecycle_hooks",
+    "cfn_gateway.api.autoscaling.tags",
 )
 
 

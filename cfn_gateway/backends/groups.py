@@ -21,6 +21,7 @@ from cfn_gateway.domain.alarms import Page
 from cfn_gateway.domain.groups import Activity, Group, GroupChanges, Instance
 from cfn_gateway.domain.policies import ScalingPolicy
 from cfn_gateway.domain.scheduled_actions import ScheduledAction
+from cfn_gateway.domain.tag_filters import Filter
 
 
 class GroupExists(ValueError):
@@ -68,6 +69,19 @@ class GroupStore(Protocol):
                  next_token: str | None = None) -> Page:
         """The named groups (all when ``names`` is empty) by name; ``Page.items`` holds
         ``StoredGroup``s.  A foreign token raises ``backends.alarms.InvalidNextToken``."""
+        ...
+
+    def describe_matching(self, project_id: str, names: Sequence[str],
+                          filters: Sequence[Filter], limit: int,
+                          next_token: str | None = None) -> Page:
+        """``describe`` of the groups whose tags match every filter
+        (``domain.tag_filters.group_matches``)."""
+        ...
+
+    def describe_tags(self, project_id: str, filters: Sequence[Filter], limit: int,
+                      next_token: str | None = None) -> Page:
+        """The tags of the project's groups that match every filter, by group and key;
+        ``Page.items`` holds (group name, ``GroupTag``)."""
         ...
 
     def update(self, project_id: str, group: Group, expected_version: int) -> StoredGroup:

@@ -36,6 +36,7 @@ from cfn_gateway.api.autoscaling.group_support import (
 )
 from cfn_gateway.api.autoscaling.group_views import GROUP_RESOURCE_TYPE, group_to_aws
 from cfn_gateway.api.autoscaling.lifecycle_hooks import hook_from_aws
+from cfn_gateway.api.autoscaling.tags import filters_of
 from cfn_gateway.api.registry import action
 from cfn_gateway.backends.alarms import InvalidNextToken
 from cfn_gateway.backends.groups import GroupExists, GroupLimitExceeded
@@ -43,7 +44,7 @@ from cfn_gateway.common.clock import utcnow
 from cfn_gateway.config import CONF
 from cfn_gateway.context import AUTOSCALING, RequestContext
 from cfn_gateway.domain import activity_causes as causes
-from cfn_gateway.domain import capacity, cooldowns, termination
+from cfn_gateway.domain import capacity, cooldowns, tag_filters, termination
 from cfn_gateway.domain.groups import (
     DEFAULT_COOLDOWN,
     DEFAULT_HEALTH_CHECK_TYPE,
@@ -291,13 +292,20 @@ def delete_auto_scaling_group(ctx: RequestContext, params: dict[str, Any]) -> No
 @action(AUTOSCALING, "DescribeAutoScalingGroups")
 def describe_auto_scaling_groups(ctx: RequestContext,
                                  params: dict[str, Any]) -> dict[str, Any]:
-    if params.get("Filters"):
-        raise errors.ValidationError("Filters are not supported by this gateway yet; name "
-                                     "the groups with AutoScalingGroupNames.")
+    filters = filters_of(params)
     try:
-        page = ctx.backends.groups.describe(
-            ctx.project_id, list(params.get("AutoScalingGroupNames") or ()),
-            max_records(params, DESCRIBE_PAGE), params.get("NextToken") or None)
+        tag_filters.check_group_filters(filters)
+    except tag_filters.InvalidFilter as exc:
+        raise errors.ValidationError(str(exc)) from None
+    names = list(params.get("AutoScalingGroupNames") or ())
+    limit = max_records(params, DESCRIBE_PAGE)
+    token = params.get("NextToken") or None
+    try:
+        if filters:
+            page = ctx.backends.groups.describe_matching(ctx.project_id, names, filters,
+                                                         limit, token)
+        else:
+            page = ctx.backends.groups.describe(ctx.project_id, names, limit, token)
     except InvalidNextToken:
         raise errors.InvalidNextToken("The token provided is not valid.") from None
     include_instances = params.get("IncludeInstances", True)

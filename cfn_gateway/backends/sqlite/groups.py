@@ -56,6 +56,7 @@ from cfn_gateway.domain.policies import to_json as policy_to_json
 from cfn_gateway.domain.scheduled_actions import ScheduledAction
 from cfn_gateway.domain.scheduled_actions import from_json as scheduled_from_json
 from cfn_gateway.domain.scheduled_actions import to_json as scheduled_to_json
+from cfn_gateway.domain.tag_filters import Filter, group_matches, tag_matches
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS group_store_meta (
@@ -222,6 +223,53 @@ class SQLiteGroupStore:
         return Page(items=[StoredGroup(project_id, group_from_json(definition), version,
                                        bool(settled))
                            for _, version, definition, settled in rows], next_token=token)
+
+    def _project_groups(self, project_id: str) -> list[StoredGroup]:
+        return [StoredGroup(project_id, group_from_json(definition), version, bool(settled))
+                for version, definition, settled in self._read(
+                    "SELECT version, definition, settled FROM as_groups WHERE project_id = ? "
+                    "ORDER BY name", (project_id,))]
+
+    def _after(self, next_token: str | None, project_id: str, digest: str) -> Any:
+        return token_position(self._secret, next_token, project_id, digest) \
+            if next_token else None
+
+    def describe_matching(self, project_id: str, names: Sequence[str],
+                          filters: Sequence[Filter], limit: int,
+                          next_token: str | None = None) -> Page:
+        wanted = set(names)
+        digest = pagination.digest("as_groups-filtered", [
+            sorted(wanted), [[f.name, sorted(f.values)] for f in filters]])
+        after = self._after(next_token, project_id, digest)
+        if after is not None and not isinstance(after, str):
+            raise InvalidNextToken("malformed token")
+        found = [stored for stored in self._project_groups(project_id)
+                 if (not wanted or stored.group.name in wanted)
+                 and (after is None or stored.group.name > after)
+                 and group_matches(stored.group.tags, filters)]
+        page = Page(items=found[:limit])
+        if len(found) > limit:
+            page.next_token = pagination.page_token(self._secret, project_id, digest,
+                                                    found[limit - 1].group.name)
+        return page
+
+    def describe_tags(self, project_id: str, filters: Sequence[Filter], limit: int,
+                      next_token: str | None = None) -> Page:
+        digest = pagination.digest("as_tags", [[f.name, sorted(f.values)] for f in filters])
+        after = self._after(next_token, project_id, digest)
+        if after is not None and (not isinstance(after, list) or len(after) != 2
+                                  or not all(isinstance(part, str) for part in after)):
+            raise InvalidNextToken("malformed token")
+        found = [(stored.group.name, tag) for stored in self._project_groups(project_id)
+                 for tag in sorted(stored.group.tags, key=lambda t: t.key)
+                 if (after is None or [stored.group.name, tag.key] > after)
+                 and tag_matches(stored.group.name, tag, filters)]
+        page = Page(items=found[:limit])
+        if len(found) > limit:
+            name, tag = found[limit - 1]
+            page.next_token = pagination.page_token(self._secret, project_id, digest,
+                                                    [name, tag.key])
+        return page
 
     def update(self, project_id: str, group: Group, expected_version: int) -> StoredGroup:
         with write_transaction(self._conn, self._lock) as conn:
