@@ -26,6 +26,7 @@ from cfn_gateway import errors
 from cfn_gateway.api.autoscaling.group_support import scaling_settings
 from cfn_gateway.backends import Backends, OpenedOnFirstUse
 from cfn_gateway.common.clock import utcnow
+from cfn_gateway.domain.alarms import AlarmState
 from cfn_gateway.engine.actions import ActionFailed, ScalingPolicies
 from cfn_gateway.engine.policies import PolicyRunner
 from cfn_gateway.engine.scaling import GroupScaler
@@ -99,10 +100,25 @@ class AlarmActions:
             raise Refused(400, "Only Auto Scaling policy actions are run here.")
         try:
             self.policies.execute_from_alarm(request["project_id"], action, alarm.name,
-                                             state_value, request["message"])
+                                             state_value, _with_reason_data(request["message"],
+                                                                            alarm.state))
         except ActionFailed as failure:
             raise Refused(422, str(failure)) from None
         return {"result": "executed"}
+
+
+def _with_reason_data(message: str, state: AlarmState) -> str:
+    """The notifier's message, with the reason data of the alarm's state (the one the
+    request names, checked above) when the notifier read the alarm before it was there:
+    step and target tracking policies need its data points."""
+    try:
+        body = json.loads(message)
+    except ValueError:
+        return message
+    if not isinstance(body, dict) or body.get("NewStateReasonData") or not state.reason_data:
+        return message
+    body["NewStateReasonData"] = state.reason_data
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
 def _read(environ: Environ) -> dict[str, str]:

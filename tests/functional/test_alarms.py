@@ -234,7 +234,7 @@ def test_every_protocol(protocol, alarm_gateway, alarm_creds, tmp_path):
     ({"ComparisonOperator": "LessThanLowerOrGreaterThanUpperThreshold"}, "NotImplemented", 501),
     ({"AlarmActions": ["not-an-arn"]}, "ValidationError", 400),
     ({"Statistic": None, "ExtendedStatistic": None}, "InvalidParameterCombination", 400),
-    ({"Namespace": "AWS/EC2"}, "InvalidParameterValue", 400),
+    ({"Namespace": ":Bad"}, "ValidationError", 400),
 ])
 def test_put_metric_alarm_refuses_bad_definitions(cw, params, code, status):
     name = unique("bad")

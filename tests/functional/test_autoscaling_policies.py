@@ -108,12 +108,6 @@ def test_step_policy_chooses_its_step(autoscaling):
                                      {"MetricIntervalLowerBound": 20,
                                       "ScalingAdjustment": 2}])["message"] == (
         "The ranges of step adjustments cannot have gaps.")
-    assert error_of(autoscaling.put_scaling_policy, AutoScalingGroupName=name,
-                    PolicyName="tt", PolicyType="TargetTrackingScaling",
-                    TargetTrackingConfiguration={
-                        "PredefinedMetricSpecification": {
-                            "PredefinedMetricType": "ASGAverageCPUUtilization"},
-                        "TargetValue": 50.0})["code"] == "ValidationError"
     delete_group(autoscaling, name)
 
 
@@ -168,4 +162,70 @@ def test_aws_cli_policies(gateway, creds, autoscaling):
                    "--auto-scaling-group-name", name, "--policy-name", "up")
     assert done.returncode == 0, done.stderr
     wait_settled(autoscaling, name, 2)
+    delete_group(autoscaling, name)
+
+
+def test_target_tracking_policy_owns_its_alarms(gateway, creds, autoscaling):
+    name = create_group(autoscaling, unique("track"), MinSize=1, MaxSize=6, DesiredCapacity=2)
+    wait_settled(autoscaling, name, 2)
+    cloudwatch = boto3_client("cloudwatch", gateway.endpoint, creds)
+    put = autoscaling.put_scaling_policy(
+        AutoScalingGroupName=name, PolicyName="cpu50", PolicyType="TargetTrackingScaling",
+        TargetTrackingConfiguration={
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "ASGAverageCPUUtilization"},
+            "TargetValue": 50.0})
+    high, low = put["Alarms"]
+    assert high["AlarmName"].startswith(f"TargetTracking-{name}-AlarmHigh-")
+    assert low["AlarmName"].startswith(f"TargetTracking-{name}-AlarmLow-")
+    alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms(
+        AlarmNames=[high["AlarmName"], low["AlarmName"]])["MetricAlarms"]}
+    shape = {k: alarms[high["AlarmName"]][k] for k in (
+        "Namespace", "MetricName", "Dimensions", "Statistic", "Period", "EvaluationPeriods",
+        "Threshold", "ComparisonOperator", "AlarmActions")}
+    assert shape == {"Namespace": "AWS/EC2", "MetricName": "CPUUtilization",
+                     "Dimensions": [{"Name": "AutoScalingGroupName", "Value": name}],
+                     "Statistic": "Average", "Period": 60, "EvaluationPeriods": 3,
+                     "Threshold": 50.0, "ComparisonOperator": "GreaterThanThreshold",
+                     "AlarmActions": [put["PolicyARN"]]}
+    assert (alarms[low["AlarmName"]]["Threshold"],
+            alarms[low["AlarmName"]]["EvaluationPeriods"]) == (45.0, 15)
+    assert alarms[high["AlarmName"]]["AlarmDescription"].startswith("DO NOT EDIT OR DELETE.")
+    (policy,) = autoscaling.describe_policies(AutoScalingGroupName=name)["ScalingPolicies"]
+    assert policy["TargetTrackingConfiguration"]["TargetValue"] == 50.0
+    assert [a["AlarmName"] for a in policy["Alarms"]] == [high["AlarmName"],
+                                                          low["AlarmName"]]
+
+    # The high alarm goes off with the metric at 150 (three times the target): the
+    # policy triples the capacity, 2 -> 6.
+    cloudwatch.set_alarm_state(
+        AlarmName=high["AlarmName"], StateValue="ALARM", StateReason="test",
+        StateReasonData='{"version":"1.0","recentDatapoints":[150.0],"threshold":50.0}')
+    wait_for(lambda: describe_group(autoscaling, name)["DesiredCapacity"] == 6)
+    # The low alarm at 20: scale in proportionally, 6 -> ceil(6 x 20 / 50) = 3.
+    cloudwatch.set_alarm_state(
+        AlarmName=low["AlarmName"], StateValue="ALARM", StateReason="test",
+        StateReasonData='{"version":"1.0","recentDatapoints":[20.0],"threshold":45.0}')
+    wait_for(lambda: describe_group(autoscaling, name)["DesiredCapacity"] == 3)
+
+    # DisableScaleIn drops the low alarm; deleting the policy drops the other.
+    again = autoscaling.put_scaling_policy(
+        AutoScalingGroupName=name, PolicyName="cpu50", PolicyType="TargetTrackingScaling",
+        TargetTrackingConfiguration={
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": "ASGAverageCPUUtilization"},
+            "TargetValue": 60.0, "DisableScaleIn": True})
+    assert [a["AlarmName"] for a in again["Alarms"]] == [high["AlarmName"]]
+    assert [a["AlarmName"] for a in cloudwatch.describe_alarms(
+        AlarmNamePrefix=f"TargetTracking-{name}-")["MetricAlarms"]] == [high["AlarmName"]]
+    assert error_of(autoscaling.put_scaling_policy, AutoScalingGroupName=name,
+                    PolicyName="alb", PolicyType="TargetTrackingScaling",
+                    TargetTrackingConfiguration={
+                        "PredefinedMetricSpecification": {
+                            "PredefinedMetricType": "ALBRequestCountPerTarget",
+                            "ResourceLabel": "app/x/y/targetgroup/z/w"},
+                        "TargetValue": 10.0})["code"] == "ValidationError"
+    autoscaling.delete_policy(AutoScalingGroupName=name, PolicyName="cpu50")
+    assert cloudwatch.describe_alarms(
+        AlarmNamePrefix=f"TargetTracking-{name}-")["MetricAlarms"] == []
     delete_group(autoscaling, name)

@@ -29,6 +29,7 @@ from dataclasses import replace
 from typing import Any
 
 from cfn_gateway import errors
+from cfn_gateway.api.autoscaling import tracking_alarms
 from cfn_gateway.api.autoscaling.group_support import (
     change_group,
     max_records,
@@ -285,8 +286,23 @@ def delete_auto_scaling_group(ctx: RequestContext, params: dict[str, Any]) -> No
 
     old, new = change_group(ctx, name, delete)
     if old is not new:
+        # The alarms its target tracking policies own go with it (the policies go with
+        # the group's row).
+        for policy in _policies_of(ctx, name):
+            tracking_alarms.delete_alarms_of(ctx, policy)
         step_after_change(ctx, name, causes.group_deleting(utcnow(), old.desired_capacity)
                           if old.desired_capacity else None)
+
+
+def _policies_of(ctx: RequestContext, name: str) -> list[Any]:
+    policies: list[Any] = []
+    token = None
+    while True:
+        page = ctx.backends.groups.describe_policies(ctx.project_id, name, [], [], 100, token)
+        policies.extend(page.items)
+        token = page.next_token
+        if not token:
+            return policies
 
 
 @action(AUTOSCALING, "DescribeAutoScalingGroups")

@@ -1,8 +1,10 @@
 """PutScalingPolicy, DescribePolicies, DeletePolicy and ExecutePolicy.
 
-Simple and step scaling policies (``domain.policies``); a policy runs through
-``engine.policies.PolicyRunner``, the same code an alarm action runs.  Target tracking and
-predictive scaling policies are refused with a ValidationError saying so.  A policy's ARN
+Simple, step and target tracking scaling policies (``domain.policies``); a policy runs
+through ``engine.policies.PolicyRunner``, the same code an alarm action runs.  A target
+tracking policy's alarms are made, changed and deleted with it
+(``api.autoscaling.tracking_alarms``).  Predictive scaling policies are refused with a
+ValidationError saying so.  A policy's ARN
 is ``arn:aws:autoscaling:REGION:PROJECT:scalingPolicy:UUID:autoScalingGroupName/GROUP:
 policyName/NAME``; putting a policy of an existing name replaces its definition and keeps
 its ARN, as AWS does.  ExecutePolicy and DeletePolicy of an unknown policy answer a
@@ -15,6 +17,7 @@ import uuid
 from typing import Any
 
 from cfn_gateway import errors
+from cfn_gateway.api.autoscaling import tracking_alarms
 from cfn_gateway.api.autoscaling.group_support import (
     contention,
     existing_group,
@@ -53,9 +56,8 @@ def put_scaling_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
     group_name = params["AutoScalingGroupName"]
     name = params["PolicyName"]
     kind = params.get("PolicyType") or p.SIMPLE_SCALING
-    if kind in (p.TARGET_TRACKING_SCALING, p.PREDICTIVE_SCALING):
-        raise errors.ValidationError(f"Policy type {kind} is not supported by this gateway "
-                                     "yet.")
+    if kind == p.PREDICTIVE_SCALING:
+        raise errors.ValidationError(f"Policy type {kind} is not supported by this gateway.")
     if kind not in p.POLICY_TYPES:
         raise errors.ValidationError(f"Invalid policy type {kind}.")
     existing_group(ctx, group_name)
@@ -73,19 +75,70 @@ def put_scaling_policy(ctx: RequestContext, params: dict[str, Any]) -> dict[str,
         metric_aggregation_type=params.get("MetricAggregationType"),
         step_adjustments=_steps(params.get("StepAdjustments") or []),
         estimated_instance_warmup=params.get("EstimatedInstanceWarmup"),
-        enabled=params.get("Enabled", True))
+        enabled=params.get("Enabled", True),
+        target_tracking=_tracking(group_name, params.get("TargetTrackingConfiguration"), old))
     try:
         p.validate(policy)
     except p.InvalidPolicy as exc:
         raise errors.ValidationError(str(exc)) from None
+    alarms = []
+    if policy.target_tracking is not None:
+        alarms = tracking_alarms.put_alarms(ctx, policy)
+    if old is not None:  # alarms of the old definition it no longer needs
+        tracking_alarms.delete_alarms_of(ctx, old, keep=tuple(a["AlarmName"] for a in alarms))
     try:
         ctx.backends.groups.put_policy(ctx.project_id, policy, MAX_POLICIES_PER_GROUP)
-    except GroupGone:
-        raise group_not_found(group_name) from None
-    except PolicyLimitExceeded:
+    except (GroupGone, PolicyLimitExceeded) as exc:
+        tracking_alarms.delete_alarms_of(ctx, policy)
+        if isinstance(exc, GroupGone):
+            raise group_not_found(group_name) from None
         raise errors.LimitExceeded(
             f"A group can have at most {MAX_POLICIES_PER_GROUP} scaling policies.") from None
-    return {"PolicyARN": policy.arn, "Alarms": []}
+    return {"PolicyARN": policy.arn, "Alarms": alarms}
+
+
+def _tracking(group_name: str, config: dict[str, Any] | None,
+              old: p.ScalingPolicy | None) -> p.TargetTracking | None:
+    """A TargetTrackingConfiguration as the policy keeps it (its alarm names kept from
+    ``old`` when it had them)."""
+    if config is None:
+        return None
+    predefined = config.get("PredefinedMetricSpecification")
+    customized = config.get("CustomizedMetricSpecification")
+    if bool(predefined) == bool(customized):
+        raise errors.ValidationError("Exactly one of PredefinedMetricSpecification and "
+                                     "CustomizedMetricSpecification must be specified.")
+    if predefined:
+        kind = predefined["PredefinedMetricType"]
+        if kind not in p.PREDEFINED_METRICS:
+            raise errors.ValidationError(
+                f"Predefined metric type {kind} is not supported by this gateway (no load "
+                "balancers or high-resolution EC2 metrics here); use "
+                f"{', '.join(p.PREDEFINED_METRICS)} or a customized metric.")
+        namespace, metric_name = p.PREDEFINED_METRICS[kind]
+        metric = p.TrackedMetric(namespace, metric_name,
+                                 (("AutoScalingGroupName", group_name),),
+                                 predefined_type=kind)
+    else:
+        if customized.get("Metrics"):
+            raise errors.ValidationError("Metric math in a customized metric "
+                                         "specification is not supported by this gateway.")
+        if customized.get("Period") not in (None, 60):
+            raise errors.ValidationError("A customized metric's Period must be 60.")
+        for field in ("MetricName", "Namespace", "Statistic"):
+            if not customized.get(field):
+                raise errors.ValidationError(
+                    f"{field} is required in a customized metric specification.")
+        metric = p.TrackedMetric(
+            customized["Namespace"], customized["MetricName"],
+            tuple((d["Name"], d["Value"]) for d in customized.get("Dimensions") or ()),
+            customized["Statistic"], customized.get("Unit"))
+    names = old.target_tracking.alarm_names if old and old.target_tracking else ()
+    if not names:
+        names = (f"TargetTracking-{group_name}-AlarmHigh-{uuid.uuid4()}",
+                 f"TargetTracking-{group_name}-AlarmLow-{uuid.uuid4()}")
+    return p.TargetTracking(metric, float(config["TargetValue"]),
+                            bool(config.get("DisableScaleIn", False)), names)
 
 
 def policy_to_aws(policy: p.ScalingPolicy) -> dict[str, Any]:
@@ -103,6 +156,20 @@ def policy_to_aws(policy: p.ScalingPolicy) -> dict[str, Any]:
         "Alarms": [],
         "Enabled": policy.enabled,
     }
+    tracking = policy.target_tracking
+    if tracking is not None:
+        metric = tracking.metric
+        spec: dict[str, Any] = {"TargetValue": tracking.target_value,
+                                "DisableScaleIn": tracking.disable_scale_in}
+        if metric.predefined_type:
+            spec["PredefinedMetricSpecification"] = {
+                "PredefinedMetricType": metric.predefined_type}
+        else:
+            spec["CustomizedMetricSpecification"] = {k: v for k, v in {
+                "MetricName": metric.metric_name, "Namespace": metric.namespace,
+                "Dimensions": [{"Name": n, "Value": v} for n, v in metric.dimensions],
+                "Statistic": metric.statistic, "Unit": metric.unit}.items() if v is not None}
+        out["TargetTrackingConfiguration"] = spec
     optional = {
         "MinAdjustmentMagnitude": policy.min_adjustment_magnitude,
         "MinAdjustmentStep": policy.min_adjustment_magnitude,
@@ -128,7 +195,12 @@ def describe_policies(ctx: RequestContext, params: dict[str, Any]) -> dict[str, 
             params.get("NextToken") or None)
     except InvalidNextToken:
         raise errors.InvalidNextToken("The token provided is not valid.") from None
-    result: dict[str, Any] = {"ScalingPolicies": [policy_to_aws(x) for x in page.items]}
+    shown = []
+    for policy in page.items:
+        view = policy_to_aws(policy)
+        view["Alarms"] = tracking_alarms.alarms_to_aws(ctx, policy)
+        shown.append(view)
+    result: dict[str, Any] = {"ScalingPolicies": shown}
     if page.next_token:
         result["NextToken"] = page.next_token
     return result
@@ -147,6 +219,7 @@ def _policy(ctx: RequestContext, group_name: str | None, name: str) -> p.Scaling
 def delete_policy(ctx: RequestContext, params: dict[str, Any]) -> None:
     policy = _policy(ctx, params.get("AutoScalingGroupName"), params["PolicyName"])
     ctx.backends.groups.delete_policy(ctx.project_id, policy.group_name, policy.name)
+    tracking_alarms.delete_alarms_of(ctx, policy)
 
 
 @action(AUTOSCALING, "ExecutePolicy")

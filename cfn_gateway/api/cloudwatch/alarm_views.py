@@ -101,7 +101,7 @@ def _metric_stat(params: dict[str, Any]) -> MetricStat:
         raise errors.InvalidParameterCombination(
             "Exactly one of the parameters Statistic and ExtendedStatistic must be "
             "specified.")
-    check_namespace(params["Namespace"])
+    check_namespace(params["Namespace"], reserved_ok=True)
     if not dims.valid_metric_name(params["MetricName"]):
         raise errors.InvalidParameterValue(
             f"The value {params['MetricName']} for parameter MetricName is invalid.")

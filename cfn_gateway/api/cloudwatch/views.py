@@ -102,8 +102,10 @@ class Problems:
             raise kind("\n".join(message for k, message in self.items if k is kind))
 
 
-def check_namespace(namespace: str) -> None:
-    if dims.reserved_namespace(namespace):
+def check_namespace(namespace: str, reserved_ok: bool = False) -> None:
+    """PutMetricData may not write AWS's own namespaces (``AWS/...``); an alarm may watch
+    them (``reserved_ok``), as on AWS."""
+    if not reserved_ok and dims.reserved_namespace(namespace):
         raise errors.InvalidParameterValue(
             f"The value {dims.RESERVED_NAMESPACE_PREFIX} for parameter Namespace is invalid.")
     if not dims.valid_namespace(namespace):
