@@ -6,11 +6,8 @@ Tables (prefixed ``as_`` so they never meet another store's):
   ``update`` compares and sets), its launch configuration name (for
   ``uses_launch_configuration``) and whether it is ``settled``.
 - ``as_instances``: one row per instance id, with its group and state columns.
-- ``as_policies``: one row per scaling policy (project, group, name) with its ARN, type
-  and definition as JSON text (``domain.policies``); they go with their group.
-- ``as_scheduled_actions``: one row per scheduled action (project, group, name) with its
-  next run (epoch ms, indexed: the engine's due list) and its definition as JSON text
-  (``domain.scheduled_actions``); they go with their group.
+- ``as_policies`` and ``as_scheduled_actions``: the group's scaling policies and scheduled
+  actions (``sqlite/group_parts.py``); they go with their group.
 - ``as_activities``: one row per activity, indexed by (project, group, start time); they
   outlive their group, as on AWS.
 - ``group_store_meta``: the secret that signs DescribeAutoScalingGroups and
@@ -22,18 +19,19 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from cfn_gateway.backends.alarms import InvalidNextToken, token_position
 from cfn_gateway.backends.groups import (
     GroupExists,
-    GroupGone,
     GroupLimitExceeded,
-    PolicyLimitExceeded,
-    ScheduledActionLimitExceeded,
     StaleGroup,
     StoredGroup,
+)
+from cfn_gateway.backends.sqlite.group_parts import (
+    PARTS_SCHEMA,
+    PolicyRows,
+    ScheduledActionRows,
 )
 from cfn_gateway.backends.sqlite.named_pages import named_page
 from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
@@ -50,12 +48,6 @@ from cfn_gateway.domain.groups import (
     waits_to_json,
 )
 from cfn_gateway.domain.periods import from_millis, to_millis
-from cfn_gateway.domain.policies import ScalingPolicy
-from cfn_gateway.domain.policies import from_json as policy_from_json
-from cfn_gateway.domain.policies import to_json as policy_to_json
-from cfn_gateway.domain.scheduled_actions import ScheduledAction
-from cfn_gateway.domain.scheduled_actions import from_json as scheduled_from_json
-from cfn_gateway.domain.scheduled_actions import to_json as scheduled_to_json
 from cfn_gateway.domain.tag_filters import Filter, group_matches, tag_matches
 
 _SCHEMA = """
@@ -106,26 +98,7 @@ CREATE TABLE IF NOT EXISTS as_activities (
     PRIMARY KEY (project_id, activity_id)
 );
 CREATE INDEX IF NOT EXISTS as_activities_by_group
-    ON as_activities (project_id, group_name, start_ms);
-CREATE TABLE IF NOT EXISTS as_policies (
-    project_id TEXT NOT NULL,
-    group_name TEXT NOT NULL,
-    name TEXT NOT NULL,
-    arn TEXT NOT NULL,
-    policy_type TEXT NOT NULL,
-    definition TEXT NOT NULL,
-    PRIMARY KEY (project_id, group_name, name)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS as_policies_by_arn ON as_policies (arn);
-CREATE TABLE IF NOT EXISTS as_scheduled_actions (
-    project_id TEXT NOT NULL,
-    group_name TEXT NOT NULL,
-    name TEXT NOT NULL,
-    next_run_ms INTEGER,
-    definition TEXT NOT NULL,
-    PRIMARY KEY (project_id, group_name, name)
-);
-CREATE INDEX IF NOT EXISTS as_scheduled_actions_due ON as_scheduled_actions (next_run_ms)
+    ON as_activities (project_id, group_name, start_ms)
 """
 
 _INSTANCE_COLUMNS = ("instance_id, group_name, availability_zone, lifecycle_state, "
@@ -176,11 +149,12 @@ def _in(values: Sequence[str]) -> str:
     return f"IN ({', '.join('?' * len(values))})"
 
 
-class SQLiteGroupStore:
+class SQLiteGroupStore(PolicyRows, ScheduledActionRows):
     def __init__(self, path: str) -> None:
         self._conn = connect(path)
         self._lock = threading.Lock()
-        self._secret = create_schema(self._conn, self._lock, _SCHEMA, "group_store_meta")
+        self._secret = create_schema(self._conn, self._lock, _SCHEMA + ";\n" + PARTS_SCHEMA,
+                                     "group_store_meta")
 
     def close(self) -> None:
         with self._lock:
@@ -352,163 +326,6 @@ class SQLiteGroupStore:
             f"SELECT {_ACTIVITY_COLUMNS} FROM as_activities WHERE project_id = ? AND "
             f"activity_id {_in(wanted)} ORDER BY start_ms DESC, activity_id DESC",
             [project_id, *wanted])]
-
-    # --- policies ------------------------------------------------------------------------
-
-    def put_policy(self, project_id: str, policy: ScalingPolicy, max_policies: int) -> None:
-        with write_transaction(self._conn, self._lock) as conn:
-            if not conn.execute("SELECT 1 FROM as_groups WHERE project_id = ? AND name = ?",
-                                (project_id, policy.group_name)).fetchone():
-                raise GroupGone(policy.group_name)
-            exists = conn.execute(
-                "SELECT 1 FROM as_policies WHERE project_id = ? AND group_name = ? AND "
-                "name = ?", (project_id, policy.group_name, policy.name)).fetchone()
-            if not exists:
-                (count,) = conn.execute(
-                    "SELECT count(*) FROM as_policies WHERE project_id = ? AND "
-                    "group_name = ?", (project_id, policy.group_name)).fetchone()
-                if count >= max_policies:
-                    raise PolicyLimitExceeded(f"the group has {count} policies")
-            conn.execute("INSERT OR REPLACE INTO as_policies VALUES (?, ?, ?, ?, ?, ?)",
-                         (project_id, policy.group_name, policy.name, policy.arn,
-                          policy.policy_type, policy_to_json(policy)))
-
-    def get_policy(self, project_id: str, group_name: str | None,
-                   name_or_arn: str) -> ScalingPolicy | None:
-        column = "arn" if name_or_arn.startswith("arn:") else "name"
-        sql = f"SELECT definition FROM as_policies WHERE project_id = ? AND {column} = ?"
-        args: list[Any] = [project_id, name_or_arn]
-        if group_name is not None:
-            sql += " AND group_name = ?"
-            args.append(group_name)
-        rows = self._read(sql + " ORDER BY group_name LIMIT 1", args)
-        return policy_from_json(rows[0][0]) if rows else None
-
-    def delete_policy(self, project_id: str, group_name: str, name: str) -> bool:
-        with write_transaction(self._conn, self._lock) as conn:
-            return conn.execute("DELETE FROM as_policies WHERE project_id = ? AND "
-                                "group_name = ? AND name = ?",
-                                (project_id, group_name, name)).rowcount > 0
-
-    def describe_policies(self, project_id: str, group_name: str | None,
-                          names: Sequence[str], policy_types: Sequence[str], limit: int,
-                          next_token: str | None = None) -> Page:
-        wanted_names = sorted(set(names))
-        wanted_types = sorted(set(policy_types))
-        digest = pagination.digest("policies", [group_name or "", wanted_names, wanted_types])
-        sql = ["SELECT group_name, name, definition FROM as_policies WHERE project_id = ?"]
-        args: list[Any] = [project_id]
-        if group_name is not None:
-            sql.append("AND group_name = ?")
-            args.append(group_name)
-        if wanted_names:
-            sql.append(f"AND (name {_in(wanted_names)} OR arn {_in(wanted_names)})")
-            args.extend(wanted_names * 2)
-        if wanted_types:
-            sql.append(f"AND policy_type {_in(wanted_types)}")
-            args.extend(wanted_types)
-        if next_token:
-            after = token_position(self._secret, next_token, project_id, digest)
-            if (not isinstance(after, list) or len(after) != 2
-                    or not all(isinstance(part, str) for part in after)):
-                raise InvalidNextToken("malformed token")
-            sql.append("AND (group_name > ? OR (group_name = ? AND name > ?))")
-            args.extend([after[0], after[0], after[1]])
-        sql.append("ORDER BY group_name, name LIMIT ?")
-        args.append(limit + 1)
-        rows = self._read(" ".join(sql), args)
-        page = Page(items=[policy_from_json(row[2]) for row in rows[:limit]])
-        if len(rows) > limit:
-            last = rows[limit - 1]
-            page.next_token = pagination.page_token(self._secret, project_id, digest,
-                                                    [last[0], last[1]])
-        return page
-
-    # --- scheduled actions -----------------------------------------------------------------
-
-    def put_scheduled_action(self, project_id: str, action: ScheduledAction,
-                             next_run: datetime | None, max_per_group: int) -> None:
-        with write_transaction(self._conn, self._lock) as conn:
-            if not conn.execute("SELECT 1 FROM as_groups WHERE project_id = ? AND name = ?",
-                                (project_id, action.group_name)).fetchone():
-                raise GroupGone(action.group_name)
-            key = (project_id, action.group_name, action.name)
-            if not conn.execute("SELECT 1 FROM as_scheduled_actions WHERE project_id = ? "
-                                "AND group_name = ? AND name = ?", key).fetchone():
-                (count,) = conn.execute(
-                    "SELECT count(*) FROM as_scheduled_actions WHERE project_id = ? AND "
-                    "group_name = ?", key[:2]).fetchone()
-                if count >= max_per_group:
-                    raise ScheduledActionLimitExceeded(f"the group has {count}")
-            conn.execute("INSERT OR REPLACE INTO as_scheduled_actions VALUES (?, ?, ?, ?, ?)",
-                         (*key, None if next_run is None else to_millis(next_run),
-                          scheduled_to_json(action)))
-
-    def get_scheduled_action(self, project_id: str, group_name: str,
-                             name: str) -> ScheduledAction | None:
-        rows = self._read("SELECT definition FROM as_scheduled_actions WHERE project_id = ? "
-                          "AND group_name = ? AND name = ?", (project_id, group_name, name))
-        return scheduled_from_json(rows[0][0]) if rows else None
-
-    def delete_scheduled_action(self, project_id: str, group_name: str, name: str) -> bool:
-        with write_transaction(self._conn, self._lock) as conn:
-            return conn.execute("DELETE FROM as_scheduled_actions WHERE project_id = ? AND "
-                                "group_name = ? AND name = ?",
-                                (project_id, group_name, name)).rowcount > 0
-
-    def describe_scheduled_actions(self, project_id: str, group_name: str | None,
-                                   names: Sequence[str], limit: int,
-                                   next_token: str | None = None) -> Page:
-        wanted = sorted(set(names))
-        digest = pagination.digest("scheduled", [group_name or "", wanted])
-        sql = ["SELECT group_name, name, next_run_ms, definition FROM as_scheduled_actions "
-               "WHERE project_id = ?"]
-        args: list[Any] = [project_id]
-        if group_name is not None:
-            sql.append("AND group_name = ?")
-            args.append(group_name)
-        if wanted:
-            sql.append(f"AND name {_in(wanted)}")
-            args.extend(wanted)
-        if next_token:
-            after = token_position(self._secret, next_token, project_id, digest)
-            if (not isinstance(after, list) or len(after) != 2
-                    or not all(isinstance(part, str) for part in after)):
-                raise InvalidNextToken("malformed token")
-            sql.append("AND (group_name > ? OR (group_name = ? AND name > ?))")
-            args.extend([after[0], after[0], after[1]])
-        sql.append("ORDER BY group_name, name LIMIT ?")
-        args.append(limit + 1)
-        rows = self._read(" ".join(sql), args)
-        page = Page(items=[(scheduled_from_json(definition),
-                            None if next_ms is None else from_millis(next_ms))
-                           for _, _, next_ms, definition in rows[:limit]])
-        if len(rows) > limit:
-            last = rows[limit - 1]
-            page.next_token = pagination.page_token(self._secret, project_id, digest,
-                                                    [last[0], last[1]])
-        return page
-
-    def due_scheduled_actions(self, now: datetime, limit: int
-                              ) -> list[tuple[str, ScheduledAction, datetime]]:
-        return [(project_id, scheduled_from_json(definition), from_millis(next_ms))
-                for project_id, next_ms, definition in self._read(
-                    "SELECT project_id, next_run_ms, definition FROM as_scheduled_actions "
-                    "WHERE next_run_ms <= ? ORDER BY next_run_ms LIMIT ?",
-                    (to_millis(now), limit))]
-
-    def advance_scheduled_action(self, project_id: str, group_name: str, name: str,
-                                 expected: datetime, following: datetime | None) -> bool:
-        key = (project_id, group_name, name, to_millis(expected))
-        with write_transaction(self._conn, self._lock) as conn:
-            if following is None:
-                return conn.execute(
-                    "DELETE FROM as_scheduled_actions WHERE project_id = ? AND "
-                    "group_name = ? AND name = ? AND next_run_ms = ?", key).rowcount > 0
-            return conn.execute(
-                "UPDATE as_scheduled_actions SET next_run_ms = ? WHERE project_id = ? AND "
-                "group_name = ? AND name = ? AND next_run_ms = ?",
-                (to_millis(following), *key)).rowcount > 0
 
     # --- the scaling engine's writes ------------------------------------------------------
 
