@@ -124,6 +124,11 @@ def instance_moved_to_standby(at: datetime, instance_id: str,
     return _user_request(at, instance_id, "moved to standby", shrinking)
 
 
+def instance_moved_out_of_standby(at: datetime, instance_id: str, old: int, new: int) -> str:
+    return (f"{_at(at)} instance {instance_id} was moved out of standby in response to a "
+            f"user request, increasing the capacity from {old} to {new}.")
+
+
 def instance_detached(at: datetime, instance_id: str,
                       shrinking: Sequence[int] | None = None) -> str:
     return _user_request(at, instance_id, "detached", shrinking)
@@ -141,6 +146,10 @@ def terminating(instance_id: str) -> str:
 
 def moving_to_standby(instance_id: str) -> str:
     return f"Moving EC2 instance to Standby: {instance_id}"
+
+
+def moving_out_of_standby(instance_id: str) -> str:
+    return f"Moving EC2 instance out of Standby: {instance_id}"
 
 
 def detaching(instance_id: str) -> str:

@@ -333,3 +333,85 @@ def terminate_instance(group: g.Group, instances: Sequence[g.Instance], instance
         group=replace(group, desired_capacity=desired),
         put_instances=tuple(plan.changed_instances.values()),
         activities=tuple(plan.changed_activities.values()))
+
+
+def _activity(group: g.Group, instance: g.Instance, description: str, cause: str,
+              now: datetime, status: str = g.ACTIVITY_SUCCESSFUL) -> g.Activity:
+    ended = status != g.ACTIVITY_IN_PROGRESS
+    return g.Activity(
+        activity_id=str(uuid.uuid4()), group_name=group.name, description=description,
+        cause=cause, start_time=now, status_code=status, progress=100 if ended else 0,
+        end_time=now if ended else None,
+        details=json.dumps({"Availability Zone": instance.availability_zone},
+                           separators=(",", ":")))
+
+
+def _named(instances: Sequence[g.Instance], instance_ids: Sequence[str], group: g.Group,
+           state: str) -> list[g.Instance]:
+    by_id = {i.instance_id: i for i in instances}
+    chosen = []
+    for instance_id in dict.fromkeys(instance_ids):
+        instance = by_id.get(instance_id)
+        if instance is None:
+            raise RequestRefused(f"The instance {instance_id} is not part of Auto Scaling "
+                                 f"group {group.name}.")
+        if instance.lifecycle_state != state:
+            raise RequestRefused(f"The instance {instance_id} is not in {state}.")
+        chosen.append(instance)
+    return chosen
+
+
+def enter_standby(group: g.Group, instances: Sequence[g.Instance],
+                  instance_ids: Sequence[str], decrement: bool,
+                  now: datetime) -> g.GroupChanges:
+    """EnterStandby: in-service instances leave the group's capacity but keep running
+    (still members); the desired capacity drops by as many when ``decrement`` (else a
+    step launches replacements)."""
+    chosen = _named(instances, instance_ids, group, g.IN_SERVICE)
+    desired = group.desired_capacity
+    current = g.actual_capacity(instances)
+    if decrement:
+        desired -= len(chosen)
+        if desired < group.min_size:
+            raise RequestRefused(
+                f"AutoScalingGroup {group.name} has min-size={group.min_size}, "
+                f"max-size={group.max_size}, and desired-size={group.desired_capacity}. "
+                f"To place into standby {len(chosen)} instances, please update the "
+                "AutoScalingGroup sizes appropriately.")
+    put, activities = [], []
+    for n, instance in enumerate(chosen):
+        shrinking = (current - n, current - n - 1) if decrement else None
+        activities.append(_activity(
+            group, instance, causes.moving_to_standby(instance.instance_id),
+            causes.instance_moved_to_standby(now, instance.instance_id, shrinking), now))
+        put.append(replace(instance, lifecycle_state=g.STANDBY, activity_id=None))
+    return g.GroupChanges(group=replace(group, desired_capacity=desired),
+                          put_instances=tuple(put), activities=tuple(activities))
+
+
+def exit_standby(group: g.Group, instances: Sequence[g.Instance],
+                 instance_ids: Sequence[str], now: datetime) -> g.GroupChanges:
+    """ExitStandby: instances in standby come back (Pending, then in service once the
+    driver reports them running, through the group's launching hooks) and the desired
+    capacity grows by as many."""
+    chosen = _named(instances, instance_ids, group, g.STANDBY)
+    desired = group.desired_capacity + len(chosen)
+    if desired > group.max_size:
+        raise RequestRefused(
+            f"AutoScalingGroup {group.name} has min-size={group.min_size}, "
+            f"max-size={group.max_size}, and desired-size={group.desired_capacity}. To "
+            f"move {len(chosen)} instances out of standby, please update the "
+            "AutoScalingGroup sizes appropriately.")
+    current = g.actual_capacity(instances)
+    put, activities = [], []
+    for n, instance in enumerate(chosen):
+        activity = _activity(
+            group, instance, causes.moving_out_of_standby(instance.instance_id),
+            causes.instance_moved_out_of_standby(now, instance.instance_id, current + n,
+                                                 current + n + 1), now,
+            g.ACTIVITY_IN_PROGRESS)
+        activities.append(activity)
+        put.append(replace(instance, lifecycle_state=g.PENDING,
+                           activity_id=activity.activity_id))
+    return g.GroupChanges(group=replace(group, desired_capacity=desired),
+                          put_instances=tuple(put), activities=tuple(activities))

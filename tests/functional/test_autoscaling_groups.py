@@ -294,3 +294,26 @@ def test_aws_cli_groups(gateway, creds, autoscaling):
     wait_for(lambda: not autoscaling.describe_auto_scaling_groups(
         AutoScalingGroupNames=[name])["AutoScalingGroups"])
     autoscaling.delete_launch_configuration(LaunchConfigurationName=name)
+
+
+def test_standby_takes_instances_out_of_capacity_and_back(autoscaling):
+    name = create_group(autoscaling, unique("standby"), MinSize=1, MaxSize=3,
+                        DesiredCapacity=2)
+    rest, resting = sorted(ids(wait_settled(autoscaling, name, 2)))
+    (activity,) = autoscaling.enter_standby(AutoScalingGroupName=name, InstanceIds=[resting],
+                                            ShouldDecrementDesiredCapacity=True)["Activities"]
+    assert activity["Description"] == f"Moving EC2 instance to Standby: {resting}"
+    assert re.fullmatch(f"At {TIME} instance {resting} was moved to standby in response to a "
+                        "user request, shrinking the capacity from 2 to 1.", activity["Cause"])
+    group = describe_group(autoscaling, name)
+    assert group["DesiredCapacity"] == 1
+    assert sorted((i["InstanceId"], i["LifecycleState"]) for i in group["Instances"]) == \
+        sorted([(rest, "InService"), (resting, "Standby")])
+    assert error_of(autoscaling.enter_standby, AutoScalingGroupName=name, InstanceIds=[rest],
+                    ShouldDecrementDesiredCapacity=True)["code"] == "ValidationError"  # min 1
+    (back,) = autoscaling.exit_standby(AutoScalingGroupName=name,
+                                       InstanceIds=[resting])["Activities"]
+    assert back["Description"] == f"Moving EC2 instance out of Standby: {resting}"
+    group = wait_settled(autoscaling, name, 2)
+    assert ids(group) == {rest, resting} and group["DesiredCapacity"] == 2
+    delete_group(autoscaling, name)

@@ -1,5 +1,5 @@
-"""DescribeAutoScalingInstances, TerminateInstanceInAutoScalingGroup, SetInstanceHealth and
-SetInstanceProtection.
+"""DescribeAutoScalingInstances, TerminateInstanceInAutoScalingGroup, SetInstanceHealth,
+SetInstanceProtection, EnterStandby and ExitStandby.
 
 Requests that change an instance go through the scaling engine (``GroupScaler.change``),
 which writes the change as one compare-and-set and then steps the group: a terminated
@@ -11,6 +11,7 @@ NAME." (ValidationError).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from cfn_gateway import errors
 from cfn_gateway.api.autoscaling.group_support import (
     contention,
     existing_group,
+    group_not_found,
     max_records,
     scaler,
 )
@@ -28,10 +30,12 @@ from cfn_gateway.backends.alarms import InvalidNextToken
 from cfn_gateway.backends.groups import GroupGone, StaleGroup
 from cfn_gateway.context import AUTOSCALING, RequestContext
 from cfn_gateway.domain import groups as g
+from cfn_gateway.domain import scaling_plan
 from cfn_gateway.domain.scaling_plan import RequestRefused, terminate_instance
 
 DESCRIBE_PAGE = 50
 PROTECTION_BATCH = 50
+STANDBY_BATCH = 20
 
 
 def _not_found(instance_id: str) -> errors.ValidationError:
@@ -148,3 +152,42 @@ def set_instance_protection(ctx: RequestContext, params: dict[str, Any]) -> dict
     except StaleGroup:
         raise contention() from None
     return {}
+
+
+def _standby(ctx: RequestContext, params: dict[str, Any],
+             move: Callable[[g.Group, list[g.Instance], datetime], g.GroupChanges]
+             ) -> dict[str, Any]:
+    name = params["AutoScalingGroupName"]
+    if not params.get("InstanceIds"):
+        raise errors.ValidationError("InstanceIds must name at least one instance.")
+    if len(params["InstanceIds"]) > STANDBY_BATCH:
+        raise errors.ValidationError(
+            f"You can move at most {STANDBY_BATCH} instances in one request.")
+
+    def change(group: g.Group, instances: list[g.Instance], now: datetime) -> g.GroupChanges:
+        try:
+            return move(group, instances, now)
+        except RequestRefused as exc:
+            raise errors.ValidationError(str(exc)) from None
+
+    try:
+        changes = scaler(ctx).change(ctx.project_id, name, change)
+    except GroupGone:
+        raise group_not_found(name) from None
+    except StaleGroup:
+        raise contention() from None
+    return {"Activities": [activity_to_aws(a, changes.group.arn) for a in changes.activities]}
+
+
+@action(AUTOSCALING, "EnterStandby")
+def enter_standby(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    ids, decrement = params.get("InstanceIds") or [], params["ShouldDecrementDesiredCapacity"]
+    return _standby(ctx, params, lambda group, instances, now: scaling_plan.enter_standby(
+        group, instances, ids, decrement, now))
+
+
+@action(AUTOSCALING, "ExitStandby")
+def exit_standby(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    ids = params.get("InstanceIds") or []
+    return _standby(ctx, params, lambda group, instances, now: scaling_plan.exit_standby(
+        group, instances, ids, now))

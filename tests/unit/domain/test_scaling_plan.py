@@ -224,3 +224,24 @@ def test_heartbeats_stop_at_the_global_timeout():
     later = hooks.heartbeat(wait, [hook], NOW + timedelta(seconds=2990))
     assert later.deadline == NOW + timedelta(seconds=3000)  # 100 x 30 s
     assert hooks.outcome([later], NOW + timedelta(seconds=3000)) == hooks.ABANDON
+
+
+def test_standby_round_trip():
+    members = [instance("i-1"), instance("i-2")]
+    group = replace(GROUP, min_size=1, desired_capacity=2)
+    entered = sp.enter_standby(group, members, ["i-2"], True, NOW)
+    assert entered.group.desired_capacity == 1
+    (resting,) = entered.put_instances
+    assert resting.lifecycle_state == g.STANDBY
+    assert entered.activities[0].status_code == g.ACTIVITY_SUCCESSFUL
+    with pytest.raises(sp.RequestRefused, match="min-size=1"):
+        sp.enter_standby(entered.group, [members[0], resting], ["i-1"], True, NOW)
+    with pytest.raises(sp.RequestRefused, match="not in InService"):
+        sp.enter_standby(group, [members[0], resting], ["i-2"], False, NOW)
+    back = sp.exit_standby(entered.group, [members[0], resting], ["i-2"], NOW)
+    assert back.group.desired_capacity == 2
+    assert back.put_instances[0].lifecycle_state == g.PENDING
+    # The next step sees it running and puts it in service.
+    result = step(back.group, [members[0], back.put_instances[0]],
+                  activities={a.activity_id: a for a in back.activities})
+    assert {i.lifecycle_state for i in result.instances} == {g.IN_SERVICE}
