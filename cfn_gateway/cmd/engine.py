@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
                         policies=PolicyRunner(scaler, utcnow), scaler=scaler)
     else:
         # Aodh's evaluators (with the cfn-gateway Aodh plugin) evaluate alarms.
-        engine = Engine(None, None, settings(), utcnow, scaler=scaler)
+        engine = Engine(None, backends.metrics, settings(), utcnow, scaler=scaler)
     if args.once:
         now = parse_moment(args.now) if args.now else utcnow()
         evaluated, dispatched = engine.run_once(now)

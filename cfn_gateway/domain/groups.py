@@ -98,6 +98,8 @@ class Group:
     #: Launches that failed in a row, and when the next launch may be tried (back-off).
     launch_failures: int = 0
     launch_retry_at: datetime | None = None
+    #: The minute whose group metrics were published last (metrics collection).
+    metrics_published_at: datetime | None = None
 
     @property
     def group_id(self) -> str:
@@ -177,7 +179,7 @@ def actual_capacity(instances: Iterable[Instance]) -> int:
     return sum(1 for instance in instances if instance.lifecycle_state in CAPACITY_STATES)
 
 
-_OPTIONAL_TIMES = ("scaling_finished_at", "launch_retry_at")
+_OPTIONAL_TIMES = ("scaling_finished_at", "launch_retry_at", "metrics_published_at")
 
 
 def group_to_json(group: Group) -> str:

@@ -213,7 +213,7 @@ class GroupScaler:
         keys = self.groups.unsettled(UNSETTLED_BATCH)
         if self._next_health_pass is None or now >= self._next_health_pass:
             self._next_health_pass = now + HEALTH_INTERVAL
-            keys = list(dict.fromkeys([*keys, *self._every_group()]))
+            keys = list(dict.fromkeys([*keys, *self.every_group()]))
         for project_id, name in keys:
             try:
                 self.step(project_id, name)
@@ -222,7 +222,8 @@ class GroupScaler:
                               project_id)
         return len(keys)
 
-    def _every_group(self) -> list[tuple[str, str]]:
+    def every_group(self) -> list[tuple[str, str]]:
+        """(project id, name) of every group of every project."""
         keys: list[tuple[str, str]] = []
         after = None
         while True:

@@ -3,12 +3,13 @@ come.
 
 ``Engine.run_forever`` evaluates due alarms at every 10-second boundary (alarms themselves
 say whether they are due: every minute, or every 10 s for periods under a minute); about
-once a second it runs queued actions and due scheduled actions (``engine.schedules``) and
-steps unsettled Auto Scaling groups (``engine.scaling``); once an hour it drops alarm
-history older than the retention; until stopped.  ``Engine.run_once`` does one pass at a
-given moment and waits for its webhook deliveries to end: what ``cfn-gateway engine
---once --now T`` does, so that a test (or an operator) can drive evaluation at chosen
-times.  Any number of engines may share one store: claims keep them from doing the same work.
+once a second it runs queued actions and due scheduled actions (``engine.schedules``),
+steps unsettled Auto Scaling groups (``engine.scaling``) and, once a minute, publishes
+group metrics (``engine.group_metrics``); once an hour it drops alarm history older than
+the retention; until stopped.  ``Engine.run_once`` does one pass at a given moment and
+waits for its webhook deliveries to end: what ``cfn-gateway engine --once --now T`` does,
+so that a test (or an operator) can drive evaluation at chosen times.  Any number of
+engines may share one store: claims keep them from doing the same work.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from cfn_gateway.backends.metrics import MetricStore
 from cfn_gateway.domain.periods import floor_to
 from cfn_gateway.engine.actions import ActionRunner, ScalingPolicies, scaling_policies
 from cfn_gateway.engine.evaluator import AlarmEvaluator
+from cfn_gateway.engine.group_metrics import GroupMetricsPublisher
 from cfn_gateway.engine.scaling import GroupScaler
 from cfn_gateway.engine.schedules import ScheduleRunner
 from cfn_gateway.engine.webhooks import RetryPolicy, WebhookSender
@@ -50,7 +52,7 @@ class EngineSettings:
 
 class Engine:
     """``alarms`` None: the engine of OpenStack mode, where Aodh evaluates alarms and the
-    engine only carries groups on (``scaler``)."""
+    engine only carries groups on (``scaler``, publishing their metrics to ``metrics``)."""
 
     def __init__(self, alarms: AlarmStore | None, metrics: MetricStore | None,
                  settings: EngineSettings, clock: Callable[[], datetime],
@@ -60,6 +62,8 @@ class Engine:
         self.alarms = alarms
         self.scaler = scaler
         self.schedules = None if scaler is None else ScheduleRunner(scaler, clock)
+        self.group_metrics = None if scaler is None or metrics is None else \
+            GroupMetricsPublisher(scaler, metrics, clock)
         self.history_retention = settings.history_retention
         self.webhooks = WebhookSender(settings.webhook_policy)
         self.evaluator = self.actions = None
@@ -80,9 +84,8 @@ class Engine:
             if self.evaluator is not None and self.actions is not None:
                 evaluated = self.evaluator.run(now)
                 dispatched = self.actions.run(now)
-            if self.scaler is not None and self.schedules is not None:
-                self.schedules.run(now)
-                self.scaler.run(now)
+            for step in self._scaling_steps():
+                step(now)
         finally:
             self.webhooks.stop(drain_timeout)
         return evaluated, dispatched
@@ -101,12 +104,16 @@ class Engine:
                     next_purge = now + PURGE_INTERVAL
                 if self.actions is not None:
                     self._guarded(self.actions.run, now)
-                if self.scaler is not None and self.schedules is not None:
-                    self._guarded(self.schedules.run, now)
-                    self._guarded(self.scaler.run, now)
+                for step in self._scaling_steps():
+                    self._guarded(step, now)
                 self._stop.wait(ACTION_POLL_SECONDS)
         finally:
             self.webhooks.stop()
+
+    def _scaling_steps(self) -> list[Callable[[datetime], int]]:
+        """Scheduled actions, then group steps, then group metrics (what exists)."""
+        return [part.run for part in (self.schedules, self.scaler, self.group_metrics)
+                if part is not None]
 
     def purge_history(self, now: datetime) -> int:
         """Drop history items older than the retention (AWS keeps two weeks)."""

@@ -129,3 +129,39 @@ def test_account_limits(autoscaling):
     assert after["NumberOfLaunchConfigurations"] == \
         before["NumberOfLaunchConfigurations"] + 1
     delete_group(autoscaling, name)
+
+
+def test_group_metrics_are_published_once_a_minute(gateway, creds, autoscaling):
+    from tests.functional.clients import boto3_client
+
+    name = create_group(autoscaling, unique("metrics"), MinSize=1, MaxSize=3,
+                        DesiredCapacity=2)
+    wait_settled(autoscaling, name, 2)
+    autoscaling.enable_metrics_collection(
+        AutoScalingGroupName=name, Granularity="1Minute",
+        Metrics=["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMaxSize"])
+    assert sorted(m["Metric"] for m in describe_group(autoscaling, name)["EnabledMetrics"]) \
+        == ["GroupDesiredCapacity", "GroupInServiceInstances", "GroupMaxSize"]
+    cloudwatch = boto3_client("cloudwatch", gateway.endpoint, creds)
+
+    def published() -> dict[str, float] | None:
+        found = {}
+        for metric in ("GroupDesiredCapacity", "GroupInServiceInstances", "GroupMaxSize"):
+            points = cloudwatch.get_metric_statistics(
+                Namespace="AWS/AutoScaling", MetricName=metric,
+                Dimensions=[{"Name": "AutoScalingGroupName", "Value": name}],
+                StartTime=now() - dt.timedelta(minutes=5),
+                EndTime=now() + dt.timedelta(minutes=1), Period=60,
+                Statistics=["Maximum"])["Datapoints"]
+            if not points:
+                return None
+            found[metric] = max(p["Maximum"] for p in points)
+        return found
+
+    assert wait_for(published, timeout=150, interval=3) == {
+        "GroupDesiredCapacity": 2.0, "GroupInServiceInstances": 2.0, "GroupMaxSize": 3.0}
+    autoscaling.disable_metrics_collection(AutoScalingGroupName=name)
+    assert describe_group(autoscaling, name)["EnabledMetrics"] == []
+    assert error_of(autoscaling.enable_metrics_collection, AutoScalingGroupName=name,
+                    Granularity="5Minute")["code"] == "ValidationError"
+    delete_group(autoscaling, name)

@@ -1,4 +1,4 @@
-"""SuspendProcesses, ResumeProcesses and DescribeAccountLimits.
+"""Suspend/ResumeProcesses, Enable/DisableMetricsCollection and DescribeAccountLimits.
 
 A suspended process (``api.autoscaling.catalogs.SCALING_PROCESSES``) stops what it names:
 ``Launch`` and ``Terminate`` hold capacity, ``ReplaceUnhealthy`` keeps unhealthy
@@ -6,6 +6,8 @@ instances, ``AlarmNotification`` skips alarm-run policies, ``ScheduledActions`` 
 scheduled actions (``domain.scaling_plan``, ``engine.policies``, ``engine.schedules``).
 No process named means every one.  DescribeAutoScalingGroups shows each with AWS's
 reason, "User suspended at TIME".  Resuming steps the group, so what was held happens.
+Enabled group metrics (all of ``GROUP_METRICS`` when none is named) are published by the
+engine once a minute (``engine.group_metrics``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,11 @@ from datetime import UTC
 from typing import Any
 
 from cfn_gateway import errors
-from cfn_gateway.api.autoscaling.catalogs import SCALING_PROCESSES
+from cfn_gateway.api.autoscaling.catalogs import (
+    GROUP_METRICS,
+    METRIC_GRANULARITIES,
+    SCALING_PROCESSES,
+)
 from cfn_gateway.api.autoscaling.group_support import change_group
 from cfn_gateway.api.autoscaling.groups import step_after_change
 from cfn_gateway.api.registry import action
@@ -78,3 +84,38 @@ def describe_account_limits(ctx: RequestContext, params: dict[str, Any]) -> dict
         "NumberOfLaunchConfigurations":
             ctx.backends.launch_configurations.count(ctx.project_id),
     }
+
+
+def _metrics(params: dict[str, Any]) -> tuple[str, ...]:
+    names = params.get("Metrics")
+    if not names:
+        return GROUP_METRICS
+    for name in names:
+        if name not in GROUP_METRICS:
+            raise errors.ValidationError(f"Invalid metric name: {name}")
+    return tuple(dict.fromkeys(names))
+
+
+@action(AUTOSCALING, "EnableMetricsCollection")
+def enable_metrics_collection(ctx: RequestContext, params: dict[str, Any]) -> None:
+    if params["Granularity"] not in METRIC_GRANULARITIES:
+        raise errors.ValidationError(
+            f"Invalid granularity {params['Granularity']}: only 1Minute is supported.")
+    names = _metrics(params)
+
+    def enable(group: Group) -> Group | None:
+        new = tuple(n for n in names if n not in group.enabled_metrics)
+        return replace(group, enabled_metrics=group.enabled_metrics + new) if new else None
+
+    change_group(ctx, params["AutoScalingGroupName"], enable)
+
+
+@action(AUTOSCALING, "DisableMetricsCollection")
+def disable_metrics_collection(ctx: RequestContext, params: dict[str, Any]) -> None:
+    names = set(_metrics(params))
+
+    def disable(group: Group) -> Group | None:
+        kept = tuple(n for n in group.enabled_metrics if n not in names)
+        return None if kept == group.enabled_metrics else replace(group, enabled_metrics=kept)
+
+    change_group(ctx, params["AutoScalingGroupName"], disable)
