@@ -33,6 +33,7 @@ HANDLER_MODULES = (
     "cfn_gateway.api.autoscaling.processes",
     "cfn_gateway.api.autoscaling.lifecycle_hooks",
     "cfn_gateway.api.autoscaling.tags",
+    "cfn_gateway.api.autoscaling.notifications",
 )
 
 

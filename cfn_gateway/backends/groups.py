@@ -57,6 +57,15 @@ class StoredGroup:
     settled: bool = False
 
 
+@dataclass(frozen=True)
+class QueuedNotification:
+    id: int
+    project_id: str
+    group_name: str
+    topic: str
+    message: str
+
+
 class GroupStore(Protocol):
     def create(self, project_id: str, group: Group, max_groups: int) -> StoredGroup:
         """Store a new group; raises ``GroupExists`` or ``GroupLimitExceeded``."""
@@ -144,6 +153,19 @@ class GroupStore(Protocol):
              expected_version: int) -> StoredGroup:
         """Write ``changes`` at once if the group is still at ``expected_version``; raises
         ``StaleGroup`` otherwise (and writes nothing)."""
+        ...
+
+    def queue_notifications(self, project_id: str, group_name: str,
+                            notifications: Sequence[tuple[str, str]]) -> None:
+        """Queue (topic, message) notifications (``save`` queues a step's own)."""
+        ...
+
+    def claim_notifications(self, now: datetime, limit: int,
+                            lease_seconds: float) -> list[QueuedNotification]:
+        """Lease up to ``limit`` queued notifications not in flight, oldest first."""
+        ...
+
+    def finish_notification(self, notification_id: int) -> None:
         ...
 
     def unsettled(self, limit: int) -> list[tuple[str, str]]:

@@ -93,6 +93,8 @@ class Group:
     #: ``STATUS_DELETING`` while a deletion runs; None otherwise.
     status: str | None = None
     lifecycle_hooks: tuple[LifecycleHook, ...] = ()
+    #: (topic, notification types) of each notification configuration.
+    notification_configurations: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: When the group's latest scaling activity ended: cooldowns count from it.
     scaling_finished_at: datetime | None = None
     #: Launches that failed in a row, and when the next launch may be tried (back-off).
@@ -151,6 +153,8 @@ class GroupChanges:
     removed_instances: tuple[str, ...] = ()
     activities: tuple[Activity, ...] = ()
     settled: bool = False
+    #: (topic, message) of the notifications to deliver (``domain.group_notifications``).
+    notifications: tuple[tuple[str, str], ...] = ()
 
 
 def waits_to_json(waits: tuple[LifecycleWait, ...]) -> str | None:
@@ -206,6 +210,8 @@ def group_from_json(text: str) -> Group:
                      "enabled_metrics"):
             data[name] = tuple(data[name])
         data["tags"] = tuple(GroupTag(**tag) for tag in data["tags"])
+        data["notification_configurations"] = tuple(
+            (topic, tuple(types)) for topic, types in data.get("notification_configurations", ()))
         data["lifecycle_hooks"] = tuple(
             LifecycleHook(**hook) for hook in data.get("lifecycle_hooks", ()))
         data["suspension_reasons"] = tuple(

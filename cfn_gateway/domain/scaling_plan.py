@@ -36,9 +36,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from cfn_gateway.domain import activity_causes as causes
+from cfn_gateway.domain import group_notifications, termination
 from cfn_gateway.domain import groups as g
 from cfn_gateway.domain import lifecycle_hooks as hooks
-from cfn_gateway.domain import termination
 
 LAUNCH_PROCESS = "Launch"
 TERMINATE_PROCESS = "Terminate"
@@ -292,10 +292,12 @@ def plan_step(group: g.Group, instances: Sequence[g.Instance],
     # group or its instances do.
     settled = (not open_after and not deleting and retry_at is None
                and all(i.lifecycle_state in _STEADY for i in plan.instances.values()))
+    ended = [a for a in plan.changed_activities.values() if a.end_time == now]
     changes = g.GroupChanges(
         group=new_group, put_instances=tuple(plan.changed_instances.values()),
         removed_instances=tuple(plan.removed),
-        activities=tuple(plan.changed_activities.values()), settled=settled)
+        activities=tuple(plan.changed_activities.values()), settled=settled,
+        notifications=group_notifications.events(group, ended))
     return Step(changes=changes, instances=tuple(plan.instances.values()), members=members,
                 membership_changed={i.instance_id for i in members} != before)
 

@@ -5,7 +5,8 @@ come.
 say whether they are due: every minute, or every 10 s for periods under a minute); about
 once a second it runs queued actions and due scheduled actions (``engine.schedules``),
 steps unsettled Auto Scaling groups (``engine.scaling``) and, once a minute, publishes
-group metrics (``engine.group_metrics``); once an hour it drops alarm history older than
+group metrics (``engine.group_metrics``) and delivers group notifications
+(``engine.notifications``); once an hour it drops alarm history older than
 the retention; until stopped.  ``Engine.run_once`` does one pass at a given moment and
 waits for its webhook deliveries to end: what ``cfn-gateway engine --once --now T`` does,
 so that a test (or an operator) can drive evaluation at chosen times.  Any number of
@@ -26,6 +27,7 @@ from cfn_gateway.domain.periods import floor_to
 from cfn_gateway.engine.actions import ActionRunner, ScalingPolicies, scaling_policies
 from cfn_gateway.engine.evaluator import AlarmEvaluator
 from cfn_gateway.engine.group_metrics import GroupMetricsPublisher
+from cfn_gateway.engine.notifications import NotificationSender
 from cfn_gateway.engine.scaling import GroupScaler
 from cfn_gateway.engine.schedules import ScheduleRunner
 from cfn_gateway.engine.webhooks import RetryPolicy, WebhookSender
@@ -61,11 +63,13 @@ class Engine:
         self.clock = clock
         self.alarms = alarms
         self.scaler = scaler
+        self.webhooks = WebhookSender(settings.webhook_policy)
         self.schedules = None if scaler is None else ScheduleRunner(scaler, clock)
         self.group_metrics = None if scaler is None or metrics is None else \
             GroupMetricsPublisher(scaler, metrics, clock)
+        self.notifications = None if scaler is None else NotificationSender(
+            scaler.groups, self.webhooks, clock, settings.action_lease_seconds)
         self.history_retention = settings.history_retention
-        self.webhooks = WebhookSender(settings.webhook_policy)
         self.evaluator = self.actions = None
         if alarms is not None and metrics is not None:
             self.evaluator = AlarmEvaluator(alarms, metrics, settings.region)
@@ -111,9 +115,10 @@ class Engine:
             self.webhooks.stop()
 
     def _scaling_steps(self) -> list[Callable[[datetime], int]]:
-        """Scheduled actions, then group steps, then group metrics (what exists)."""
-        return [part.run for part in (self.schedules, self.scaler, self.group_metrics)
-                if part is not None]
+        """Scheduled actions, group steps, group metrics, group notifications (what
+        exists)."""
+        return [part.run for part in (self.schedules, self.scaler, self.group_metrics,
+                                      self.notifications) if part is not None]
 
     def purge_history(self, now: datetime) -> int:
         """Drop history items older than the retention (AWS keeps two weeks)."""

@@ -165,3 +165,47 @@ def test_group_metrics_are_published_once_a_minute(gateway, creds, autoscaling):
     assert error_of(autoscaling.enable_metrics_collection, AutoScalingGroupName=name,
                     Granularity="5Minute")["code"] == "ValidationError"
     delete_group(autoscaling, name)
+
+
+def test_notifications_reach_http_topics(autoscaling):
+    from tests.functional.alarm_support import WebhookReceiver
+
+    receiver = WebhookReceiver()
+    try:
+        name = create_group(autoscaling, unique("notify"), MinSize=0, MaxSize=2)
+        topic = receiver.url("/asg")
+        autoscaling.put_notification_configuration(
+            AutoScalingGroupName=name, TopicARN=topic,
+            NotificationTypes=["autoscaling:EC2_INSTANCE_LAUNCH",
+                               "autoscaling:EC2_INSTANCE_TERMINATE"])
+        assert autoscaling.describe_notification_configurations(
+            AutoScalingGroupNames=[name])["NotificationConfigurations"] == [
+            {"AutoScalingGroupName": name, "TopicARN": topic,
+             "NotificationType": "autoscaling:EC2_INSTANCE_LAUNCH"},
+            {"AutoScalingGroupName": name, "TopicARN": topic,
+             "NotificationType": "autoscaling:EC2_INSTANCE_TERMINATE"}]
+        (test,) = wait_for(lambda: receiver.to("/asg"))
+        assert (test["Event"], test["AutoScalingGroupName"]) == (
+            "autoscaling:TEST_NOTIFICATION", name)
+
+        autoscaling.set_desired_capacity(AutoScalingGroupName=name, DesiredCapacity=1)
+        (instance,) = [i["InstanceId"] for i in wait_settled(autoscaling, name, 1)["Instances"]]
+        launch = wait_for(lambda: [b for b in receiver.to("/asg")
+                                   if b["Event"] == "autoscaling:EC2_INSTANCE_LAUNCH"])[0]
+        assert (launch["EC2InstanceId"], launch["StatusCode"], launch["Service"]) == (
+            instance, "Successful", "AWS Auto Scaling")
+        assert launch["Description"] == f"Launching a new EC2 instance: {instance}"
+        autoscaling.set_desired_capacity(AutoScalingGroupName=name, DesiredCapacity=0)
+        wait_for(lambda: [b for b in receiver.to("/asg")
+                          if b["Event"] == "autoscaling:EC2_INSTANCE_TERMINATE"])
+        autoscaling.delete_notification_configuration(AutoScalingGroupName=name,
+                                                      TopicARN=topic)
+        assert autoscaling.describe_notification_configurations(
+            AutoScalingGroupNames=[name])["NotificationConfigurations"] == []
+        assert error_of(autoscaling.put_notification_configuration,
+                        AutoScalingGroupName=name, TopicARN="arn:aws:sns:us-east-1:1:t",
+                        NotificationTypes=["autoscaling:EC2_INSTANCE_LAUNCH"])["code"] == \
+            "ValidationError"
+        delete_group(autoscaling, name)
+    finally:
+        receiver.close()

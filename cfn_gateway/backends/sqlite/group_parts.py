@@ -6,6 +6,8 @@ their group:
 
 - ``as_policies``: one row per scaling policy (project, group, name) with its ARN, type
   and definition as JSON text (``domain.policies``);
+- ``as_notification_queue``: the group notifications to deliver, each leased to the
+  engine delivering it (``engine.notifications``); queued in the step's own write.
 - ``as_scheduled_actions``: one row per scheduled action (project, group, name) with its
   next run (epoch ms, indexed: the engine's due list) and its definition as JSON text
   (``domain.scheduled_actions``).
@@ -26,6 +28,7 @@ from cfn_gateway.backends.alarms import InvalidNextToken, token_position
 from cfn_gateway.backends.groups import (
     GroupGone,
     PolicyLimitExceeded,
+    QueuedNotification,
     ScheduledActionLimitExceeded,
 )
 from cfn_gateway.common.sqlite import write_transaction
@@ -58,8 +61,25 @@ CREATE TABLE IF NOT EXISTS as_scheduled_actions (
     definition TEXT NOT NULL,
     PRIMARY KEY (project_id, group_name, name)
 );
-CREATE INDEX IF NOT EXISTS as_scheduled_actions_due ON as_scheduled_actions (next_run_ms)
+CREATE INDEX IF NOT EXISTS as_scheduled_actions_due ON as_scheduled_actions (next_run_ms);
+CREATE TABLE IF NOT EXISTS as_notification_queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    project_id TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    message TEXT NOT NULL,
+    lease_until_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS as_notification_queue_free ON as_notification_queue (lease_until_ms)
 """
+
+
+def queue_notifications(conn: sqlite3.Connection, project_id: str, group_name: str,
+                        notifications: Sequence[tuple[str, str]]) -> None:
+    conn.executemany("INSERT INTO as_notification_queue (project_id, group_name, topic, "
+                     "message) VALUES (?, ?, ?, ?)",
+                     [(project_id, group_name, topic, message)
+                      for topic, message in notifications])
 
 
 def _in(values: Sequence[str]) -> str:
@@ -228,3 +248,25 @@ class ScheduledActionRows(_Rows):
                 "UPDATE as_scheduled_actions SET next_run_ms = ? WHERE project_id = ? AND "
                 "group_name = ? AND name = ? AND next_run_ms = ?",
                 (to_millis(following), *key)).rowcount > 0
+
+
+class NotificationRows(_Rows):
+    def queue_notifications(self, project_id: str, group_name: str,
+                            notifications: Sequence[tuple[str, str]]) -> None:
+        with write_transaction(self._conn, self._lock) as conn:
+            queue_notifications(conn, project_id, group_name, notifications)
+
+    def claim_notifications(self, now: datetime, limit: int,
+                            lease_seconds: float) -> list[QueuedNotification]:
+        now_ms = to_millis(now)
+        with write_transaction(self._conn, self._lock) as conn:
+            rows = conn.execute(
+                "UPDATE as_notification_queue SET lease_until_ms = ? WHERE id IN (SELECT id "
+                "FROM as_notification_queue WHERE lease_until_ms <= ? ORDER BY id LIMIT ?) "
+                "RETURNING id, project_id, group_name, topic, message",
+                (now_ms + max(1, round(lease_seconds * 1000)), now_ms, limit)).fetchall()
+        return [QueuedNotification(*row) for row in sorted(rows)]
+
+    def finish_notification(self, notification_id: int) -> None:
+        with write_transaction(self._conn, self._lock) as conn:
+            conn.execute("DELETE FROM as_notification_queue WHERE id = ?", (notification_id,))

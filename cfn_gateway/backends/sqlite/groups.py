@@ -7,7 +7,7 @@ Tables (prefixed ``as_`` so they never meet another store's):
   ``uses_launch_configuration``) and whether it is ``settled``.
 - ``as_instances``: one row per instance id, with its group and state columns.
 - ``as_policies`` and ``as_scheduled_actions``: the group's scaling policies and scheduled
-  actions (``sqlite/group_parts.py``); they go with their group.
+  actions, and ``as_notification_queue`` (``sqlite/group_parts.py``).
 - ``as_activities``: one row per activity, indexed by (project, group, start time); they
   outlive their group, as on AWS.
 - ``group_store_meta``: the secret that signs DescribeAutoScalingGroups and
@@ -30,8 +30,10 @@ from cfn_gateway.backends.groups import (
 )
 from cfn_gateway.backends.sqlite.group_parts import (
     PARTS_SCHEMA,
+    NotificationRows,
     PolicyRows,
     ScheduledActionRows,
+    queue_notifications,
 )
 from cfn_gateway.backends.sqlite.named_pages import named_page
 from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
@@ -149,7 +151,7 @@ def _in(values: Sequence[str]) -> str:
     return f"IN ({', '.join('?' * len(values))})"
 
 
-class SQLiteGroupStore(PolicyRows, ScheduledActionRows):
+class SQLiteGroupStore(PolicyRows, ScheduledActionRows, NotificationRows):
     def __init__(self, path: str) -> None:
         self._conn = connect(path)
         self._lock = threading.Lock()
@@ -350,6 +352,7 @@ class SQLiteGroupStore(PolicyRows, ScheduledActionRows):
                              (project_id, instance_id, group.name))
             for activity in changes.activities:
                 _put_activity(conn, project_id, activity)
+            queue_notifications(conn, project_id, group.name, changes.notifications)
         return StoredGroup(project_id, group, expected_version + 1, changes.settled)
 
     def unsettled(self, limit: int) -> list[tuple[str, str]]:
