@@ -10,7 +10,11 @@ when the group's members changed, tell the driver.
 Any number of processes may step one group at once: a step planned from a version that
 another step has replaced is planned again from the new one, and a process that told the
 driver about members that are no longer current tells it again, so the latest members
-win whatever order the driver calls land in.
+win whatever order the driver calls land in.  What the cloud shows but was not asked for
+(a removed instance not deleted yet, a launch not seen) is told again only once the
+last telling had ``RETELL_AFTER`` to land: a Heat update supersedes the one in progress,
+so telling it every pass would keep a slow change from ever ending.  A group being
+deleted has its members deleted at once (``forget``), not updated to none.
 
 ``GroupScaler.run`` is the engine's pass: it steps every unsettled group (instances
 launching or terminating, launches backing off, a deletion under way) and, once a
@@ -42,6 +46,8 @@ HEALTH_BATCH = 500
 HEALTH_INTERVAL = timedelta(minutes=1)
 #: A launching instance the driver has not reported for this long is asked for again.
 UNSEEN_LAUNCH = timedelta(seconds=30)
+#: How long a driver is given to carry out what it was told before it is told again.
+RETELL_AFTER = timedelta(seconds=60)
 
 
 Change = Callable[[g.Group, list[g.Instance], datetime], g.GroupChanges]
@@ -72,6 +78,8 @@ class GroupScaler:
         self.settings = settings or ScalingSettings()
         self.rng = rng or random.Random()
         self._next_health_pass: datetime | None = None
+        #: (project, group id) -> (members last told to the driver, when).
+        self._told: dict[tuple[str, str], tuple[frozenset[str], datetime]] = {}
 
     def zones(self, group: g.Group) -> tuple[str, ...]:
         return group.availability_zones or (self.settings.default_zone,)
@@ -156,27 +164,42 @@ class GroupScaler:
             {n: c.created_at for n, c in configurations.items()}, self.zones(group), now,
             self.rng, cause)
         changes = step.changes
-        if group.status == g.STATUS_DELETING and not step.instances and not observed:
+        deleting = group.status == g.STATUS_DELETING
+        if deleting and not step.instances and not observed:
             # The last instance is gone: the deletion ends.
             self.groups.save(project_id, changes, stored.version)
             self.driver.forget(project_id, group.group_id)
             self.groups.delete(project_id, group.name)
+            self._told.pop((project_id, group.group_id), None)
             return None
         if _unchanged(changes, group) and changes.settled == stored.settled:
             saved = stored
         else:
             saved = self.groups.save(project_id, changes, stored.version)
-        wanted = {m.instance_id for m in step.members}
-        stale_launch = any(i.lifecycle_state == g.PENDING and i.instance_id not in observed
-                           and now - i.launched_at > UNSEEN_LAUNCH for i in step.members)
-        if step.membership_changed or set(observed) - wanted or stale_launch:
+        wanted = frozenset(m.instance_id for m in step.members)
+        key = (project_id, group.group_id)
+        told = self._told.get(key)
+        # The cloud is told again what it was told already only once that had time to
+        # land: a Heat update supersedes the one in progress, so telling it each pass
+        # would keep a slow change from ever ending.
+        due_again = told is None or told[0] != wanted or now - told[1] >= RETELL_AFTER
+        unexplained = bool(set(observed) - wanted) or any(
+            i.lifecycle_state == g.PENDING and i.instance_id not in observed
+            and now - i.launched_at > UNSEEN_LAUNCH for i in step.members)
+        if deleting and not wanted:
+            if observed and (step.membership_changed or due_again):
+                # Everything goes: delete it all at once rather than update to nothing.
+                self.driver.forget(project_id, group.group_id)
+                self._told[key] = (wanted, now)
+        elif step.membership_changed or (unexplained and due_again):
             self._apply(saved, step.members, configurations)
+            self._told[key] = (wanted, now)
         return saved
 
     def _apply(self, saved: StoredGroup, members: tuple[g.Instance, ...],
                configurations: dict[str, LaunchConfiguration]) -> None:
         """Tell the driver ``members``; again with the current ones while another step
-        changed the group meanwhile (its call may have landed before ours)."""
+        changed the group's members meanwhile (its call may have landed before ours)."""
         project_id, group = saved.project_id, saved.group
         version = saved.version
         for _ in range(APPLY_ATTEMPTS):
@@ -185,8 +208,10 @@ class GroupScaler:
             latest = self.groups.get(project_id, group.name)
             if latest is None or latest.version == version:
                 return
-            version, group = latest.version, latest.group
-            members = scaling_plan.in_cloud(self.groups.instances(project_id, group.name))
+            current = scaling_plan.in_cloud(self.groups.instances(project_id, group.name))
+            if {i.instance_id for i in current} == {i.instance_id for i in members}:
+                return  # changed, but not in its members
+            version, group, members = latest.version, latest.group, current
             configurations = self._configurations(
                 project_id, {i.launch_configuration_name or "" for i in members})
 

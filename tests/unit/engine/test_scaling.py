@@ -170,3 +170,64 @@ def test_a_due_scheduled_action_runs_once_among_engines(world):
     assert runners[1].run(clock.now) == 0
     assert scalers[0].groups.get("p1", "web").group.desired_capacity == 0
     assert scalers[0].groups.due_scheduled_actions(clock.now, 10) == []
+
+
+class LaggingCloud:
+    """A driver that, like Heat, takes its time: what ``apply`` removes stays observed
+    until ``settle`` is called; it counts what it was told."""
+
+    def __init__(self) -> None:
+        self.running: dict[str, str] = {}
+        self.wanted: set[str] = set()
+        self.applies = 0
+        self.forgets = 0
+
+    def apply(self, project_id, group_id, members) -> None:
+        self.applies += 1
+        self.wanted = {m.instance_id for m in members}
+        for instance_id in self.wanted:
+            self.running.setdefault(instance_id, "running")
+
+    def observe(self, project_id, group_id) -> dict[str, str]:
+        return dict(self.running)
+
+    def forget(self, project_id, group_id) -> None:
+        self.forgets += 1
+        self.wanted = set()
+
+    def settle(self) -> None:
+        self.running = {i: s for i, s in self.running.items() if i in self.wanted}
+
+
+def test_a_slow_removal_is_not_told_again_every_pass(world):
+    clock, make = world
+    scaler = make()
+    cloud = LaggingCloud()
+    scaler.driver = cloud
+    create(scaler, 3)
+    for _ in range(2):
+        scaler.step("p1", "web")
+    stored = scaler.groups.get("p1", "web")
+    scaler.groups.update("p1", replace(stored.group, desired_capacity=2), stored.version)
+    told = cloud.applies
+    for _ in range(10):  # the removed instance is still there: passes wait for it
+        clock.now += timedelta(seconds=2)
+        scaler.step("p1", "web")
+    assert cloud.applies == told + 1
+    clock.now += timedelta(seconds=61)  # still there a minute later: told once more
+    scaler.step("p1", "web")
+    assert cloud.applies == told + 2
+    cloud.settle()
+    scaler.step("p1", "web")
+    assert states(scaler) == [g.IN_SERVICE, g.IN_SERVICE]
+
+    # Deletion deletes everything at once, and once.
+    stored = scaler.groups.get("p1", "web")
+    scaler.groups.update("p1", replace(stored.group, status=g.STATUS_DELETING, min_size=0,
+                                       max_size=0, desired_capacity=0), stored.version)
+    for _ in range(5):
+        clock.now += timedelta(seconds=2)
+        scaler.step("p1", "web")
+    assert cloud.forgets == 1
+    cloud.settle()
+    assert scaler.step("p1", "web") is None and scaler.groups.get("p1", "web") is None
