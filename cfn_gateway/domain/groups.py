@@ -100,6 +100,9 @@ class Group:
     #: Launches that failed in a row, and when the next launch may be tried (back-off).
     launch_failures: int = 0
     launch_retry_at: datetime | None = None
+    #: The clause of what last changed the desired capacity, for the activities of the
+    #: scaling engine's next step (it clears it).
+    pending_cause: str | None = None
     #: The minute whose group metrics were published last (metrics collection).
     metrics_published_at: datetime | None = None
 

@@ -159,12 +159,14 @@ def plan_step(group: g.Group, instances: Sequence[g.Instance],
               launch: LaunchSpec | None, configuration_times: Mapping[str, datetime],
               zones: Sequence[str], now: datetime, rng: random.Random,
               cause: str | None = None) -> Step:
-    """The next step of ``group``.  ``activities``: its open activities by id;
-    ``observed``: the driver's report; ``launch``: what new instances launch from (None
-    when the group's launch configuration is gone: nothing launches);
+    """The next step of ``group``.  ``cause``: the clause of what changed its desired
+    capacity (the group's ``pending_cause`` when None); ``activities``: its open
+    activities by id; ``observed``: the driver's report; ``launch``: what new instances
+    launch from (None when the group's launch configuration is gone: nothing launches);
     ``configuration_times``: when each launch configuration its instances use was
     created (termination policies); ``zones``: the zones the group launches into."""
     plan = _Planner(group, instances, activities, now)
+    cause = cause or group.pending_cause
     before = {i.instance_id for i in in_cloud(instances)}
     failures, retry_at = group.launch_failures, group.launch_retry_at
     suspended = set(group.suspended_processes)
@@ -286,7 +288,7 @@ def plan_step(group: g.Group, instances: Sequence[g.Instance],
     if not open_after and any(a.end_time == now for a in plan.changed_activities.values()):
         finished_at = now
     new_group = replace(group, scaling_finished_at=finished_at, launch_failures=failures,
-                        launch_retry_at=retry_at)
+                        launch_retry_at=retry_at, pending_cause=None)
     members = in_cloud(list(plan.instances.values()))
     # Nothing under way and nothing to wait for: steps would change nothing until the
     # group or its instances do.

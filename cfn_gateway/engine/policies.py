@@ -1,8 +1,9 @@
 """Running scaling policies: ExecutePolicy and alarm actions, through the one scaling path.
 
 ``PolicyRunner.execute`` computes the desired capacity the policy asks for
-(``domain.policies``), writes it as a compare-and-set on the group and steps the group
-(``GroupScaler``), with the activity cause AWS writes for a user request or an alarm.
+(``domain.policies``) and writes it as a compare-and-set on the group, with the activity
+cause AWS writes for a user request or an alarm; the engine's next step carries it out
+(``GroupScaler``).
 Cooldowns (``domain.cooldowns``) hold simple scaling policies: ExecutePolicy with
 HonorCooldown is refused (ScalingActivityInProgress), an alarm's run is skipped; step
 policies have no cooldown.  A suspended ``AlarmNotification`` process skips alarm runs.
@@ -71,14 +72,16 @@ class PolicyRunner:
                 return None
             return replace(group, desired_capacity=new)
 
-        old, new = self.scaler.revise(project_id, policy.group_name, run)
+        def cause(old: Group, new: Group) -> str:
+            before, after = old.desired_capacity, new.desired_capacity
+            return (causes.alarm_triggered(now, alarm_name, policy.name, before, after)
+                    if alarm_name else causes.policy_executed(now, policy.name, before,
+                                                              after))
+
+        old, new = self.scaler.revise(project_id, policy.group_name, run, cause)
         if old is new:
             return None
-        before, after = old.desired_capacity, new.desired_capacity
-        cause = (causes.alarm_triggered(now, alarm_name, policy.name, before, after)
-                 if alarm_name else causes.policy_executed(now, policy.name, before, after))
-        self.scaler.step(project_id, new.name, cause)
-        return Outcome(before, after)
+        return Outcome(old.desired_capacity, new.desired_capacity)
 
     # --- ScalingPolicies (alarm actions) --------------------------------------------------
 

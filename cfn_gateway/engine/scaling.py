@@ -1,11 +1,13 @@
 """The one scaling path: every change of a group's capacity ends in ``GroupScaler.step``.
 
 SetDesiredCapacity, Create/Update/DeleteAutoScalingGroup, policies run by ExecutePolicy or
-by alarms, scheduled actions and the engine's own passes all write what they change
-(a desired capacity, a definition) and then step the group: read it with its instances,
-open activities and what the instance driver reports; plan the step
-(``domain.scaling_plan``); write it as one compare-and-set (``GroupStore.save``); and,
-when the group's members changed, tell the driver.
+by alarms, scheduled actions and requests on instances all write what they change (a
+desired capacity with the clause of its cause, a definition, an instance: ``revise``,
+``change``), which marks the group unsettled; the engine's next pass (about a second
+later) steps it: read it with its instances, open activities and what the instance driver
+reports; plan the step (``domain.scaling_plan``); write it as one compare-and-set
+(``GroupStore.save``); and, when the group's members changed, tell the driver.  Requests
+never wait for the cloud, as on AWS.
 
 Any number of processes may step one group at once: a step planned from a version that
 another step has replaced is planned again from the new one, and a process that told the
@@ -106,12 +108,16 @@ class GroupScaler:
         raise StaleGroup(f"group {name!r} kept changing while it was stepped")
 
     def revise(self, project_id: str, name: str,
-               change: Callable[[g.Group], g.Group | None]) -> tuple[g.Group, g.Group]:
+               change: Callable[[g.Group], g.Group | None],
+               cause: Callable[[g.Group, g.Group], str | None] | None = None
+               ) -> tuple[g.Group, g.Group]:
         """Write ``change(group)`` over the group's definition as a compare-and-set, again
         from a fresh read when another change landed first; returns the group before and
         after (the same object when ``change`` returned None: nothing to write).  Raises
         ``GroupGone``, or ``StaleGroup`` when it kept changing; ``change`` may raise to
-        refuse.  The caller steps the group."""
+        refuse.  ``cause(old, new)``: the clause of what changed the desired capacity,
+        kept with the group (``pending_cause``) for the engine's next step, which carries
+        the change out (the write marks the group unsettled)."""
         for _ in range(STEP_ATTEMPTS):
             stored = self.groups.get(project_id, name)
             if stored is None:
@@ -119,6 +125,9 @@ class GroupScaler:
             changed = change(stored.group)
             if changed is None:
                 return stored.group, stored.group
+            text = cause(stored.group, changed) if cause else None
+            if text:
+                changed = replace(changed, pending_cause=text)
             try:
                 self.groups.update(project_id, changed, stored.version)
             except StaleGroup:
@@ -126,12 +135,11 @@ class GroupScaler:
             return stored.group, changed
         raise StaleGroup(f"group {name!r} kept changing")
 
-    def change(self, project_id: str, name: str, change: Change,
-               cause: str | None = None) -> g.GroupChanges:
+    def change(self, project_id: str, name: str, change: Change) -> g.GroupChanges:
         """Write what ``change`` makes of the group and its instances (a request's own
         change: an instance terminated, marked unhealthy, protected) as one
-        compare-and-set, again from a fresh read when another change landed first; then
-        step the group.  ``change`` may raise to refuse."""
+        compare-and-set, again from a fresh read when another change landed first; the
+        engine's next step carries it on.  ``change`` may raise to refuse."""
         for _ in range(STEP_ATTEMPTS):
             stored = self.groups.get(project_id, name)
             if stored is None:
@@ -142,7 +150,6 @@ class GroupScaler:
                 self.groups.save(project_id, replace(changes, settled=False), stored.version)
             except StaleGroup:
                 continue
-            self.step(project_id, name, cause)
             return changes
         raise StaleGroup(f"group {name!r} kept changing while it was changed")
 

@@ -4,8 +4,8 @@
 and claims each by moving its next run on (``GroupStore.advance_scheduled_action``, a
 compare-and-set: of several engines exactly one runs it); an action that will not run
 again goes.  The claimed action then changes the group's bounds and desired capacity as
-UpdateAutoScalingGroup would (``domain.capacity.resize``) and steps the group with AWS's
-cause.  A group whose ``ScheduledActions`` process is suspended skips its actions (they
+UpdateAutoScalingGroup would (``domain.capacity.resize``), with AWS's cause, for the
+engine's next step.  A group whose ``ScheduledActions`` process is suspended skips its actions (they
 move on all the same, as on AWS); one being deleted too.  An action whose sizes the
 group cannot take (a minimum above the maximum) is skipped and logged.
 """
@@ -71,15 +71,14 @@ class ScheduleRunner:
             return replace(group, min_size=min_size, max_size=max_size,
                            desired_capacity=desired)
 
+        def cause(old: Group, new: Group) -> str | None:
+            if new.desired_capacity == old.desired_capacity:
+                return None
+            return causes.scheduled_update(self.clock(), new.min_size, new.max_size,
+                                           new.desired_capacity, old.desired_capacity)
+
         try:
-            old, new = self.scaler.revise(project_id, scheduled.group_name, change)
+            old, new = self.scaler.revise(project_id, scheduled.group_name, change, cause)
         except GroupGone:
             return 0
-        if old is new:
-            return 0
-        cause = None
-        if new.desired_capacity != old.desired_capacity:
-            cause = causes.scheduled_update(self.clock(), new.min_size, new.max_size,
-                                            new.desired_capacity, old.desired_capacity)
-        self.scaler.step(project_id, new.name, cause)
-        return 1
+        return 0 if old is new else 1

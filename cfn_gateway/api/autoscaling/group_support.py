@@ -41,13 +41,14 @@ def existing_group(ctx: RequestContext, name: str) -> StoredGroup:
     return stored
 
 
-def change_group(ctx: RequestContext, name: str,
-                 change: Callable[[Group], Group | None]) -> tuple[Group, Group]:
+def change_group(ctx: RequestContext, name: str, change: Callable[[Group], Group | None],
+                 cause: Callable[[Group, Group], str | None] | None = None
+                 ) -> tuple[Group, Group]:
     """``GroupScaler.revise`` of the caller's group ``name``, its failures as AWS errors;
     returns the group before and after.  ``change`` raises to refuse, or returns None to
-    write nothing."""
+    write nothing; ``cause`` words what changed the desired capacity."""
     try:
-        return scaler(ctx).revise(ctx.project_id, name, change)
+        return scaler(ctx).revise(ctx.project_id, name, change, cause)
     except GroupGone:
         raise group_not_found(name) from None
     except StaleGroup:

@@ -1,7 +1,7 @@
 """Create/Update/Delete/DescribeAutoScalingGroups and SetDesiredCapacity.
 
-Each call writes what it changes and then steps the group through the one scaling path
-(``engine.scaling``); the engine's passes carry the instances on from there.  AWS's texts:
+Each call writes what it changes, with the clause of its cause, and answers; the engine's
+next pass (``engine.scaling``, about a second later) carries the instances on.  AWS's texts:
 
 - "AutoScalingGroup by this name already exists - A group with the name NAME already
   exists" (AlreadyExists);
@@ -33,7 +33,6 @@ from cfn_gateway.api.autoscaling import tracking_alarms
 from cfn_gateway.api.autoscaling.group_support import (
     change_group,
     max_records,
-    scaler,
 )
 from cfn_gateway.api.autoscaling.group_views import GROUP_RESOURCE_TYPE, group_to_aws
 from cfn_gateway.api.autoscaling.lifecycle_hooks import hook_from_aws
@@ -149,16 +148,6 @@ def group_arn(project_id: str, name: str) -> str:
             f"{uuid.uuid4()}:autoScalingGroupName/{name}")
 
 
-def step_after_change(ctx: RequestContext, name: str, cause: str | None) -> None:
-    """Step the group right after a request changed it.  Its change is written already:
-    if the step fails (the cloud is busy), the engine's next pass takes it on."""
-    try:
-        scaler(ctx).step(ctx.project_id, name, cause)
-    except Exception:
-        LOG.exception("stepping group %r after %s failed; the engine will", name,
-                      ctx.operation)
-
-
 @action(AUTOSCALING, "CreateAutoScalingGroup")
 def create_auto_scaling_group(ctx: RequestContext, params: dict[str, Any]) -> None:
     name = params["AutoScalingGroupName"]
@@ -194,7 +183,8 @@ def create_auto_scaling_group(ctx: RequestContext, params: dict[str, Any]) -> No
         tags=_tags(name, params.get("Tags") or []),
         lifecycle_hooks=_hooks(params.get("LifecycleHookSpecificationList") or []),
         max_instance_lifetime=params.get("MaxInstanceLifetime"),
-        default_instance_warmup=params.get("DefaultInstanceWarmup"))
+        default_instance_warmup=params.get("DefaultInstanceWarmup"),
+        pending_cause=causes.group_created(now, desired) if desired else None)
     try:
         ctx.backends.groups.create(ctx.project_id, group, CONF.autoscaling.max_groups)
     except GroupExists:
@@ -205,7 +195,6 @@ def create_auto_scaling_group(ctx: RequestContext, params: dict[str, Any]) -> No
         raise errors.LimitExceeded(
             "You have reached the limit on the number of Auto Scaling groups "
             f"({CONF.autoscaling.max_groups}) for this account.") from None
-    step_after_change(ctx, name, causes.group_created(now, desired) if desired else None)
 
 
 def _updated(group: Group, params: dict[str, Any]) -> Group:
@@ -255,12 +244,13 @@ def update_auto_scaling_group(ctx: RequestContext, params: dict[str, Any]) -> No
         _refuse_while_deleting(group)
         return _updated(group, params)
 
-    old, new = change_group(ctx, name, update)
-    cause = None
-    if new.desired_capacity != old.desired_capacity:
-        cause = causes.constraints_updated(utcnow(), new.min_size, new.max_size,
-                                           new.desired_capacity, old.desired_capacity)
-    step_after_change(ctx, name, cause)
+    def cause(old: Group, new: Group) -> str | None:
+        if new.desired_capacity == old.desired_capacity:
+            return None
+        return causes.constraints_updated(utcnow(), new.min_size, new.max_size,
+                                          new.desired_capacity, old.desired_capacity)
+
+    change_group(ctx, name, update, cause)
 
 
 @action(AUTOSCALING, "DeleteAutoScalingGroup")
@@ -284,14 +274,14 @@ def delete_auto_scaling_group(ctx: RequestContext, params: dict[str, Any]) -> No
         return replace(group, status=STATUS_DELETING, min_size=0, max_size=0,
                        desired_capacity=0)
 
-    old, new = change_group(ctx, name, delete)
+    old, new = change_group(
+        ctx, name, delete, lambda old, new: causes.group_deleting(
+            utcnow(), old.desired_capacity) if old.desired_capacity else None)
     if old is not new:
         # The alarms its target tracking policies own go with it (the policies go with
         # the group's row).
         for policy in _policies_of(ctx, name):
             tracking_alarms.delete_alarms_of(ctx, policy)
-        step_after_change(ctx, name, causes.group_deleting(utcnow(), old.desired_capacity)
-                          if old.desired_capacity else None)
 
 
 def _policies_of(ctx: RequestContext, name: str) -> list[Any]:
@@ -366,8 +356,5 @@ def set_desired_capacity(ctx: RequestContext, params: dict[str, Any]) -> None:
             refuse_during_activity_or_cooldown(ctx, group, None)
         return replace(group, desired_capacity=desired)
 
-    old, _ = change_group(ctx, name, set_desired)
-    cause = None
-    if desired != old.desired_capacity:
-        cause = causes.desired_capacity_set(utcnow(), old.desired_capacity, desired)
-    step_after_change(ctx, name, cause)
+    change_group(ctx, name, set_desired, lambda old, new: causes.desired_capacity_set(
+        utcnow(), old.desired_capacity, desired) if desired != old.desired_capacity else None)

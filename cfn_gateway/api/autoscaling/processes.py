@@ -5,9 +5,9 @@ A suspended process (``api.autoscaling.catalogs.SCALING_PROCESSES``) stops what 
 instances, ``AlarmNotification`` skips alarm-run policies, ``ScheduledActions`` skips
 scheduled actions (``domain.scaling_plan``, ``engine.policies``, ``engine.schedules``).
 No process named means every one.  DescribeAutoScalingGroups shows each with AWS's
-reason, "User suspended at TIME".  Resuming steps the group, so what was held happens.
-Enabled group metrics (all of ``GROUP_METRICS`` when none is named) are published by the
-engine once a minute (``engine.group_metrics``).
+reason, "User suspended at TIME".  Resuming marks the group unsettled, so the engine does
+what was held.  Enabled group metrics (all of ``GROUP_METRICS`` when none is named) are
+published by the engine once a minute (``engine.group_metrics``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from cfn_gateway.api.autoscaling.catalogs import (
     SCALING_PROCESSES,
 )
 from cfn_gateway.api.autoscaling.group_support import change_group
-from cfn_gateway.api.autoscaling.groups import step_after_change
 from cfn_gateway.api.registry import action
 from cfn_gateway.common.clock import utcnow
 from cfn_gateway.config import CONF
@@ -70,9 +69,7 @@ def resume_processes(ctx: RequestContext, params: dict[str, Any]) -> None:
             suspension_reasons=tuple(r for r in group.suspension_reasons
                                      if r[0] not in names))
 
-    old, new = change_group(ctx, params["AutoScalingGroupName"], resume)
-    if new is not old:
-        step_after_change(ctx, new.name, None)
+    change_group(ctx, params["AutoScalingGroupName"], resume)
 
 
 @action(AUTOSCALING, "DescribeAccountLimits")
