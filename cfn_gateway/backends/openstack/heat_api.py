@@ -18,10 +18,10 @@ import logging
 from typing import Any
 
 from keystoneauth1 import adapter
-from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 
 from cfn_gateway import errors
+from cfn_gateway.backends.openstack import rest
 
 LOG = logging.getLogger(__name__)
 
@@ -75,23 +75,8 @@ class HeatAPI:
     def call(self, method: str, path: str, *, json: Any = None,
              params: dict[str, Any] | None = None,
              handled: tuple[type[HeatError], ...] = ()) -> Any:
-        kwargs: dict[str, Any] = {"raise_exc": False,
-                                  "headers": {"Accept": "application/json"}}
-        if json is not None:
-            kwargs["json"] = json
-        if params:
-            kwargs["params"] = params
-        if self._timeout is not None:
-            kwargs["timeout"] = self._timeout
-        try:
-            try:
-                response = self._adapter.request(path, method, **kwargs)
-            except ks_exc.ConnectFailure as exc:
-                LOG.info("Heat connection failed (%s); sending %s %s again", exc, method, path)
-                response = self._adapter.request(path, method, **kwargs)
-        except ks_exc.ClientException as exc:
-            LOG.warning("Heat unavailable: %s %s: %r", method, path, exc)
-            raise errors.ServiceUnavailable(_UNAVAILABLE) from None
+        response = rest.send(self._adapter, "Heat", _UNAVAILABLE, method, path, json=json,
+                             params=params, timeout=self._timeout)
         status = response.status_code
         if status in _HANDLED and issubclass(_HANDLED[status], handled):
             raise _HANDLED[status](status, *_error(response))
@@ -109,13 +94,8 @@ class HeatAPI:
                       _error(response))
             raise errors.InternalFailure(
                 "The orchestration service failed to process the request.")
-        if status == 204 or not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            if status == 202:  # accepted: what Heat says beside does not matter
-                return None
-            LOG.error("Heat answer to %s %s is not JSON", method, path)
-            raise errors.InternalFailure(
-                "The orchestration service failed to process the request.") from None
+        if status == 202 and response.content and not response.text.lstrip().startswith(
+                ("{", "[")):
+            return None  # accepted: what Heat says beside does not matter
+        return rest.json_of(response, "Heat", "The orchestration service failed to process "
+                            "the request.", method, path)
