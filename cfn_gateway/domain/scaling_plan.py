@@ -54,9 +54,11 @@ RUNNING = "running"
 FAILED = "failed"
 
 #: States of instances the cloud keeps (a terminating instance is deleted from it).
-_IN_CLOUD = frozenset({g.PENDING, g.PENDING_WAIT, g.PENDING_PROCEED, g.IN_SERVICE,
+IN_CLOUD = frozenset({g.PENDING, g.PENDING_WAIT, g.PENDING_PROCEED, g.IN_SERVICE,
                        g.TERMINATING_WAIT, g.ENTERING_STANDBY, g.STANDBY})
 _LAUNCHING = frozenset({g.PENDING, g.PENDING_WAIT, g.PENDING_PROCEED})
+#: Instances that can be taken out of service (not already on their way out).
+TERMINABLE = IN_CLOUD - {g.TERMINATING_WAIT}
 _GOING = frozenset({g.TERMINATING, g.TERMINATING_PROCEED})
 #: States an instance stays in until something changes it.
 _STEADY = frozenset({g.IN_SERVICE, g.STANDBY})
@@ -84,14 +86,17 @@ class Step:
 
 
 def in_cloud(instances: Sequence[g.Instance]) -> tuple[g.Instance, ...]:
-    return tuple(i for i in instances if i.lifecycle_state in _IN_CLOUD)
+    return tuple(i for i in instances if i.lifecycle_state in IN_CLOUD)
 
 
 def _retry_delay(failures: int) -> timedelta:
     return min(LONGEST_RETRY, FIRST_RETRY * 2 ** max(0, failures - 1))
 
 
-class _Planner:
+class Planner:
+    """A step being planned: the instances and activities as they change (also used by
+    ``domain.instance_requests``)."""
+
     def __init__(self, group: g.Group, instances: Sequence[g.Instance],
                  activities: Mapping[str, g.Activity], now: datetime) -> None:
         self.group = group
@@ -165,7 +170,7 @@ def plan_step(group: g.Group, instances: Sequence[g.Instance],
     launch from (None when the group's launch configuration is gone: nothing launches);
     ``configuration_times``: when each launch configuration its instances use was
     created (termination policies); ``zones``: the zones the group launches into."""
-    plan = _Planner(group, instances, activities, now)
+    plan = Planner(group, instances, activities, now)
     cause = cause or group.pending_cause
     before = {i.instance_id for i in in_cloud(instances)}
     failures, retry_at = group.launch_failures, group.launch_retry_at
@@ -235,7 +240,7 @@ def plan_step(group: g.Group, instances: Sequence[g.Instance],
     desired = 0 if deleting else group.desired_capacity
     if deleting:
         for instance in list(plan.instances.values()):
-            if instance.lifecycle_state in _IN_CLOUD - {g.TERMINATING_WAIT}:
+            if instance.lifecycle_state in TERMINABLE:
                 activity = plan.start_activity(
                     instance.instance_id, instance.availability_zone,
                     causes.terminating(instance.instance_id),
@@ -302,120 +307,3 @@ def plan_step(group: g.Group, instances: Sequence[g.Instance],
         notifications=group_notifications.events(group, ended))
     return Step(changes=changes, instances=tuple(plan.instances.values()), members=members,
                 membership_changed={i.instance_id for i in members} != before)
-
-
-class RequestRefused(ValueError):
-    """A request on a group's instances that AWS refuses (the message is AWS's)."""
-
-
-def terminate_instance(group: g.Group, instances: Sequence[g.Instance], instance_id: str,
-                       decrement: bool, now: datetime) -> g.GroupChanges:
-    """TerminateInstanceInAutoScalingGroup: the instance goes out of service now, and the
-    desired capacity drops by one when ``decrement`` (else a step launches a
-    replacement).  The new activity is the change's only one."""
-    instance = next((i for i in instances if i.instance_id == instance_id), None)
-    if instance is None or instance.lifecycle_state not in _IN_CLOUD - {g.TERMINATING_WAIT}:
-        raise RequestRefused(f"Instance Id not found - No managed instance found for "
-                             f"instance ID: {instance_id}")
-    desired = group.desired_capacity
-    if decrement:
-        if desired <= group.min_size:
-            raise RequestRefused(
-                f"Currently, desiredSize equals minSize ({group.min_size}). Terminating "
-                "instance without replacement will violate group's min size constraint. "
-                "Either set shouldDecrementDesiredCapacity flag to false or lower group's "
-                "min size.")
-        desired -= 1
-    current = g.actual_capacity(instances)
-    counted = instance.lifecycle_state in g.CAPACITY_STATES
-    shrinking = (current, current - 1) if decrement and counted else None
-    plan = _Planner(group, instances, {}, now)
-    plan.take_out(instance, plan.start_activity(
-        instance_id, instance.availability_zone, causes.terminating(instance_id),
-        causes.instance_terminated_by_user(now, instance_id, shrinking)))
-    return g.GroupChanges(
-        group=replace(group, desired_capacity=desired),
-        put_instances=tuple(plan.changed_instances.values()),
-        activities=tuple(plan.changed_activities.values()))
-
-
-def _activity(group: g.Group, instance: g.Instance, description: str, cause: str,
-              now: datetime, status: str = g.ACTIVITY_SUCCESSFUL) -> g.Activity:
-    ended = status != g.ACTIVITY_IN_PROGRESS
-    return g.Activity(
-        activity_id=str(uuid.uuid4()), group_name=group.name, description=description,
-        cause=cause, start_time=now, status_code=status, progress=100 if ended else 0,
-        end_time=now if ended else None,
-        details=json.dumps({"Availability Zone": instance.availability_zone},
-                           separators=(",", ":")))
-
-
-def _named(instances: Sequence[g.Instance], instance_ids: Sequence[str], group: g.Group,
-           state: str) -> list[g.Instance]:
-    by_id = {i.instance_id: i for i in instances}
-    chosen = []
-    for instance_id in dict.fromkeys(instance_ids):
-        instance = by_id.get(instance_id)
-        if instance is None:
-            raise RequestRefused(f"The instance {instance_id} is not part of Auto Scaling "
-                                 f"group {group.name}.")
-        if instance.lifecycle_state != state:
-            raise RequestRefused(f"The instance {instance_id} is not in {state}.")
-        chosen.append(instance)
-    return chosen
-
-
-def enter_standby(group: g.Group, instances: Sequence[g.Instance],
-                  instance_ids: Sequence[str], decrement: bool,
-                  now: datetime) -> g.GroupChanges:
-    """EnterStandby: in-service instances leave the group's capacity but keep running
-    (still members); the desired capacity drops by as many when ``decrement`` (else a
-    step launches replacements)."""
-    chosen = _named(instances, instance_ids, group, g.IN_SERVICE)
-    desired = group.desired_capacity
-    current = g.actual_capacity(instances)
-    if decrement:
-        desired -= len(chosen)
-        if desired < group.min_size:
-            raise RequestRefused(
-                f"AutoScalingGroup {group.name} has min-size={group.min_size}, "
-                f"max-size={group.max_size}, and desired-size={group.desired_capacity}. "
-                f"To place into standby {len(chosen)} instances, please update the "
-                "AutoScalingGroup sizes appropriately.")
-    put, activities = [], []
-    for n, instance in enumerate(chosen):
-        shrinking = (current - n, current - n - 1) if decrement else None
-        activities.append(_activity(
-            group, instance, causes.moving_to_standby(instance.instance_id),
-            causes.instance_moved_to_standby(now, instance.instance_id, shrinking), now))
-        put.append(replace(instance, lifecycle_state=g.STANDBY, activity_id=None))
-    return g.GroupChanges(group=replace(group, desired_capacity=desired),
-                          put_instances=tuple(put), activities=tuple(activities))
-
-
-def exit_standby(group: g.Group, instances: Sequence[g.Instance],
-                 instance_ids: Sequence[str], now: datetime) -> g.GroupChanges:
-    """ExitStandby: instances in standby come back (Pending, then in service once the
-    driver reports them running, through the group's launching hooks) and the desired
-    capacity grows by as many."""
-    chosen = _named(instances, instance_ids, group, g.STANDBY)
-    desired = group.desired_capacity + len(chosen)
-    if desired > group.max_size:
-        raise RequestRefused(
-            f"AutoScalingGroup {group.name} has min-size={group.min_size}, "
-            f"max-size={group.max_size}, and desired-size={group.desired_capacity}. To "
-            f"move {len(chosen)} instances out of standby, please update the "
-            "AutoScalingGroup sizes appropriately.")
-    current = g.actual_capacity(instances)
-    put, activities = [], []
-    for n, instance in enumerate(chosen):
-        activity = _activity(
-            group, instance, causes.moving_out_of_standby(instance.instance_id),
-            causes.instance_moved_out_of_standby(now, instance.instance_id, current + n,
-                                                 current + n + 1), now,
-            g.ACTIVITY_IN_PROGRESS)
-        activities.append(activity)
-        put.append(replace(instance, lifecycle_state=g.PENDING,
-                           activity_id=activity.activity_id))
-    return g.GroupChanges(group=replace(group, desired_capacity=desired),
-                          put_instances=tuple(put), activities=tuple(activities))

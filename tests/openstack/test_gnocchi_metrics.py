@@ -21,13 +21,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from keystoneauth1 import loading as ks_loading
 
 from cfn_gateway.api.cloudwatch import views
 from cfn_gateway.backends.metrics import InvalidNextToken, MetricStore
 from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
-from cfn_gateway.common import openstack_session
-from cfn_gateway.config import CONF, SERVICE_CREDENTIALS
 from cfn_gateway.domain import periods
 from cfn_gateway.domain.metrics import Datum, DimensionFilter, MetricFilter, MetricKey
 from tests import testbed as testbed_facts
@@ -49,27 +46,8 @@ RUN = uuid.uuid4().hex[:10]
 def configured() -> Iterator[dict[str, Any]]:
     """CONF for the gateway's service user of the test bed."""
     assert TESTBED is not None
-    user = TESTBED["gateway"]
-    CONF.register_opts(ks_loading.get_auth_plugin_conf_options("password"),
-                       group=SERVICE_CREDENTIALS)
-    overrides = {
-        "auth_type": "password", "auth_url": TESTBED["auth_url"],
-        "username": user["username"], "password": user["password"],
-        "project_name": user["project_name"],
-        "user_domain_name": user.get("user_domain_name", "Default"),
-        "project_domain_name": user.get("project_domain_name", "Default"),
-    }
-    for name, value in overrides.items():
-        CONF.set_override(name, value, SERVICE_CREDENTIALS)
-    CONF.set_override("region_name", TESTBED.get("region"), "openstack")
-    openstack_session.service_session.cache_clear()
-    openstack_session._project_sessions.clear()
-    yield TESTBED
-    for name in overrides:
-        CONF.clear_override(name, SERVICE_CREDENTIALS)
-    CONF.clear_override("region_name", "openstack")
-    openstack_session.service_session.cache_clear()
-    openstack_session._project_sessions.clear()
+    with testbed_facts.service_user_conf(TESTBED) as testbed:
+        yield testbed
 
 
 @pytest.fixture(scope="module")

@@ -25,11 +25,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from keystoneauth1 import loading as ks_loading
 
 from cfn_gateway.backends.instances import BOOTING, FAILED, RUNNING, Member
 from cfn_gateway.common import openstack_session
-from cfn_gateway.config import CONF, SERVICE_CREDENTIALS
 from cfn_gateway.domain.launch_configurations import LaunchConfiguration
 from tests import testbed as testbed_facts
 
@@ -60,27 +58,8 @@ def boot_for(seconds: int) -> tuple[tuple[str, str], ...]:
 def configured() -> Iterator[dict[str, Any]]:
     """CONF for the gateway's service user of the test bed."""
     assert TESTBED is not None
-    user = TESTBED["gateway"]
-    CONF.register_opts(ks_loading.get_auth_plugin_conf_options("password"),
-                       group=SERVICE_CREDENTIALS)
-    overrides = {
-        "auth_type": "password", "auth_url": TESTBED["auth_url"],
-        "username": user["username"], "password": user["password"],
-        "project_name": user["project_name"],
-        "user_domain_name": user.get("user_domain_name", "Default"),
-        "project_domain_name": user.get("project_domain_name", "Default"),
-    }
-    for name, value in overrides.items():
-        CONF.set_override(name, value, SERVICE_CREDENTIALS)
-    CONF.set_override("region_name", TESTBED.get("region"), "openstack")
-    openstack_session.service_session.cache_clear()
-    openstack_session._project_sessions.clear()
-    yield TESTBED
-    for name in overrides:
-        CONF.clear_override(name, SERVICE_CREDENTIALS)
-    CONF.clear_override("region_name", "openstack")
-    openstack_session.service_session.cache_clear()
-    openstack_session._project_sessions.clear()
+    with testbed_facts.service_user_conf(TESTBED) as testbed:
+        yield testbed
 
 
 @pytest.fixture(scope="module")

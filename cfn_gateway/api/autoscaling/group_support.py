@@ -7,6 +7,7 @@ AWS's texts: "AutoScalingGroup name not found - AutoScalingGroup NAME not found"
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from cfn_gateway import errors
@@ -14,7 +15,8 @@ from cfn_gateway.backends.groups import GroupGone, StaleGroup, StoredGroup
 from cfn_gateway.common.clock import utcnow
 from cfn_gateway.config import CONF
 from cfn_gateway.context import RequestContext
-from cfn_gateway.domain.groups import Group
+from cfn_gateway.domain.groups import Group, GroupChanges, Instance
+from cfn_gateway.domain.instance_requests import RequestRefused
 from cfn_gateway.engine.scaling import GroupScaler, ScalingSettings
 
 MAX_RECORDS_MAX = 100
@@ -51,6 +53,28 @@ def change_group(ctx: RequestContext, name: str, change: Callable[[Group], Group
         return scaler(ctx).revise(ctx.project_id, name, change, cause)
     except GroupGone:
         raise group_not_found(name) from None
+    except StaleGroup:
+        raise contention() from None
+
+
+InstanceChange = Callable[[Group, list[Instance], datetime], GroupChanges]
+
+
+def change_instances(ctx: RequestContext, name: str, change: InstanceChange,
+                     gone: errors.AWSError | None = None) -> GroupChanges:
+    """``GroupScaler.change`` of the caller's group ``name``, its failures as AWS errors:
+    a ``RequestRefused`` of the domain as a ValidationError, a group that is gone as
+    ``gone`` (group not found unless given)."""
+    def refusing(group: Group, instances: list[Instance], now: datetime) -> GroupChanges:
+        try:
+            return change(group, instances, now)
+        except RequestRefused as exc:
+            raise errors.ValidationError(str(exc)) from None
+
+    try:
+        return scaler(ctx).change(ctx.project_id, name, refusing)
+    except GroupGone:
+        raise (gone or group_not_found(name)) from None
     except StaleGroup:
         raise contention() from None
 

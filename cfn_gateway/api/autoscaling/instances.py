@@ -11,27 +11,23 @@ NAME." (ValidationError).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from cfn_gateway import errors
 from cfn_gateway.api.autoscaling.group_support import (
-    contention,
+    InstanceChange,
+    change_instances,
     existing_group,
-    group_not_found,
     max_records,
-    scaler,
 )
 from cfn_gateway.api.autoscaling.group_views import activity_to_aws, instance_to_aws
 from cfn_gateway.api.registry import action
 from cfn_gateway.backends.alarms import InvalidNextToken
-from cfn_gateway.backends.groups import GroupGone, StaleGroup
 from cfn_gateway.context import AUTOSCALING, RequestContext
 from cfn_gateway.domain import groups as g
-from cfn_gateway.domain import scaling_plan
-from cfn_gateway.domain.scaling_plan import RequestRefused, terminate_instance
+from cfn_gateway.domain import instance_requests
 
 DESCRIBE_PAGE = 50
 PROTECTION_BATCH = 50
@@ -78,19 +74,9 @@ def terminate_instance_in_auto_scaling_group(ctx: RequestContext,
     decrement = params["ShouldDecrementDesiredCapacity"]
     group_name = _instance(ctx, instance_id).group_name
 
-    def terminate(group: g.Group, instances: list[g.Instance],
-                  now: datetime) -> g.GroupChanges:
-        try:
-            return terminate_instance(group, instances, instance_id, decrement, now)
-        except RequestRefused as exc:
-            raise errors.ValidationError(str(exc)) from None
-
-    try:
-        changes = scaler(ctx).change(ctx.project_id, group_name, terminate)
-    except GroupGone:
-        raise _not_found(instance_id) from None
-    except StaleGroup:
-        raise contention() from None
+    changes = change_instances(
+        ctx, group_name, lambda group, instances, now: instance_requests.terminate_instance(
+            group, instances, instance_id, decrement, now), gone=_not_found(instance_id))
     (activity,) = changes.activities
     return {"Activity": activity_to_aws(activity, changes.group.arn)}
 
@@ -117,12 +103,7 @@ def set_instance_health(ctx: RequestContext, params: dict[str, Any]) -> None:
         return g.GroupChanges(group=group,
                               put_instances=(replace(instance, health_status=status),))
 
-    try:
-        scaler(ctx).change(ctx.project_id, group_name, set_health)
-    except GroupGone:
-        raise _not_found(instance_id) from None
-    except StaleGroup:
-        raise contention() from None
+    change_instances(ctx, group_name, set_health, gone=_not_found(instance_id))
 
 
 @action(AUTOSCALING, "SetInstanceProtection")
@@ -145,49 +126,31 @@ def set_instance_protection(ctx: RequestContext, params: dict[str, Any]) -> dict
         return g.GroupChanges(group=group, put_instances=tuple(
             replace(by_id[i], protected_from_scale_in=protected) for i in wanted))
 
-    try:
-        scaler(ctx).change(ctx.project_id, name, protect)
-    except GroupGone:
-        existing_group(ctx, name)
-    except StaleGroup:
-        raise contention() from None
+    change_instances(ctx, name, protect)
     return {}
 
 
 def _standby(ctx: RequestContext, params: dict[str, Any],
-             move: Callable[[g.Group, list[g.Instance], datetime], g.GroupChanges]
-             ) -> dict[str, Any]:
+             move: InstanceChange) -> dict[str, Any]:
     name = params["AutoScalingGroupName"]
     if not params.get("InstanceIds"):
         raise errors.ValidationError("InstanceIds must name at least one instance.")
     if len(params["InstanceIds"]) > STANDBY_BATCH:
         raise errors.ValidationError(
             f"You can move at most {STANDBY_BATCH} instances in one request.")
-
-    def change(group: g.Group, instances: list[g.Instance], now: datetime) -> g.GroupChanges:
-        try:
-            return move(group, instances, now)
-        except RequestRefused as exc:
-            raise errors.ValidationError(str(exc)) from None
-
-    try:
-        changes = scaler(ctx).change(ctx.project_id, name, change)
-    except GroupGone:
-        raise group_not_found(name) from None
-    except StaleGroup:
-        raise contention() from None
+    changes = change_instances(ctx, name, move)
     return {"Activities": [activity_to_aws(a, changes.group.arn) for a in changes.activities]}
 
 
 @action(AUTOSCALING, "EnterStandby")
 def enter_standby(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     ids, decrement = params.get("InstanceIds") or [], params["ShouldDecrementDesiredCapacity"]
-    return _standby(ctx, params, lambda group, instances, now: scaling_plan.enter_standby(
+    return _standby(ctx, params, lambda group, instances, now: instance_requests.enter_standby(
         group, instances, ids, decrement, now))
 
 
 @action(AUTOSCALING, "ExitStandby")
 def exit_standby(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     ids = params.get("InstanceIds") or []
-    return _standby(ctx, params, lambda group, instances, now: scaling_plan.exit_standby(
+    return _standby(ctx, params, lambda group, instances, now: instance_requests.exit_standby(
         group, instances, ids, now))

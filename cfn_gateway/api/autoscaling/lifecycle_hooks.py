@@ -17,13 +17,10 @@ from typing import Any
 from cfn_gateway import errors
 from cfn_gateway.api.autoscaling.group_support import (
     change_group,
-    contention,
+    change_instances,
     existing_group,
-    group_not_found,
-    scaler,
 )
 from cfn_gateway.api.registry import action
-from cfn_gateway.backends.groups import GroupGone, StaleGroup
 from cfn_gateway.context import AUTOSCALING, RequestContext
 from cfn_gateway.domain import groups as g
 from cfn_gateway.domain import lifecycle_hooks as h
@@ -138,12 +135,7 @@ def _on_wait(ctx: RequestContext, params: dict[str, Any], settle: Settle) -> Non
         what = f"token {token}" if token else f"instance ID {instance_id}"
         raise errors.ValidationError(f"No active Lifecycle Action found with {what}")
 
-    try:
-        scaler(ctx).change(ctx.project_id, group_name, change)
-    except GroupGone:
-        raise group_not_found(group_name) from None
-    except StaleGroup:
-        raise contention() from None
+    change_instances(ctx, group_name, change)
 
 
 @action(AUTOSCALING, "CompleteLifecycleAction")

@@ -30,19 +30,21 @@ from cfn_gateway.context import AUTOSCALING, RequestContext
 from cfn_gateway.domain.groups import Group
 
 
-def _processes(params: dict[str, Any]) -> tuple[str, ...]:
-    names = params.get("ScalingProcesses")
+def _named(params: dict[str, Any], key: str, known: tuple[str, ...],
+           what: str) -> tuple[str, ...]:
+    """The names ``params[key]`` gives (every one of ``known`` when none), each checked."""
+    names = params.get(key)
     if not names:
-        return SCALING_PROCESSES
+        return known
     for name in names:
-        if name not in SCALING_PROCESSES:
-            raise errors.ValidationError(f"Invalid process name: {name}")
+        if name not in known:
+            raise errors.ValidationError(f"Invalid {what} name: {name}")
     return tuple(dict.fromkeys(names))
 
 
 @action(AUTOSCALING, "SuspendProcesses")
 def suspend_processes(ctx: RequestContext, params: dict[str, Any]) -> None:
-    names = _processes(params)
+    names = _named(params, "ScalingProcesses", SCALING_PROCESSES, "process")
     reason = "User suspended at " + utcnow().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def suspend(group: Group) -> Group | None:
@@ -58,7 +60,7 @@ def suspend_processes(ctx: RequestContext, params: dict[str, Any]) -> None:
 
 @action(AUTOSCALING, "ResumeProcesses")
 def resume_processes(ctx: RequestContext, params: dict[str, Any]) -> None:
-    names = set(_processes(params))
+    names = set(_named(params, "ScalingProcesses", SCALING_PROCESSES, "process"))
 
     def resume(group: Group) -> Group | None:
         if not names & set(group.suspended_processes):
@@ -83,22 +85,12 @@ def describe_account_limits(ctx: RequestContext, params: dict[str, Any]) -> dict
     }
 
 
-def _metrics(params: dict[str, Any]) -> tuple[str, ...]:
-    names = params.get("Metrics")
-    if not names:
-        return GROUP_METRICS
-    for name in names:
-        if name not in GROUP_METRICS:
-            raise errors.ValidationError(f"Invalid metric name: {name}")
-    return tuple(dict.fromkeys(names))
-
-
 @action(AUTOSCALING, "EnableMetricsCollection")
 def enable_metrics_collection(ctx: RequestContext, params: dict[str, Any]) -> None:
     if params["Granularity"] not in METRIC_GRANULARITIES:
         raise errors.ValidationError(
             f"Invalid granularity {params['Granularity']}: only 1Minute is supported.")
-    names = _metrics(params)
+    names = _named(params, "Metrics", GROUP_METRICS, "metric")
 
     def enable(group: Group) -> Group | None:
         new = tuple(n for n in names if n not in group.enabled_metrics)
@@ -109,7 +101,7 @@ def enable_metrics_collection(ctx: RequestContext, params: dict[str, Any]) -> No
 
 @action(AUTOSCALING, "DisableMetricsCollection")
 def disable_metrics_collection(ctx: RequestContext, params: dict[str, Any]) -> None:
-    names = set(_metrics(params))
+    names = set(_named(params, "Metrics", GROUP_METRICS, "metric"))
 
     def disable(group: Group) -> Group | None:
         kept = tuple(n for n in group.enabled_metrics if n not in names)

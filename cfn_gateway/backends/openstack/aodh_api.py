@@ -15,9 +15,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from keystoneauth1 import adapter
-from keystoneauth1 import session as ks_session
-
 from cfn_gateway import errors
 from cfn_gateway.backends.openstack import rest
 
@@ -56,18 +53,14 @@ def _message(response: Any) -> str:
         return response.text[:500]
 
 
-class AodhAPI:
-    def __init__(self, session: ks_session.Session, endpoint_filter: dict[str, Any],
-                 timeout: float | None = None) -> None:
-        options = {k: v for k, v in endpoint_filter.items() if v is not None}
-        self._adapter = adapter.Adapter(session, **options)
-        self._timeout = timeout
+class AodhAPI(rest.RestClient):
+    service = "Aodh"
+    unavailable = _UNAVAILABLE
 
     def call(self, method: str, path: str, *, json: Any = None,
              params: dict[str, Any] | None = None,
              handled: tuple[type[AodhError], ...] = ()) -> Any:
-        response = rest.send(self._adapter, "Aodh", _UNAVAILABLE, method, path, json=json,
-                             params=params, timeout=self._timeout)
+        response = self._send(method, path, json, params)
         status = response.status_code
         if status in _HANDLED and issubclass(_HANDLED[status], handled):
             raise _HANDLED[status](status, _message(response))

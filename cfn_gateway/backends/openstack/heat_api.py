@@ -17,9 +17,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from keystoneauth1 import adapter
-from keystoneauth1 import session as ks_session
-
 from cfn_gateway import errors
 from cfn_gateway.backends.openstack import rest
 
@@ -65,18 +62,14 @@ def _error(response: Any) -> tuple[str, str]:
     return "", str(body.get("explanation") or body.get("message") or body)[:2000]
 
 
-class HeatAPI:
-    def __init__(self, session: ks_session.Session, endpoint_filter: dict[str, Any],
-                 timeout: float | None = None) -> None:
-        options = {k: v for k, v in endpoint_filter.items() if v is not None}
-        self._adapter = adapter.Adapter(session, **options)
-        self._timeout = timeout
+class HeatAPI(rest.RestClient):
+    service = "Heat"
+    unavailable = _UNAVAILABLE
 
     def call(self, method: str, path: str, *, json: Any = None,
              params: dict[str, Any] | None = None,
              handled: tuple[type[HeatError], ...] = ()) -> Any:
-        response = rest.send(self._adapter, "Heat", _UNAVAILABLE, method, path, json=json,
-                             params=params, timeout=self._timeout)
+        response = self._send(method, path, json, params)
         status = response.status_code
         if status in _HANDLED and issubclass(_HANDLED[status], handled):
             raise _HANDLED[status](status, *_error(response))

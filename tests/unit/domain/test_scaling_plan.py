@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cfn_gateway.domain import groups as g
+from cfn_gateway.domain import instance_requests as ir
 from cfn_gateway.domain import lifecycle_hooks as hooks
 from cfn_gateway.domain import scaling_plan as sp
 
@@ -152,16 +153,16 @@ def test_deletion_terminates_everything_even_protected():
 def test_terminate_instance_request():
     members = [instance("i-1"), instance("i-2")]
     group = replace(GROUP, min_size=1, desired_capacity=2)
-    changes = sp.terminate_instance(group, members, "i-2", True, NOW)
+    changes = ir.terminate_instance(group, members, "i-2", True, NOW)
     assert changes.group.desired_capacity == 1
     (activity,) = changes.activities
     assert activity.cause == ("At 2026-11-29T12:00:00Z instance i-2 was taken out of service "
                               "in response to a user request, shrinking the capacity from "
                               "2 to 1.")
-    with pytest.raises(sp.RequestRefused, match="desiredSize equals minSize"):
-        sp.terminate_instance(replace(group, desired_capacity=1), members, "i-2", True, NOW)
-    with pytest.raises(sp.RequestRefused, match="No managed instance found"):
-        sp.terminate_instance(group, members, "i-9", False, NOW)
+    with pytest.raises(ir.RequestRefused, match="desiredSize equals minSize"):
+        ir.terminate_instance(replace(group, desired_capacity=1), members, "i-2", True, NOW)
+    with pytest.raises(ir.RequestRefused, match="No managed instance found"):
+        ir.terminate_instance(group, members, "i-9", False, NOW)
 
 
 @given(desired=st.integers(0, 12), have=st.integers(0, 12), zones=st.integers(1, 3))
@@ -229,16 +230,16 @@ def test_heartbeats_stop_at_the_global_timeout():
 def test_standby_round_trip():
     members = [instance("i-1"), instance("i-2")]
     group = replace(GROUP, min_size=1, desired_capacity=2)
-    entered = sp.enter_standby(group, members, ["i-2"], True, NOW)
+    entered = ir.enter_standby(group, members, ["i-2"], True, NOW)
     assert entered.group.desired_capacity == 1
     (resting,) = entered.put_instances
     assert resting.lifecycle_state == g.STANDBY
     assert entered.activities[0].status_code == g.ACTIVITY_SUCCESSFUL
-    with pytest.raises(sp.RequestRefused, match="min-size=1"):
-        sp.enter_standby(entered.group, [members[0], resting], ["i-1"], True, NOW)
-    with pytest.raises(sp.RequestRefused, match="not in InService"):
-        sp.enter_standby(group, [members[0], resting], ["i-2"], False, NOW)
-    back = sp.exit_standby(entered.group, [members[0], resting], ["i-2"], NOW)
+    with pytest.raises(ir.RequestRefused, match="min-size=1"):
+        ir.enter_standby(entered.group, [members[0], resting], ["i-1"], True, NOW)
+    with pytest.raises(ir.RequestRefused, match="not in InService"):
+        ir.enter_standby(group, [members[0], resting], ["i-2"], False, NOW)
+    back = ir.exit_standby(entered.group, [members[0], resting], ["i-2"], NOW)
     assert back.group.desired_capacity == 2
     assert back.put_instances[0].lifecycle_state == g.PENDING
     # The next step sees it running and puts it in service.
