@@ -17,8 +17,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from cfn_gateway.domain.activity_filters import ActivityFilter
 from cfn_gateway.domain.alarms import Page
-from cfn_gateway.domain.groups import Activity, Group, GroupChanges, Instance
+from cfn_gateway.domain.groups import (
+    Activity,
+    DetachedInstance,
+    Group,
+    GroupChanges,
+    Instance,
+)
 from cfn_gateway.domain.policies import ScalingPolicy
 from cfn_gateway.domain.scheduled_actions import ScheduledAction
 from cfn_gateway.domain.tag_filters import Filter
@@ -42,6 +49,10 @@ class PolicyLimitExceeded(ValueError):
 
 class ScheduledActionLimitExceeded(ValueError):
     """One more scheduled action would exceed the group's quota."""
+
+
+class InstanceNotDetached(LookupError):
+    """An instance a change attaches is no longer detached (another group took it)."""
 
 
 class StaleGroup(RuntimeError):
@@ -152,7 +163,9 @@ class GroupStore(Protocol):
     def save(self, project_id: str, changes: GroupChanges,
              expected_version: int) -> StoredGroup:
         """Write ``changes`` at once if the group is still at ``expected_version``; raises
-        ``StaleGroup`` otherwise (and writes nothing)."""
+        ``StaleGroup`` otherwise, and ``InstanceNotDetached`` when an instance it attaches
+        is no longer detached (either way it writes nothing).  Instances it detaches go to
+        the detached instances."""
         ...
 
     def queue_notifications(self, project_id: str, group_name: str,
@@ -209,6 +222,12 @@ class GroupStore(Protocol):
     def remove_instance(self, project_id: str, instance_id: str) -> bool:
         ...
 
+    def detached_instances(self, project_id: str,
+                           instance_ids: Sequence[str]) -> list[DetachedInstance]:
+        """Those of ``instance_ids`` that are detached from their group (running outside
+        any group), by id."""
+        ...
+
     def put_activity(self, project_id: str, activity: Activity) -> None:
         """Record an activity, or replace the one with its id (progress, end)."""
         ...
@@ -220,8 +239,14 @@ class GroupStore(Protocol):
     def activities_by_id(self, project_id: str, activity_ids: Sequence[str]) -> list[Activity]:
         ...
 
+    def purge_activities(self, started_before: datetime) -> int:
+        """Delete the ended activities (of every project) that started before
+        ``started_before``; returns how many."""
+        ...
+
     def activities(self, project_id: str, group_names: Sequence[str], limit: int,
-                   next_token: str | None = None) -> Page:
-        """Activities of the named groups (all when empty), newest first;
-        ``Page.items`` holds ``Activity``s."""
+                   next_token: str | None = None,
+                   only: ActivityFilter | None = None) -> Page:
+        """Activities of the named groups (all when empty) that match ``only``, newest
+        first; ``Page.items`` holds ``Activity``s."""
         ...

@@ -13,6 +13,12 @@ needs no cloud, keeps them in memory.  Drivers:
   them in the store file (``sqlite/nocloud_instances.py``).
 - the Heat driver (OpenStack mode: ``openstack/heat_instances.py``).
 
+Instances can leave a group running and join another (DetachInstances, AttachInstances):
+a member marked ``keep`` runs on once it is no longer listed, when the driver has said so
+(``kept``, with the cloud's own id of it); a member with a ``cloud_id`` is that running
+instance, adopted rather than launched.  An adopted member that is later dropped without
+``keep`` is deleted like any other.
+
 A group is named to a driver by its ``group_id``: the UUID in its ARN, new for every group
 created (a group deleted and created again under its name is another group), and safe in
 any cloud resource name.  Calls for one group may come from any process at any time; the
@@ -37,13 +43,18 @@ FAILED = "failed"
 
 @dataclass(frozen=True)
 class Member:
-    """One instance a group wants: its id, zone, the configuration it launches from and
-    the group's tags that propagate at launch (key, value)."""
+    """One instance a group wants: its id, zone, the configuration it launches from (None
+    once that was deleted: the instance stays as it is) and the group's tags that
+    propagate at launch (key, value); ``keep``: it is leaving the group and must run on
+    once it is no longer listed; ``cloud_id``: the running instance to adopt (one that
+    left a group with ``keep``) instead of launching one."""
 
     instance_id: str
     availability_zone: str
-    launch_configuration: LaunchConfiguration
+    launch_configuration: LaunchConfiguration | None
     tags: tuple[tuple[str, str], ...] = ()
+    keep: bool = False
+    cloud_id: str | None = None
 
 
 class InstanceDriver(Protocol):
@@ -57,8 +68,14 @@ class InstanceDriver(Protocol):
         ``FAILED``.  An instance that was deleted is absent."""
         ...
 
+    def kept(self, project_id: str, group_id: str) -> dict[str, str]:
+        """The members told ``keep`` that the cloud will keep running once they are no
+        longer listed (told, and landed), with the cloud's own id of each (what a later
+        ``Member.cloud_id`` adopts)."""
+        ...
+
     def forget(self, project_id: str, group_id: str) -> None:
-        """Delete everything the group had (its deletion)."""
+        """Delete everything the group had (its deletion), except members it keeps."""
         ...
 
 
@@ -71,13 +88,29 @@ class NoCloudInstances:
         self._lock = threading.Lock()
         # (project, group) -> instance id -> (launched at, failed)
         self._groups: dict[tuple[str, str], dict[str, tuple[datetime, bool]]] = {}
+        # (project, group) -> the members told to keep
+        self._keep: dict[tuple[str, str], set[str]] = {}
+        # project -> instance id -> launched at: instances that left a group running
+        self._outside: dict[str, dict[str, datetime]] = {}
 
     def apply(self, project_id: str, group_id: str, members: Sequence[Member]) -> None:
         now = self._clock()
+        key = (project_id, group_id)
         with self._lock:
-            old = self._groups.get((project_id, group_id), {})
-            self._groups[(project_id, group_id)] = {
-                m.instance_id: old.get(m.instance_id, (now, False)) for m in members}
+            old = self._groups.get(key, {})
+            outside = self._outside.setdefault(project_id, {})
+            for instance_id in set(old) - {m.instance_id for m in members}:
+                if instance_id in self._keep.get(key, ()):
+                    outside[instance_id] = old[instance_id][0]
+            self._groups[key] = {
+                m.instance_id: old.get(m.instance_id) or (
+                    outside.pop(m.cloud_id, now) if m.cloud_id else now, False)
+                for m in members}
+            self._keep[key] = {m.instance_id for m in members if m.keep}
+
+    def kept(self, project_id: str, group_id: str) -> dict[str, str]:
+        with self._lock:
+            return {i: i for i in self._keep.get((project_id, group_id), ())}
 
     def observe(self, project_id: str, group_id: str) -> dict[str, str]:
         now = self._clock()
@@ -88,7 +121,16 @@ class NoCloudInstances:
 
     def forget(self, project_id: str, group_id: str) -> None:
         with self._lock:
-            self._groups.pop((project_id, group_id), None)
+            old = self._groups.pop((project_id, group_id), {})
+            for instance_id in self._keep.pop((project_id, group_id), ()):
+                if instance_id in old:
+                    self._outside.setdefault(project_id, {})[instance_id] = \
+                        old[instance_id][0]
+
+    def outside(self, project_id: str) -> set[str]:
+        """The ids of the project's instances that run outside any group."""
+        with self._lock:
+            return set(self._outside.get(project_id, ()))
 
     def fail(self, project_id: str, group_id: str, instance_id: str) -> None:
         """Make a running instance fail (what a test does to see it replaced)."""

@@ -20,7 +20,7 @@ import os
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from cfn_gateway import errors
@@ -80,13 +80,20 @@ def write_transaction(conn: sqlite3.Connection, lock: threading.Lock) -> Iterato
 
 
 def create_schema(conn: sqlite3.Connection, lock: threading.Lock, schema: str,
-                  meta_table: str) -> bytes:
+                  meta_table: str,
+                  added_columns: Sequence[tuple[str, str, str]] = ()) -> bytes:
     """Create a store's tables (``schema``: ``;``-separated ``CREATE ... IF NOT EXISTS``)
-    and return its token secret, kept in ``meta_table`` so every process shares it."""
+    and return its token secret, kept in ``meta_table`` so every process shares it.
+    ``added_columns``: (table, column, declaration) of columns added to a table after
+    stores were made with it; a store file that lacks one gets it (``ALTER TABLE``)."""
     with write_transaction(conn, lock) as tx:
         for statement in schema.split(";"):
             if statement.strip():
                 tx.execute(statement)
+        for table, column, declaration in added_columns:
+            have = {row[1] for row in tx.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
         tx.execute(f"INSERT OR IGNORE INTO {meta_table} (key, value) VALUES (?, ?)",
                    ("token_secret", secrets.token_hex(32)))
         (secret,) = tx.execute(

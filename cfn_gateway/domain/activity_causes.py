@@ -134,6 +134,13 @@ def instance_detached(at: datetime, instance_id: str,
     return _user_request(at, instance_id, "detached", shrinking)
 
 
+def instance_attached(at: datetime, instance_id: str, old: int, new: int) -> str:
+    """AttachInstances (the gateway's wording, after the standby clauses: AWS's is not
+    documented)."""
+    return (f"{_at(at)} instance {instance_id} was attached in response to a user request, "
+            f"increasing the capacity from {old} to {new}.")
+
+
 # --- descriptions ---------------------------------------------------------------------------
 
 def launching(instance_id: str) -> str:
@@ -154,3 +161,7 @@ def moving_out_of_standby(instance_id: str) -> str:
 
 def detaching(instance_id: str) -> str:
     return f"Detaching EC2 instance: {instance_id}"
+
+
+def attaching(instance_id: str) -> str:
+    return f"Attaching an existing EC2 instance: {instance_id}"

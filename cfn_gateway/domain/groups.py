@@ -127,6 +127,23 @@ class Instance:
     activity_id: str | None = None
     #: Its lifecycle actions while in Pending:Wait or Terminating:Wait.
     waits: tuple[LifecycleWait, ...] = ()
+    #: The cloud's own id of an instance that ran before it joined the group
+    #: (AttachInstances): the driver adopts it rather than launching one.
+    cloud_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DetachedInstance:
+    """An instance detached from a group (DetachInstances): it runs on outside any group,
+    and AttachInstances can add it to one.  ``cloud_id``: the cloud's own id of it."""
+
+    instance_id: str
+    availability_zone: str
+    launch_configuration_name: str | None
+    instance_type: str | None
+    launched_at: datetime
+    cloud_id: str
+    detached_from: str
 
 
 @dataclass(frozen=True)
@@ -158,6 +175,11 @@ class GroupChanges:
     settled: bool = False
     #: (topic, message) of the notifications to deliver (``domain.group_notifications``).
     notifications: tuple[tuple[str, str], ...] = ()
+    #: Instances that left the group running (their detachment ended).
+    detached: tuple[DetachedInstance, ...] = ()
+    #: Ids of detached instances this change attaches: the write fails
+    #: (``backends.groups.InstanceNotDetached``) unless each is still detached.
+    attached: tuple[str, ...] = ()
 
 
 def waits_to_json(waits: tuple[LifecycleWait, ...]) -> str | None:

@@ -1,9 +1,13 @@
-"""Requests on a group's instances: TerminateInstanceInAutoScalingGroup, EnterStandby and
-ExitStandby, as the changes they write (the scaling engine's next step carries them on).
+"""Requests on a group's instances: TerminateInstanceInAutoScalingGroup, EnterStandby,
+ExitStandby, DetachInstances and AttachInstances, as the changes they write (the scaling
+engine's next step carries them on).
 
 Each returns the ``GroupChanges`` of the request (its activities among them) or raises
 ``RequestRefused`` with AWS's message.  A terminated instance goes out of service through
 the group's terminating hooks like any other (``domain.scaling_plan.Planner.take_out``).
+A detached instance is ``Detaching`` until the cloud has agreed to keep it running once it
+leaves the group; an attached one is ``Pending`` (through the group's launching hooks)
+until the cloud reports it running as a member.
 """
 
 from __future__ import annotations
@@ -54,19 +58,18 @@ def terminate_instance(group: g.Group, instances: Sequence[g.Instance], instance
         activities=tuple(plan.changed_activities.values()))
 
 
-def _activity(group: g.Group, instance: g.Instance, description: str, cause: str,
+def _activity(group: g.Group, zone: str, description: str, cause: str,
               now: datetime, status: str = g.ACTIVITY_SUCCESSFUL) -> g.Activity:
     ended = status != g.ACTIVITY_IN_PROGRESS
     return g.Activity(
         activity_id=str(uuid.uuid4()), group_name=group.name, description=description,
         cause=cause, start_time=now, status_code=status, progress=100 if ended else 0,
         end_time=now if ended else None,
-        details=json.dumps({"Availability Zone": instance.availability_zone},
-                           separators=(",", ":")))
+        details=json.dumps({"Availability Zone": zone}, separators=(",", ":")))
 
 
 def _named(instances: Sequence[g.Instance], instance_ids: Sequence[str], group: g.Group,
-           state: str) -> list[g.Instance]:
+           *states: str) -> list[g.Instance]:
     by_id = {i.instance_id: i for i in instances}
     chosen = []
     for instance_id in dict.fromkeys(instance_ids):
@@ -74,10 +77,22 @@ def _named(instances: Sequence[g.Instance], instance_ids: Sequence[str], group: 
         if instance is None:
             raise RequestRefused(f"The instance {instance_id} is not part of Auto Scaling "
                                  f"group {group.name}.")
-        if instance.lifecycle_state != state:
-            raise RequestRefused(f"The instance {instance_id} is not in {state}.")
+        if instance.lifecycle_state not in states:
+            raise RequestRefused(f"The instance {instance_id} is not in "
+                                 f"{' or '.join(states)}.")
         chosen.append(instance)
     return chosen
+
+
+def _sizes_refusal(group: g.Group, what: str) -> RequestRefused:
+    return RequestRefused(
+        f"AutoScalingGroup {group.name} has min-size={group.min_size}, "
+        f"max-size={group.max_size}, and desired-size={group.desired_capacity}. To {what}, "
+        "please update the AutoScalingGroup sizes appropriately.")
+
+
+def _instances(count: int) -> str:
+    return f"{count} instance" if count == 1 else f"{count} instances"
 
 
 def enter_standby(group: g.Group, instances: Sequence[g.Instance],
@@ -92,16 +107,12 @@ def enter_standby(group: g.Group, instances: Sequence[g.Instance],
     if decrement:
         desired -= len(chosen)
         if desired < group.min_size:
-            raise RequestRefused(
-                f"AutoScalingGroup {group.name} has min-size={group.min_size}, "
-                f"max-size={group.max_size}, and desired-size={group.desired_capacity}. "
-                f"To place into standby {len(chosen)} instances, please update the "
-                "AutoScalingGroup sizes appropriately.")
+            raise _sizes_refusal(group, f"place into standby {len(chosen)} instances")
     put, activities = [], []
     for n, instance in enumerate(chosen):
         shrinking = (current - n, current - n - 1) if decrement else None
         activities.append(_activity(
-            group, instance, causes.moving_to_standby(instance.instance_id),
+            group, instance.availability_zone, causes.moving_to_standby(instance.instance_id),
             causes.instance_moved_to_standby(now, instance.instance_id, shrinking), now))
         put.append(replace(instance, lifecycle_state=g.STANDBY, activity_id=None))
     return g.GroupChanges(group=replace(group, desired_capacity=desired),
@@ -116,16 +127,12 @@ def exit_standby(group: g.Group, instances: Sequence[g.Instance],
     chosen = _named(instances, instance_ids, group, g.STANDBY)
     desired = group.desired_capacity + len(chosen)
     if desired > group.max_size:
-        raise RequestRefused(
-            f"AutoScalingGroup {group.name} has min-size={group.min_size}, "
-            f"max-size={group.max_size}, and desired-size={group.desired_capacity}. To "
-            f"move {len(chosen)} instances out of standby, please update the "
-            "AutoScalingGroup sizes appropriately.")
+        raise _sizes_refusal(group, f"move {len(chosen)} instances out of standby")
     current = g.actual_capacity(instances)
     put, activities = [], []
     for n, instance in enumerate(chosen):
         activity = _activity(
-            group, instance, causes.moving_out_of_standby(instance.instance_id),
+            group, instance.availability_zone, causes.moving_out_of_standby(instance.instance_id),
             causes.instance_moved_out_of_standby(now, instance.instance_id, current + n,
                                                  current + n + 1), now,
             g.ACTIVITY_IN_PROGRESS)
@@ -134,3 +141,71 @@ def exit_standby(group: g.Group, instances: Sequence[g.Instance],
                            activity_id=activity.activity_id))
     return g.GroupChanges(group=replace(group, desired_capacity=desired),
                           put_instances=tuple(put), activities=tuple(activities))
+
+
+def detach_instances(group: g.Group, instances: Sequence[g.Instance],
+                     instance_ids: Sequence[str], decrement: bool,
+                     now: datetime) -> g.GroupChanges:
+    """DetachInstances: instances in service or in standby leave the group and keep
+    running (``Detaching`` until the cloud agrees to keep them); the desired capacity drops
+    by as many of them as were in service when ``decrement`` (else a step launches
+    replacements)."""
+    chosen = _named(instances, instance_ids, group, g.IN_SERVICE, g.STANDBY)
+    serving = [i for i in chosen if i.lifecycle_state == g.IN_SERVICE]
+    desired = group.desired_capacity
+    if decrement:
+        desired -= len(serving)
+        if desired < group.min_size:
+            raise _sizes_refusal(group, f"detach {_instances(len(chosen))}")
+    current = g.actual_capacity(instances)
+    put, activities = [], []
+    for instance in chosen:
+        shrinking = None
+        if decrement and instance.lifecycle_state == g.IN_SERVICE:
+            shrinking = (current, current - 1)
+            current -= 1
+        activity = _activity(
+            group, instance.availability_zone, causes.detaching(instance.instance_id),
+            causes.instance_detached(now, instance.instance_id, shrinking), now,
+            g.ACTIVITY_IN_PROGRESS)
+        activities.append(activity)
+        put.append(replace(instance, lifecycle_state=g.DETACHING,
+                           activity_id=activity.activity_id, waits=()))
+    return g.GroupChanges(group=replace(group, desired_capacity=desired),
+                          put_instances=tuple(put), activities=tuple(activities))
+
+
+def attach_instances(group: g.Group, instances: Sequence[g.Instance],
+                     detached: Sequence[g.DetachedInstance], zones: Sequence[str],
+                     now: datetime) -> g.GroupChanges:
+    """AttachInstances: instances running outside any group (``detached``) join the group
+    in ``zones``, ``Pending`` until the cloud reports them running as its members; the
+    desired capacity grows by as many.  The change claims them (``GroupChanges.attached``):
+    it is written only while each is still detached."""
+    desired = group.desired_capacity + len(detached)
+    if desired > group.max_size:
+        raise _sizes_refusal(group, f"attach {_instances(len(detached))}")
+    for instance in detached:
+        if instance.availability_zone not in zones:
+            raise RequestRefused(
+                f"The instance {instance.instance_id} is in Availability Zone "
+                f"{instance.availability_zone}, which is not an Availability Zone of Auto "
+                f"Scaling group {group.name}.")
+    current = g.actual_capacity(instances)
+    put, activities = [], []
+    for n, instance in enumerate(detached):
+        activity = _activity(
+            group, instance.availability_zone, causes.attaching(instance.instance_id),
+            causes.instance_attached(now, instance.instance_id, current + n,
+                                     current + n + 1), now, g.ACTIVITY_IN_PROGRESS)
+        activities.append(activity)
+        put.append(g.Instance(
+            instance_id=instance.instance_id, group_name=group.name,
+            availability_zone=instance.availability_zone, lifecycle_state=g.PENDING,
+            launch_configuration_name=instance.launch_configuration_name,
+            instance_type=instance.instance_type, launched_at=instance.launched_at,
+            protected_from_scale_in=group.new_instances_protected_from_scale_in,
+            activity_id=activity.activity_id, cloud_id=instance.cloud_id))
+    return g.GroupChanges(group=replace(group, desired_capacity=desired),
+                          put_instances=tuple(put), activities=tuple(activities),
+                          attached=tuple(i.instance_id for i in detached))

@@ -9,7 +9,9 @@ cloud should hold.  Each step, in order:
    activity fails, the instance goes, and launches back off: 10 s, doubling up to 5
    minutes, reset by the next launch that succeeds).  A terminating instance the driver no
    longer reports is ``Terminated`` (its activity succeeds; the instance goes).  An
-   instance in service that the driver reports failed or gone is ``Unhealthy``.
+   instance in service that the driver reports failed or gone is ``Unhealthy``.  A
+   detaching instance the driver says it keeps (``kept``: it will run on once it leaves
+   the group) leaves the group as a detached instance (its activity succeeds).
 2. Unhealthy instances in service are taken out of service (``Terminating``), unless
    the ``ReplaceUnhealthy`` process is suspended; capacity then falls short and step 3
    launches their replacements.
@@ -55,10 +57,10 @@ FAILED = "failed"
 
 #: States of instances the cloud keeps (a terminating instance is deleted from it).
 IN_CLOUD = frozenset({g.PENDING, g.PENDING_WAIT, g.PENDING_PROCEED, g.IN_SERVICE,
-                       g.TERMINATING_WAIT, g.ENTERING_STANDBY, g.STANDBY})
+                       g.TERMINATING_WAIT, g.ENTERING_STANDBY, g.STANDBY, g.DETACHING})
 _LAUNCHING = frozenset({g.PENDING, g.PENDING_WAIT, g.PENDING_PROCEED})
 #: Instances that can be taken out of service (not already on their way out).
-TERMINABLE = IN_CLOUD - {g.TERMINATING_WAIT}
+TERMINABLE = IN_CLOUD - {g.TERMINATING_WAIT, g.DETACHING}
 _GOING = frozenset({g.TERMINATING, g.TERMINATING_PROCEED})
 #: States an instance stays in until something changes it.
 _STEADY = frozenset({g.IN_SERVICE, g.STANDBY})
@@ -81,12 +83,19 @@ class Step:
     instances: tuple[g.Instance, ...]
     #: The instances the cloud should hold after this step.
     members: tuple[g.Instance, ...]
-    #: Whether ``members`` differ from what the cloud was asked for before.
+    #: Whether ``members`` differ from what the cloud was asked for before (an instance
+    #: added or gone, or one to keep running once it leaves).
     membership_changed: bool
 
 
 def in_cloud(instances: Sequence[g.Instance]) -> tuple[g.Instance, ...]:
     return tuple(i for i in instances if i.lifecycle_state in IN_CLOUD)
+
+
+def membership(members: Sequence[g.Instance]) -> frozenset[tuple[str, bool]]:
+    """What the cloud is asked for: each member's id, and whether it is to run on once
+    it leaves the group (a detaching instance)."""
+    return frozenset((i.instance_id, i.lifecycle_state == g.DETACHING) for i in members)
 
 
 def _retry_delay(failures: int) -> timedelta:
@@ -163,16 +172,20 @@ def plan_step(group: g.Group, instances: Sequence[g.Instance],
               activities: Mapping[str, g.Activity], observed: Mapping[str, str],
               launch: LaunchSpec | None, configuration_times: Mapping[str, datetime],
               zones: Sequence[str], now: datetime, rng: random.Random,
-              cause: str | None = None) -> Step:
+              cause: str | None = None, kept: Mapping[str, str] | None = None) -> Step:
     """The next step of ``group``.  ``cause``: the clause of what changed its desired
     capacity (the group's ``pending_cause`` when None); ``activities``: its open
     activities by id; ``observed``: the driver's report; ``launch``: what new instances
     launch from (None when the group's launch configuration is gone: nothing launches);
     ``configuration_times``: when each launch configuration its instances use was
-    created (termination policies); ``zones``: the zones the group launches into."""
+    created (termination policies); ``zones``: the zones the group launches into;
+    ``kept``: the cloud ids of the detaching instances the driver keeps running once
+    they leave."""
     plan = Planner(group, instances, activities, now)
     cause = cause or group.pending_cause
-    before = {i.instance_id for i in in_cloud(instances)}
+    kept = kept or {}
+    before = membership(in_cloud(instances))
+    detached = []
     failures, retry_at = group.launch_failures, group.launch_retry_at
     suspended = set(group.suspended_processes)
 
@@ -218,6 +231,13 @@ def plan_step(group: g.Group, instances: Sequence[g.Instance],
         elif state in _GOING and report is None:
             plan.end_activity(instance, g.ACTIVITY_SUCCESSFUL)
             plan.remove(instance.instance_id)
+        elif state == g.DETACHING and instance.instance_id in kept:
+            plan.end_activity(instance, g.ACTIVITY_SUCCESSFUL)
+            plan.remove(instance.instance_id)
+            detached.append(g.DetachedInstance(
+                instance.instance_id, instance.availability_zone,
+                instance.launch_configuration_name, instance.instance_type,
+                instance.launched_at, kept[instance.instance_id], group.name))
         elif (state == g.IN_SERVICE and report in (None, FAILED)
               and instance.health_status == g.HEALTHY):
             plan.put(replace(instance, health_status=g.UNHEALTHY))
@@ -304,6 +324,6 @@ def plan_step(group: g.Group, instances: Sequence[g.Instance],
         group=new_group, put_instances=tuple(plan.changed_instances.values()),
         removed_instances=tuple(plan.removed),
         activities=tuple(plan.changed_activities.values()), settled=settled,
-        notifications=group_notifications.events(group, ended))
+        notifications=group_notifications.events(group, ended), detached=tuple(detached))
     return Step(changes=changes, instances=tuple(plan.instances.values()), members=members,
-                membership_changed={i.instance_id for i in members} != before)
+                membership_changed=membership(members) != before)

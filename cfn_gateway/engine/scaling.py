@@ -13,10 +13,11 @@ Any number of processes may step one group at once: a step planned from a versio
 another step has replaced is planned again from the new one, and a process that told the
 driver about members that are no longer current tells it again, so the latest members
 win whatever order the driver calls land in.  What the cloud shows but was not asked for
-(a removed instance not deleted yet, a launch not seen) is told again only once the
-last telling had ``RETELL_AFTER`` to land: a Heat update supersedes the one in progress,
-so telling it every pass would keep a slow change from ever ending.  A group being
-deleted has its members deleted at once (``forget``), not updated to none.
+(a removed instance not deleted yet, a launch or an adoption not seen, a detaching
+instance not kept yet) is told again only once the last telling had ``RETELL_AFTER`` to
+land: a Heat update supersedes the one in progress, so telling it every pass would keep a
+slow change from ever ending.  A group being deleted has its members deleted at once
+(``forget``), not updated to none.
 
 ``GroupScaler.run`` is the engine's pass: it steps every unsettled group (instances
 launching or terminating, launches backing off, a deletion under way) and, once a
@@ -80,8 +81,10 @@ class GroupScaler:
         self.settings = settings or ScalingSettings()
         self.rng = rng or random.Random()
         self._next_health_pass: datetime | None = None
-        #: (project, group id) -> (members last told to the driver, when).
-        self._told: dict[tuple[str, str], tuple[frozenset[str], datetime]] = {}
+        #: (project, group id) -> (``scaling_plan.membership`` last told to the driver,
+        #: when).
+        self._told: dict[tuple[str, str],
+                         tuple[frozenset[tuple[str, bool]], datetime]] = {}
 
     def zones(self, group: g.Group) -> tuple[str, ...]:
         return group.availability_zones or (self.settings.default_zone,)
@@ -165,11 +168,14 @@ class GroupScaler:
         current = configurations.get(group.launch_configuration_name)
         launch = None if current is None else scaling_plan.LaunchSpec(
             current.name, current.instance_type, current.created_at)
+        # Asked only while instances detach: it may cost the cloud a few requests.
+        kept = (self.driver.kept(project_id, group.group_id)
+                if any(i.lifecycle_state == g.DETACHING for i in instances) else {})
         now = self.clock()
         step = scaling_plan.plan_step(
             group, instances, activities, observed, launch,
             {n: c.created_at for n, c in configurations.items()}, self.zones(group), now,
-            self.rng, cause)
+            self.rng, cause, kept)
         changes = step.changes
         deleting = group.status == g.STATUS_DELETING
         if deleting and not step.instances and not observed:
@@ -183,16 +189,18 @@ class GroupScaler:
             saved = stored
         else:
             saved = self.groups.save(project_id, changes, stored.version)
-        wanted = frozenset(m.instance_id for m in step.members)
+        wanted = scaling_plan.membership(step.members)
         key = (project_id, group.group_id)
         told = self._told.get(key)
         # The cloud is told again what it was told already only once that had time to
         # land: a Heat update supersedes the one in progress, so telling it each pass
         # would keep a slow change from ever ending.
         due_again = told is None or told[0] != wanted or now - told[1] >= RETELL_AFTER
-        unexplained = bool(set(observed) - wanted) or any(
-            i.lifecycle_state == g.PENDING and i.instance_id not in observed
-            and now - i.launched_at > UNSEEN_LAUNCH for i in step.members)
+        unexplained = bool(set(observed) - {m.instance_id for m in step.members}) or any(
+            (i.lifecycle_state == g.PENDING and i.instance_id not in observed
+             and (i.cloud_id or now - i.launched_at > UNSEEN_LAUNCH))
+            or (i.lifecycle_state == g.DETACHING and i.instance_id not in kept)
+            for i in step.members)
         if deleting and not wanted:
             if observed and (step.membership_changed or due_again):
                 # Everything goes: delete it all at once rather than update to nothing.
@@ -216,25 +224,27 @@ class GroupScaler:
             if latest is None or latest.version == version:
                 return
             current = scaling_plan.in_cloud(self.groups.instances(project_id, group.name))
-            if {i.instance_id for i in current} == {i.instance_id for i in members}:
+            if scaling_plan.membership(current) == scaling_plan.membership(members):
                 return  # changed, but not in its members
             version, group, members = latest.version, latest.group, current
             configurations = self._configurations(
-                project_id, {i.launch_configuration_name or "" for i in members})
+                project_id, {group.launch_configuration_name,
+                             *(i.launch_configuration_name or "" for i in members)})
 
     def _members(self, project_id: str, group: g.Group, members: tuple[g.Instance, ...],
                  configurations: dict[str, LaunchConfiguration]) -> list[Member]:
         tags = tuple((t.key, t.value) for t in group.tags if t.propagate_at_launch)
         out = []
         for instance in members:
+            # None once deleted: the driver keeps the instance as it is.
             configuration = configurations.get(instance.launch_configuration_name or "")
-            if configuration is None:
-                LOG.warning("instance %s of group %r: its launch configuration %r is gone; "
-                            "it is left out of what the driver is told", instance.instance_id,
-                            group.name, instance.launch_configuration_name)
-                continue
+            if configuration is None and instance.cloud_id:
+                # An adopted instance runs as it is: the configuration only describes it.
+                configuration = configurations.get(group.launch_configuration_name)
             out.append(Member(instance.instance_id, instance.availability_zone,
-                              configuration, tags))
+                              configuration, tags,
+                              keep=instance.lifecycle_state == g.DETACHING,
+                              cloud_id=instance.cloud_id))
         return out
 
     # --- the engine's pass ----------------------------------------------------------------

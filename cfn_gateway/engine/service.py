@@ -7,7 +7,8 @@ once a second it runs queued actions and due scheduled actions (``engine.schedul
 steps unsettled Auto Scaling groups (``engine.scaling``) and, once a minute, publishes
 group metrics (``engine.group_metrics``) and delivers group notifications
 (``engine.notifications``); once an hour it drops alarm history older than
-the retention; until stopped.  ``Engine.run_once`` does one pass at a given moment and
+the retention (two weeks) and ended scaling activities that started more than six weeks
+ago, as AWS does; until stopped.  ``Engine.run_once`` does one pass at a given moment and
 waits for its webhook deliveries to end: what ``cfn-gateway engine --once --now T`` does,
 so that a test (or an operator) can drive evaluation at chosen times.  Any number of
 engines may share one store: claims keep them from doing the same work.
@@ -36,6 +37,8 @@ LOG = logging.getLogger(__name__)
 TICK_SECONDS = 10
 ACTION_POLL_SECONDS = 1.0
 PURGE_INTERVAL = timedelta(hours=1)
+#: How long scaling activities are kept (AWS: six weeks).
+ACTIVITY_RETENTION = timedelta(weeks=6)
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,7 @@ class Engine:
                 if self.evaluator is not None and now >= next_tick:
                     self._guarded(self.evaluator.run, now)
                     next_tick = floor_to(now, TICK_SECONDS) + timedelta(seconds=TICK_SECONDS)
-                if self.alarms is not None and now >= next_purge:
+                if now >= next_purge:
                     self._guarded(self.purge_history, now)
                     next_purge = now + PURGE_INTERVAL
                 if self.actions is not None:
@@ -121,10 +124,14 @@ class Engine:
                                       self.notifications) if part is not None]
 
     def purge_history(self, now: datetime) -> int:
-        """Drop history items older than the retention (AWS keeps two weeks)."""
-        if self.alarms is None:
-            return 0
-        return self.alarms.purge_history(now - self.history_retention)
+        """Drop alarm history items older than the retention (AWS keeps two weeks) and
+        ended scaling activities older than ``ACTIVITY_RETENTION``; returns how many."""
+        purged = 0
+        if self.alarms is not None:
+            purged += self.alarms.purge_history(now - self.history_retention)
+        if self.scaler is not None:
+            purged += self.scaler.groups.purge_activities(now - ACTIVITY_RETENTION)
+        return purged
 
     def stop(self) -> None:
         self._stop.set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import time
 
 import pytest
 
@@ -316,4 +317,54 @@ def test_standby_takes_instances_out_of_capacity_and_back(autoscaling):
     assert back["Description"] == f"Moving EC2 instance out of Standby: {resting}"
     group = wait_settled(autoscaling, name, 2)
     assert ids(group) == {rest, resting} and group["DesiredCapacity"] == 2
+    delete_group(autoscaling, name)
+
+
+def test_scaling_activities_filters(gateway, creds, autoscaling):
+    name = create_group(autoscaling, unique("filters"), MaxSize=3, DesiredCapacity=2)
+    wait_settled(autoscaling, name, 2)
+    launches = autoscaling.describe_scaling_activities(AutoScalingGroupName=name)["Activities"]
+    time.sleep(1.1)  # the termination starts in a later second than the launches
+    autoscaling.set_desired_capacity(AutoScalingGroupName=name, DesiredCapacity=1)
+    wait_settled(autoscaling, name, 1)
+    wait_for(lambda: [a["StatusCode"] for a in autoscaling.describe_scaling_activities(
+        AutoScalingGroupName=name)["Activities"]] == ["Successful"] * 3)
+
+    def described(*filters: tuple[str, list[str]], **kwargs) -> list[str]:
+        return [a["ActivityId"] for a in autoscaling.describe_scaling_activities(
+            Filters=[{"Name": n, "Values": v} for n, v in filters], **kwargs)["Activities"]]
+
+    everything = described(AutoScalingGroupName=name)
+    termination = autoscaling.describe_scaling_activities(
+        ActivityIds=[everything[0]])["Activities"][0]
+    assert termination["Description"].startswith("Terminating EC2 instance")
+    since = termination["StartTime"].isoformat()
+    assert described(("StartTimeLowerBound", [since]), AutoScalingGroupName=name) == \
+        [termination["ActivityId"]]
+    until = max(a["StartTime"] for a in launches).isoformat()
+    assert sorted(described(("StartTimeUpperBound", [until]), AutoScalingGroupName=name)) == \
+        sorted(a["ActivityId"] for a in launches)
+    assert described(("StartTimeLowerBound", [since]), ("StartTimeUpperBound", [until]),
+                     AutoScalingGroupName=name) == []
+    assert described(("Status", ["Successful", "Failed"]), AutoScalingGroupName=name) == \
+        everything
+    assert described(("Status", ["Failed"]), AutoScalingGroupName=name) == []
+    assert described(("Status", ["Successful"]), ActivityIds=everything[:1],
+                     AutoScalingGroupName=name) == everything[:1]
+    # AWS's rules.
+    refused = error_of(autoscaling.describe_scaling_activities,
+                       Filters=[{"Name": "Status", "Values": ["Successful"]}])
+    assert refused == {"code": "ValidationError", "status": 400, "message":
+                       "The Status filter can only be used in combination with the "
+                       "AutoScalingGroupName parameter."}
+    assert "not valid for DescribeScalingActivities" in error_of(
+        autoscaling.describe_scaling_activities, AutoScalingGroupName=name,
+        Filters=[{"Name": "tag-key", "Values": ["x"]}])["message"]
+    # The AWS CLI's shorthand.
+    done = aws_cli(gateway.endpoint, creds, "autoscaling", "describe-scaling-activities",
+                   "--auto-scaling-group-name", name, "--filters",
+                   f"Name=StartTimeLowerBound,Values={since}")
+    assert done.returncode == 0, done.stderr
+    assert [a["ActivityId"] for a in json.loads(done.stdout)["Activities"]] == \
+        [termination["ActivityId"]]
     delete_group(autoscaling, name)

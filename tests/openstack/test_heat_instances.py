@@ -309,3 +309,71 @@ def test_apply_after_forget_waits_for_the_deletion(driver, project, new_group):
     driver.apply(project, group_id, new)  # returns once the old stack is gone
     settle(driver, project, group_id, running(new))
     assert driver.stack(project, group_id).stack_id != first_stack
+
+
+def deleted_in_heat_log(physical_id: str) -> bool:
+    """Whether heat-engine deleted the test bed's fake server ``physical_id`` (its plugin
+    logs each deletion: tools/testbed/heat-plugins)."""
+    log = testbed_facts.testbed_dir() / "logs" / "heat-engine.log"
+    return f"cfngw-testbed: fake server deleted: {physical_id}" in log.read_text(
+        errors="replace")
+
+
+def test_a_kept_member_leaves_running_and_another_group_adopts_it(driver, project, heat,
+                                                                   new_group):
+    source, target = new_group(), new_group()
+    group = members(2)
+    driver.apply(project, source, group)
+    settle(driver, project, source, running(group))
+    server = physical_ids(driver, project, source)[group[1].instance_id]
+    assert driver.kept(project, source) == {}
+    # Marked to keep: Heat says so once its update is done.
+    leaving = replace(group[1], keep=True)
+    driver.apply(project, source, [group[0], leaving])
+    wait_for("the member kept", lambda: driver.kept(project, source) == {
+        leaving.instance_id: server})
+    stored = stack_body(heat, source, "/template")["resources"]
+    assert stored[leaving.instance_id]["deletion_policy"] == "Retain"
+    # Dropped: out of the stack, its server not deleted.
+    driver.apply(project, source, group[:1])
+    settle(driver, project, source, running(group[:1]))
+    assert not deleted_in_heat_log(server)
+
+    # Adopted by another group: the same server, not a new one.
+    adopted = replace(group[1], cloud_id=server)
+    driver.apply(project, target, [adopted])
+    settle(driver, project, target, running([adopted]))
+    assert physical_ids(driver, project, target) == {adopted.instance_id: server}
+    stored = stack_body(heat, target, "/template")["resources"]
+    assert stored[adopted.instance_id]["external_id"] == server
+    # Dropped without keeping it: Heat lets an adopted server go, so the driver deletes it
+    # through Nova; the test bed has no Nova (nothing runs behind its fake servers), so
+    # the driver leaves it at that and the stack update goes on.
+    driver.apply(project, target, [])
+    settle(driver, project, target, {})
+    assert not deleted_in_heat_log(server)
+    # Members that were not adopted are deleted as ever.
+    first = physical_ids(driver, project, source)[group[0].instance_id]
+    driver.apply(project, source, [])
+    settle(driver, project, source, {})
+    wait_for("the fake server deleted", lambda: deleted_in_heat_log(first))
+
+
+def test_a_member_whose_launch_configuration_is_gone_is_left_as_it_is(driver, project, heat,
+                                                                       new_group):
+    """The launch configuration of running instances is deleted (the group moved to a
+    new one): the next update keeps them, the same servers with the same properties."""
+    group_id = new_group()
+    old = members(2, replace(LC, name="old", instance_type="m1.large"))
+    driver.apply(project, group_id, old)
+    settle(driver, project, group_id, running(old))
+    before = physical_ids(driver, project, group_id)
+    stored = stack_body(heat, group_id, "/template")["resources"]
+    orphans = [replace(m, launch_configuration=None) for m in old]
+    new = members(1)
+    driver.apply(project, group_id, orphans + new)
+    settle(driver, project, group_id, running(old + new))
+    after = physical_ids(driver, project, group_id)
+    assert {i: after[i] for i in before} == before
+    now = stack_body(heat, group_id, "/template")["resources"]
+    assert all(now[m.instance_id] == stored[m.instance_id] for m in old)

@@ -1,7 +1,8 @@
 """DescribeScalingActivities: a group's activity history, newest first.
 
 Activities outlive their group, as on AWS: ``IncludeDeletedGroups`` shows those of groups
-that are gone.  ``ActivityIds`` names activities directly (at most 50).
+that are gone.  ``ActivityIds`` names activities directly (at most 50).  ``Filters`` by
+start time and status: ``domain.activity_filters``.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ from typing import Any
 from cfn_gateway import errors
 from cfn_gateway.api.autoscaling.group_support import group_not_found, max_records
 from cfn_gateway.api.autoscaling.group_views import activity_to_aws
+from cfn_gateway.api.autoscaling.tags import filters_of
 from cfn_gateway.api.registry import action
 from cfn_gateway.backends.alarms import InvalidNextToken
 from cfn_gateway.context import AUTOSCALING, RequestContext
+from cfn_gateway.domain import activity_filters
+from cfn_gateway.domain.tag_filters import InvalidFilter
 
 DESCRIBE_PAGE = 100
 MAX_ACTIVITY_IDS = 50
@@ -26,8 +30,10 @@ def describe_scaling_activities(ctx: RequestContext,
     limit = max_records(params, DESCRIBE_PAGE)
     include_deleted = params.get("IncludeDeletedGroups", False)
     name = params.get("AutoScalingGroupName")
-    if params.get("Filters"):
-        raise errors.ValidationError("Filters are not supported by this gateway yet.")
+    try:
+        only = activity_filters.activity_filter(filters_of(params), name is not None)
+    except InvalidFilter as exc:
+        raise errors.ValidationError(str(exc)) from None
     arns: dict[str, str] = {}
     activity_ids = list(dict.fromkeys(params.get("ActivityIds") or ()))
     if activity_ids:
@@ -35,7 +41,7 @@ def describe_scaling_activities(ctx: RequestContext,
             raise errors.ValidationError(
                 f"You can name at most {MAX_ACTIVITY_IDS} activity IDs in one request.")
         items = [a for a in groups.activities_by_id(ctx.project_id, activity_ids)
-                 if name is None or a.group_name == name]
+                 if (name is None or a.group_name == name) and only.matches(a)]
         result: dict[str, Any] = {"Activities": []}
     else:
         if name is not None:
@@ -51,7 +57,7 @@ def describe_scaling_activities(ctx: RequestContext,
                 return {"Activities": []}
         try:
             page = groups.activities(ctx.project_id, names, limit,
-                                     params.get("NextToken") or None)
+                                     params.get("NextToken") or None, only)
         except InvalidNextToken:
             raise errors.InvalidNextToken("The token provided is not valid.") from None
         items = page.items

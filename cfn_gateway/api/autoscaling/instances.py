@@ -1,5 +1,5 @@
 """DescribeAutoScalingInstances, TerminateInstanceInAutoScalingGroup, SetInstanceHealth,
-SetInstanceProtection, EnterStandby and ExitStandby.
+SetInstanceProtection, EnterStandby, ExitStandby, DetachInstances and AttachInstances.
 
 Requests that change an instance go through the scaling engine (``GroupScaler.change``),
 which writes the change as one compare-and-set and then steps the group: a terminated
@@ -7,6 +7,10 @@ instance without decrement, or one marked Unhealthy, is replaced by that step.  
 texts: "Instance Id not found - No managed instance found for instance ID: ID"
 (ValidationError), and for protection "The instance ID is not part of Auto Scaling group
 NAME." (ValidationError).
+
+The instances AttachInstances takes are those that run outside any group: the instances
+detached from a group of the caller's (this cloud has no EC2 API to launch others, and a
+Nova server's UUID is no EC2 instance id: the model allows 19 characters).
 """
 
 from __future__ import annotations
@@ -21,17 +25,21 @@ from cfn_gateway.api.autoscaling.group_support import (
     change_instances,
     existing_group,
     max_records,
+    scaler,
 )
 from cfn_gateway.api.autoscaling.group_views import activity_to_aws, instance_to_aws
 from cfn_gateway.api.registry import action
 from cfn_gateway.backends.alarms import InvalidNextToken
+from cfn_gateway.backends.groups import InstanceNotDetached
 from cfn_gateway.context import AUTOSCALING, RequestContext
 from cfn_gateway.domain import groups as g
 from cfn_gateway.domain import instance_requests
 
 DESCRIBE_PAGE = 50
 PROTECTION_BATCH = 50
-STANDBY_BATCH = 20
+#: At most this many instances per EnterStandby, ExitStandby, DetachInstances and
+#: AttachInstances.
+MOVE_BATCH = 20
 
 
 def _not_found(instance_id: str) -> errors.ValidationError:
@@ -130,27 +138,68 @@ def set_instance_protection(ctx: RequestContext, params: dict[str, Any]) -> dict
     return {}
 
 
-def _standby(ctx: RequestContext, params: dict[str, Any],
-             move: InstanceChange) -> dict[str, Any]:
-    name = params["AutoScalingGroupName"]
-    if not params.get("InstanceIds"):
+def _instance_ids(params: dict[str, Any]) -> list[str]:
+    """The request's InstanceIds (each once), at least one and at most ``MOVE_BATCH``."""
+    instance_ids = list(dict.fromkeys(params.get("InstanceIds") or ()))
+    if not instance_ids:
         raise errors.ValidationError("InstanceIds must name at least one instance.")
-    if len(params["InstanceIds"]) > STANDBY_BATCH:
+    if len(params["InstanceIds"]) > MOVE_BATCH:
         raise errors.ValidationError(
-            f"You can move at most {STANDBY_BATCH} instances in one request.")
-    changes = change_instances(ctx, name, move)
+            f"You can move at most {MOVE_BATCH} instances in one request.")
+    return instance_ids
+
+
+def _move(ctx: RequestContext, params: dict[str, Any], move: InstanceChange) -> dict[str, Any]:
+    changes = change_instances(ctx, params["AutoScalingGroupName"], move)
     return {"Activities": [activity_to_aws(a, changes.group.arn) for a in changes.activities]}
 
 
 @action(AUTOSCALING, "EnterStandby")
 def enter_standby(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    ids, decrement = params.get("InstanceIds") or [], params["ShouldDecrementDesiredCapacity"]
-    return _standby(ctx, params, lambda group, instances, now: instance_requests.enter_standby(
+    ids, decrement = _instance_ids(params), params["ShouldDecrementDesiredCapacity"]
+    return _move(ctx, params, lambda group, instances, now: instance_requests.enter_standby(
         group, instances, ids, decrement, now))
 
 
 @action(AUTOSCALING, "ExitStandby")
 def exit_standby(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-    ids = params.get("InstanceIds") or []
-    return _standby(ctx, params, lambda group, instances, now: instance_requests.exit_standby(
+    ids = _instance_ids(params)
+    return _move(ctx, params, lambda group, instances, now: instance_requests.exit_standby(
         group, instances, ids, now))
+
+
+@action(AUTOSCALING, "DetachInstances")
+def detach_instances(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    ids, decrement = _instance_ids(params), params["ShouldDecrementDesiredCapacity"]
+    return _move(ctx, params, lambda group, instances, now: instance_requests.detach_instances(
+        group, instances, ids, decrement, now))
+
+
+def _not_attachable(ctx: RequestContext, instance_id: str) -> errors.ValidationError:
+    member = ctx.backends.groups.find_instance(ctx.project_id, instance_id)
+    if member is not None:
+        return errors.ValidationError(f"The instance {instance_id} is already part of Auto "
+                                      f"Scaling group {member.group_name}.")
+    return errors.ValidationError(
+        f"Invalid instance ID: {instance_id}. Only instances detached from an Auto Scaling "
+        "group (DetachInstances) run outside a group here.")
+
+
+@action(AUTOSCALING, "AttachInstances")
+def attach_instances(ctx: RequestContext, params: dict[str, Any]) -> None:
+    name = params["AutoScalingGroupName"]
+    ids = _instance_ids(params)
+    existing_group(ctx, name)
+    by_id = {d.instance_id: d for d in ctx.backends.groups.detached_instances(
+        ctx.project_id, ids)}
+    for instance_id in ids:
+        if instance_id not in by_id:
+            raise _not_attachable(ctx, instance_id)
+    detached = [by_id[i] for i in ids]
+    zones = scaler(ctx).zones
+    try:
+        change_instances(ctx, name, lambda group, instances, now:
+                         instance_requests.attach_instances(group, instances, detached,
+                                                            zones(group), now))
+    except InstanceNotDetached as exc:
+        raise _not_attachable(ctx, str(exc)) from None

@@ -27,8 +27,14 @@ DESCRIBE_PAGE = 50
 
 
 def filters_of(params: dict[str, Any]) -> list[tag_filters.Filter]:
-    return [tag_filters.Filter(f["Name"], tuple(f.get("Values") or ()))
-            for f in params.get("Filters") or ()]
+    """The request's Filters (DescribeTags, DescribeAutoScalingGroups,
+    DescribeScalingActivities); each must have a Name."""
+    filters = []
+    for f in params.get("Filters") or ():
+        if not f.get("Name"):
+            raise errors.ValidationError("Each filter must have a Name.")
+        filters.append(tag_filters.Filter(f["Name"], tuple(f.get("Values") or ())))
+    return filters
 
 
 def _by_group(tags: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -11,21 +11,29 @@ so the group's stack is found by listing the stacks of its name (``GET /stacks?n
 taking ``heat_template.group_stack`` of them, the same one in every process; ``apply``
 deletes the duplicates it finds.  Never by Heat's name lookup, which picks any of them.
 
-- ``apply`` creates the stack, or updates it (PUT: the whole template, tags and
-  ``disable_rollback``; a member no longer listed is deleted by the update, the others
-  are left as they are).  Heat's convergence engine (the default since Newton) takes an
-  update while another is in progress, of a stack in any ``*_FAILED`` state and of one
-  still being created: the new traversal supersedes the old one, so the latest apply
-  wins.  Two applies that overlap in time are ordered by Heat (it stores a stack's
-  traversal with a compare-and-set and drops, silently, the update that lost: that apply
-  is then as if it came first).  A create that finds the name taken meanwhile (409)
-  updates the stack instead.  A stack being deleted (``forget``) takes no update: apply
-  waits for it to be gone (at most ``stack_delete_wait`` seconds, deleting again one whose
-  deletion failed) and creates the stack anew.  Rollback is disabled: one member failing
-  to launch must not delete the others.
+- ``apply`` creates the stack, or reads its template and updates it (PUT: the whole
+  template, tags and ``disable_rollback``; a member no longer listed is deleted by the
+  update, the others are left as they are; a member whose launch configuration was
+  deleted keeps the definition it has in the stack). Heat's convergence engine (the
+  default since Newton) takes an update while another is in progress, of a stack in any
+  ``*_FAILED`` state and of one still being created: the new traversal supersedes the old
+  one, so the latest apply wins. Two applies that overlap in time are ordered by Heat (it
+  stores a stack's traversal with a compare-and-set and drops, silently, the update that
+  lost: that apply is then as if it came first). A create that finds the name taken
+  meanwhile (409) updates the stack instead. A stack being deleted (``forget``) takes no
+  update: apply waits for it to be gone (at most ``stack_delete_wait`` seconds, deleting
+  again one whose deletion failed) and creates the stack anew. Rollback is disabled: one
+  member failing to launch must not delete the others.
 - ``observe`` lists the stack's resources (``heat_template.member_states``): two GETs.
+- ``kept``: once the stack's update is complete, the members its template marks
+  ``Retain`` (``heat_template.retained``), with their servers' ids: three GETs, asked
+  only while the group has instances detaching.
 - ``forget`` deletes the stack; Heat deletes it in the background, ``observe`` answers
   ``{}`` once it is gone.  A stack already gone or being deleted is left alone.
+- Adopted members (``Member.cloud_id``: ``external_id`` in the template) that ``apply`` or
+  ``forget`` drop without keeping them are deleted through Nova first
+  (``nova_api.ComputeAPI``), as Heat would leave them running; should that fail, the
+  stack is not changed either, and the engine's next telling tries both again.
 
 Errors: ``ServiceUnavailable`` when Heat or Keystone does not answer (or the stack stays
 in deletion too long); ``ValidationError`` when Heat refuses the template (an image, flavor,
@@ -54,6 +62,7 @@ from cfn_gateway.backends.openstack.heat_api import (
     HeatRefused,
 )
 from cfn_gateway.backends.openstack.heat_template import MemberState, StackState
+from cfn_gateway.backends.openstack.nova_api import ComputeAPI
 
 LOG = logging.getLogger(__name__)
 
@@ -61,6 +70,7 @@ STACKS = "stacks"
 #: Seconds between two looks at a stack being deleted, while ``apply`` waits for it.
 POLL_INTERVAL = 0.5
 _GONE = ("DELETE_IN_PROGRESS", "DELETE_COMPLETE")
+_COMPLETE = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 
 
 class HeatInstances:
@@ -68,7 +78,8 @@ class HeatInstances:
                  endpoint_filter: dict[str, Any] | None = None, *,
                  resource_type: str | None = None, networks: Sequence[str] | None = None,
                  timeout: float | None = None, delete_wait: float | None = None,
-                 bookends: bool = True) -> None:
+                 bookends: bool = True,
+                 compute_endpoint_filter: dict[str, Any] | None = None) -> None:
         """Everything left out is read from the configuration (``[heat]``, and the
         ``[service_credentials]`` sessions)."""
         from cfn_gateway.common import openstack_session as sessions
@@ -76,6 +87,7 @@ class HeatInstances:
 
         self._session_for = session_for or sessions.project_session
         self._endpoint = endpoint_filter or sessions.endpoint_filter("orchestration")
+        self._compute_endpoint = compute_endpoint_filter or sessions.endpoint_filter("compute")
         self._resource_type = resource_type or CONF.heat.member_resource_type
         self._networks = tuple(CONF.heat.member_networks if networks is None else networks)
         self._timeout = CONF.heat.request_timeout if timeout is None else timeout
@@ -87,15 +99,24 @@ class HeatInstances:
 
     # --- InstanceDriver ------------------------------------------------------------------
 
+    def _body(self, group_id: str, members: Sequence[Member],
+              previous: dict[str, Any] | None) -> dict[str, Any]:
+        """The stack's create or update: template (``previous``: the stack's template, for
+        members whose launch configuration is gone), tags, rollback disabled."""
+        body_template = heat_template.template(
+            members, group_id, resource_type=self._resource_type, networks=self._networks,
+            bookends=self._bookends, previous=previous)
+        left_out = {m.instance_id for m in members} - set(body_template["resources"])
+        if left_out:
+            LOG.warning("group %s: instance(s) %s have no launch configuration left nor a "
+                        "definition in the stack; they are left out (Heat deletes them)",
+                        group_id, sorted(left_out))
+        return {"template": body_template,
+                "tags": ",".join(heat_template.stack_tags(group_id)),
+                "disable_rollback": True}
+
     def apply(self, project_id: str, group_id: str, members: Sequence[Member]) -> None:
         name = heat_template.stack_name(group_id)
-        body = {
-            "template": heat_template.template(
-                members, group_id, resource_type=self._resource_type,
-                networks=self._networks, bookends=self._bookends),
-            "tags": ",".join(heat_template.stack_tags(group_id)),
-            "disable_rollback": True,
-        }
         api = self._api(project_id)
         deadline = time.monotonic() + self._delete_wait
         while True:
@@ -103,6 +124,9 @@ class HeatInstances:
             current = heat_template.group_stack(stacks)
             if current is not None:
                 self._delete_duplicates(api, name, stacks, current)
+                previous = self._template(api, name, current) or {}
+                self._delete_adopted(project_id, name, previous, members)
+                body = self._body(group_id, members, previous)
                 if self._update(api, name, current, body, deadline):
                     LOG.debug("group %s: stack %s updated to %d instance(s)", group_id,
                               name, len(members))
@@ -110,7 +134,8 @@ class HeatInstances:
             elif any(stack.status != "DELETE_COMPLETE" for stack in stacks):
                 self._wait_for_deletion(api, name, stacks, deadline)
             else:
-                created = self._create(api, name, body, deadline)
+                created = self._create(api, name, self._body(group_id, members, None),
+                                       deadline)
                 if created is None:
                     continue  # made meanwhile: update it
                 stacks = self._stacks(api, name)
@@ -130,11 +155,26 @@ class HeatInstances:
         return {instance_id: seen.state for instance_id, seen
                 in self.observe_members(project_id, group_id).items()}
 
+    def kept(self, project_id: str, group_id: str) -> dict[str, str]:
+        name = heat_template.stack_name(group_id)
+        api = self._api(project_id)
+        stack = heat_template.group_stack(self._stacks(api, name))
+        if stack is None or stack.status not in _COMPLETE:
+            return {}  # the update that marks them may not have reached them yet
+        retained = heat_template.retained(self._template(api, name, stack) or {})
+        if not retained:
+            return {}
+        seen = self.observe_members(project_id, group_id)
+        return {instance_id: seen[instance_id].physical_id for instance_id in retained
+                if instance_id in seen and seen[instance_id].physical_id}
+
     def forget(self, project_id: str, group_id: str) -> None:
         name = heat_template.stack_name(group_id)
         api = self._api(project_id)
         for stack in self._stacks(api, name):
             if stack.status not in _GONE:
+                self._delete_adopted(project_id, name, self._template(api, name, stack) or {},
+                                     ())
                 self._delete(api, name, stack.stack_id)
                 LOG.info("group %s: stack %s (%s) being deleted", group_id, name,
                          stack.stack_id)
@@ -162,6 +202,34 @@ class HeatInstances:
         return self._observed(self._stacks(self._api(project_id), name))
 
     # --- helpers ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _template(api: HeatAPI, name: str, stack: StackState) -> dict[str, Any] | None:
+        """The stack's template (the one its latest update asked for); None once gone."""
+        try:
+            return api.call("GET", f"{STACKS}/{name}/{stack.stack_id}/template",
+                            handled=(HeatNotFound,))
+        except HeatNotFound:
+            return None
+
+    def _delete_adopted(self, project_id: str, name: str, previous: dict[str, Any],
+                        members: Sequence[Member]) -> None:
+        """Delete, through Nova, the servers of the adopted members of the stack's
+        template ``previous`` that ``members`` drop without keeping (Heat never deletes
+        an external resource)."""
+        doomed = heat_template.adopted_to_delete(previous, members)
+        if not doomed:
+            return
+        compute = ComputeAPI(self._session_for(project_id), self._compute_endpoint,
+                             self._timeout)
+        if not compute.has_compute():
+            LOG.info("stack %s: no compute service in the catalog, so no server behind "
+                     "the adopted member(s) %s to delete", name, sorted(doomed))
+            return
+        for instance_id, server_id in sorted(doomed.items()):
+            compute.delete_server(server_id)
+            LOG.info("stack %s: adopted member %s leaves the group: server %s deleted",
+                     name, instance_id, server_id)
 
     @staticmethod
     def _stacks(api: HeatAPI, name: str) -> list[StackState]:

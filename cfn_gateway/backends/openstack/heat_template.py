@@ -9,6 +9,15 @@ waits one second after triggering each leaf of a traversal (``Stack._converge_cr
 update``), so a flat template of N independent members costs N seconds per update (even a
 no-op one), and with the bookends about one (measured: bench/heat_members.py).
 
+A member to ``keep`` (leaving its group running: DetachInstances) has ``deletion_policy:
+Retain``, so that Heat leaves its server alone when a later update drops it (Heat deletes
+a dropped resource by the definition it was last updated to, hence two updates: the one
+that marks it, then the one that drops it; ``retained`` reads the first back).  A member
+with a ``cloud_id`` (AttachInstances) is that server, adopted with ``external_id`` (and
+not after ``BEGIN``: Heat refuses dependencies of an external resource); Heat never
+deletes an external resource, so a driver deletes the server itself when such a
+member is dropped without being kept (``adopted_to_delete``).
+
 ``member_states`` reads the stack's resource list back into what a driver reports of each
 member (``BOOTING``, ``RUNNING``, ``FAILED``; deleted or being deleted: absent), and
 ``group_stack`` picks the group's stack among those of its name: Heat checks that a name is
@@ -72,6 +81,8 @@ STACK_PREFIX = "cfngw-asg-"
 MARKER_TAG = "cfn-gateway"
 GROUP_TAG_PREFIX = "cfngw-group-id="
 
+RETAIN = "Retain"
+
 #: A member's instance id (``i-`` and 17 hex digits): its resource name.
 INSTANCE_ID = re.compile(r"i-[0-9a-f]{17}")
 # Heat's stack names: [a-zA-Z][a-zA-Z0-9_.-]*, at most 255 characters.
@@ -100,24 +111,38 @@ def stack_tags(group_id: str) -> list[str]:
 
 def template(members: Sequence[Member], group_id: str, *,
              resource_type: str = DEFAULT_RESOURCE_TYPE, networks: Sequence[str] = (),
-             bookends: bool = True) -> dict[str, Any]:
-    """The group's HOT template: exactly ``members``, each by its instance id."""
+             bookends: bool = True,
+             previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The group's HOT template: ``members``, each by its instance id.  A member whose
+    launch configuration is gone keeps the properties ``previous`` (the stack's template)
+    gives it, so that Heat leaves it as it is; without them it is left out."""
     resources: dict[str, Any] = {}
     if bookends:
         resources[BEGIN] = {"type": BOOKEND_TYPE}
+    before = _member_resources(previous or {})
+    listed = []
     for member in members:
         if not INSTANCE_ID.fullmatch(member.instance_id):
             raise ValueError(f"not an instance id: {member.instance_id!r}")
         if member.instance_id in resources:
             raise ValueError(f"instance {member.instance_id} listed twice")
-        resource: dict[str, Any] = {"type": resource_type,
-                                    "properties": member_properties(member, networks)}
-        if bookends:
+        if member.launch_configuration is not None:
+            properties = member_properties(member, networks)
+        elif isinstance(before.get(member.instance_id, {}).get("properties"), Mapping):
+            properties = dict(before[member.instance_id]["properties"])
+        else:
+            continue
+        listed.append(member.instance_id)
+        resource: dict[str, Any] = {"type": resource_type, "properties": properties}
+        if member.keep:
+            resource["deletion_policy"] = RETAIN
+        if member.cloud_id:
+            resource["external_id"] = member.cloud_id
+        elif bookends:  # Heat refuses dependencies of an external resource
             resource["depends_on"] = [BEGIN]
         resources[member.instance_id] = resource
     if bookends:
-        resources[END] = {"type": BOOKEND_TYPE,
-                          "depends_on": sorted(m.instance_id for m in members)}
+        resources[END] = {"type": BOOKEND_TYPE, "depends_on": sorted(listed)}
     return {
         "heat_template_version": TEMPLATE_VERSION,
         "description": f"cfn-gateway Auto Scaling group {group_id}: one resource per "
@@ -127,8 +152,11 @@ def template(members: Sequence[Member], group_id: str, *,
 
 
 def member_properties(member: Member, networks: Sequence[str] = ()) -> dict[str, Any]:
-    """The ``OS::Nova::Server`` properties of one member."""
+    """The ``OS::Nova::Server`` properties of one member (which has a launch
+    configuration)."""
     lc = member.launch_configuration
+    if lc is None:
+        raise ValueError(f"member {member.instance_id} has no launch configuration")
     properties: dict[str, Any] = {
         "name": member.instance_id,
         "image": lc.image_id,
@@ -192,6 +220,34 @@ def block_device_mapping_v2(lc: LaunchConfiguration) -> list[dict[str, Any]] | N
 
 
 # --- reading the stack back -------------------------------------------------------------
+
+def _member_resources(stack_template: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    resources = stack_template.get("resources") or {}
+    return {name: resource for name, resource in resources.items()
+            if INSTANCE_ID.fullmatch(str(name)) and isinstance(resource, Mapping)}
+
+
+def _retained(resource: Mapping[str, Any]) -> bool:
+    return str(resource.get("deletion_policy") or "").lower() == RETAIN.lower()
+
+
+def retained(stack_template: Mapping[str, Any]) -> set[str]:
+    """The members a stack's template (``GET .../template``) keeps: those Heat leaves
+    running when an update drops them."""
+    return {name for name, resource in _member_resources(stack_template).items()
+            if _retained(resource)}
+
+
+def adopted_to_delete(stack_template: Mapping[str, Any],
+                      members: Iterable[Member]) -> dict[str, str]:
+    """The adopted members of a stack's template that ``members`` drop without keeping
+    them, with their servers' ids: Heat leaves them running, so the driver deletes them."""
+    staying = {member.instance_id for member in members}
+    return {name: str(resource["external_id"])
+            for name, resource in _member_resources(stack_template).items()
+            if resource.get("external_id") and not _retained(resource)
+            and name not in staying}
+
 
 @dataclass(frozen=True)
 class MemberState:

@@ -6,6 +6,10 @@ Tables (prefixed ``as_`` so they never meet another store's):
   ``update`` compares and sets), its launch configuration name (for
   ``uses_launch_configuration``) and whether it is ``settled``.
 - ``as_instances``: one row per instance id, with its group and state columns.
+- ``as_detached_instances``: instances detached from a group (DetachInstances), which run
+  on outside any group until AttachInstances claims them; an attach deletes the row in
+  the same transaction as it adds the instance to its group, so an instance joins one
+  group only.
 - ``as_policies`` and ``as_scheduled_actions``: the group's scaling policies and scheduled
   actions, and ``as_notification_queue`` (``sqlite/group_parts.py``).
 - ``as_activities``: one row per activity, indexed by (project, group, start time); they
@@ -19,12 +23,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from cfn_gateway.backends.alarms import InvalidNextToken, token_position
 from cfn_gateway.backends.groups import (
     GroupExists,
     GroupLimitExceeded,
+    InstanceNotDetached,
     StaleGroup,
     StoredGroup,
 )
@@ -38,9 +44,11 @@ from cfn_gateway.backends.sqlite.group_parts import (
 from cfn_gateway.backends.sqlite.named_pages import named_page
 from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
 from cfn_gateway.domain import pagination
+from cfn_gateway.domain.activity_filters import ActivityFilter
 from cfn_gateway.domain.alarms import Page
 from cfn_gateway.domain.groups import (
     Activity,
+    DetachedInstance,
     Group,
     GroupChanges,
     Instance,
@@ -82,6 +90,18 @@ CREATE TABLE IF NOT EXISTS as_instances (
     protected_from_scale_in INTEGER NOT NULL,
     activity_id TEXT,
     waits TEXT,
+    cloud_id TEXT,
+    PRIMARY KEY (project_id, instance_id)
+);
+CREATE TABLE IF NOT EXISTS as_detached_instances (
+    project_id TEXT NOT NULL,
+    instance_id TEXT NOT NULL,
+    availability_zone TEXT NOT NULL,
+    launch_configuration_name TEXT,
+    instance_type TEXT,
+    launched_ms INTEGER NOT NULL,
+    cloud_id TEXT NOT NULL,
+    detached_from TEXT NOT NULL,
     PRIMARY KEY (project_id, instance_id)
 );
 CREATE INDEX IF NOT EXISTS as_instances_by_group ON as_instances (project_id, group_name);
@@ -105,17 +125,21 @@ CREATE INDEX IF NOT EXISTS as_activities_by_group
 
 _INSTANCE_COLUMNS = ("instance_id, group_name, availability_zone, lifecycle_state, "
                      "launch_configuration_name, instance_type, launched_ms, health_status, "
-                     "protected_from_scale_in, activity_id, waits")
+                     "protected_from_scale_in, activity_id, waits, cloud_id")
+#: Columns added since the first stores were made (``common.sqlite.create_schema``).
+_ADDED_COLUMNS = (("as_instances", "cloud_id", "TEXT"),)
+_DETACHED_COLUMNS = ("instance_id, availability_zone, launch_configuration_name, "
+                     "instance_type, launched_ms, cloud_id, detached_from")
 _ACTIVITY_COLUMNS = ("activity_id, group_name, description, cause, start_ms, end_ms, "
                      "status_code, status_message, progress, details")
 
 
 def _instance(row: Sequence[Any]) -> Instance:
     (instance_id, group_name, zone, state, configuration, instance_type, launched_ms,
-     health, protected, activity_id, waits) = row
+     health, protected, activity_id, waits, cloud_id) = row
     return Instance(instance_id, group_name, zone, state, configuration, instance_type,
                     from_millis(launched_ms), health, bool(protected), activity_id,
-                    waits_from_json(waits))
+                    waits_from_json(waits), cloud_id)
 
 
 def _activity(row: Sequence[Any]) -> Activity:
@@ -129,12 +153,19 @@ def _activity(row: Sequence[Any]) -> Activity:
 def _put_instance(conn: sqlite3.Connection, project_id: str, instance: Instance) -> None:
     conn.execute(
         f"INSERT OR REPLACE INTO as_instances (project_id, {_INSTANCE_COLUMNS}) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (project_id, instance.instance_id, instance.group_name, instance.availability_zone,
          instance.lifecycle_state, instance.launch_configuration_name, instance.instance_type,
          to_millis(instance.launched_at), instance.health_status,
          int(instance.protected_from_scale_in), instance.activity_id,
-         waits_to_json(instance.waits)))
+         waits_to_json(instance.waits), instance.cloud_id))
+
+
+def _detached(row: Sequence[Any]) -> DetachedInstance:
+    (instance_id, zone, configuration, instance_type, launched_ms, cloud_id,
+     detached_from) = row
+    return DetachedInstance(instance_id, zone, configuration, instance_type,
+                            from_millis(launched_ms), cloud_id, detached_from)
 
 
 def _put_activity(conn: sqlite3.Connection, project_id: str, activity: Activity) -> None:
@@ -156,7 +187,7 @@ class SQLiteGroupStore(PolicyRows, ScheduledActionRows, NotificationRows):
         self._conn = connect(path)
         self._lock = threading.Lock()
         self._secret = create_schema(self._conn, self._lock, _SCHEMA + ";\n" + PARTS_SCHEMA,
-                                     "group_store_meta")
+                                     "group_store_meta", _ADDED_COLUMNS)
 
     def close(self) -> None:
         with self._lock:
@@ -302,6 +333,15 @@ class SQLiteGroupStore(PolicyRows, ScheduledActionRows, NotificationRows):
         with write_transaction(self._conn, self._lock) as conn:
             _put_instance(conn, project_id, instance)
 
+    def detached_instances(self, project_id: str,
+                           instance_ids: Sequence[str]) -> list[DetachedInstance]:
+        wanted = sorted(set(instance_ids))
+        if not wanted:
+            return []
+        return [_detached(row) for row in self._read(
+            f"SELECT {_DETACHED_COLUMNS} FROM as_detached_instances WHERE project_id = ? "
+            f"AND instance_id {_in(wanted)} ORDER BY instance_id", [project_id, *wanted])]
+
     def remove_instance(self, project_id: str, instance_id: str) -> bool:
         with write_transaction(self._conn, self._lock) as conn:
             return conn.execute(
@@ -344,6 +384,11 @@ class SQLiteGroupStore(PolicyRows, ScheduledActionRows, NotificationRows):
             if not updated:
                 raise StaleGroup(f"group {group.name!r} is no longer at version "
                                  f"{expected_version}")
+            for instance_id in changes.attached:
+                if not conn.execute(
+                        "DELETE FROM as_detached_instances WHERE project_id = ? AND "
+                        "instance_id = ?", (project_id, instance_id)).rowcount:
+                    raise InstanceNotDetached(instance_id)
             for instance in changes.put_instances:
                 _put_instance(conn, project_id, instance)
             for instance_id in changes.removed_instances:
@@ -352,6 +397,12 @@ class SQLiteGroupStore(PolicyRows, ScheduledActionRows, NotificationRows):
                              (project_id, instance_id, group.name))
             for activity in changes.activities:
                 _put_activity(conn, project_id, activity)
+            conn.executemany(
+                f"INSERT OR REPLACE INTO as_detached_instances (project_id, "
+                f"{_DETACHED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(project_id, i.instance_id, i.availability_zone,
+                  i.launch_configuration_name, i.instance_type, to_millis(i.launched_at),
+                  i.cloud_id, i.detached_from) for i in changes.detached])
             queue_notifications(conn, project_id, group.name, changes.notifications)
         return StoredGroup(project_id, group, expected_version + 1, changes.settled)
 
@@ -369,16 +420,33 @@ class SQLiteGroupStore(PolicyRows, ScheduledActionRows, NotificationRows):
                               "> (?, ?) ORDER BY project_id, name LIMIT ?", (*after, limit))
         return [(project_id, name) for project_id, name in rows]
 
+    def purge_activities(self, started_before: datetime) -> int:
+        with write_transaction(self._conn, self._lock) as conn:
+            return conn.execute(
+                "DELETE FROM as_activities WHERE start_ms < ? AND end_ms IS NOT NULL",
+                (to_millis(started_before),)).rowcount
+
     def activities(self, project_id: str, group_names: Sequence[str], limit: int,
-                   next_token: str | None = None) -> Page:
+                   next_token: str | None = None,
+                   only: ActivityFilter | None = None) -> Page:
         wanted = sorted(set(group_names))
-        digest = pagination.digest("activities", wanted)
+        only = only or ActivityFilter()
+        digest = pagination.digest("activities", [wanted, only.key])
         after = token_position(self._secret, next_token, project_id, digest) if next_token else None
         sql = [f"SELECT {_ACTIVITY_COLUMNS} FROM as_activities WHERE project_id = ?"]
         args: list[Any] = [project_id]
         if wanted:
             sql.append(f"AND group_name {_in(wanted)}")
             args.extend(wanted)
+        if only.started_from is not None:
+            sql.append("AND start_ms >= ?")
+            args.append(to_millis(only.started_from))
+        if only.started_until is not None:
+            sql.append("AND start_ms <= ?")
+            args.append(to_millis(only.started_until))
+        if only.statuses:
+            sql.append(f"AND status_code {_in(only.statuses)}")
+            args.extend(only.statuses)
         if after is not None:
             if (not isinstance(after, list) or len(after) != 2
                     or not isinstance(after[0], int) or not isinstance(after[1], str)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from cfn_gateway.backends.alarms import InvalidNextToken
 from cfn_gateway.backends.groups import GroupExists, GroupLimitExceeded, StaleGroup
 from cfn_gateway.backends.sqlite.groups import SQLiteGroupStore
 from cfn_gateway.domain import groups as g
+from cfn_gateway.domain.activity_filters import ActivityFilter
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -107,3 +109,43 @@ def test_activities_newest_first_and_outliving_the_group(store):
     assert [a.activity_id for a in store.activities("p1", ["web"], 10).items] == [
         "a4", "a2", "a0"]
     assert store.activities("p2", [], 10).items == []
+    # Filtered, and pages bound to their filter.
+    only = ActivityFilter(started_from=NOW + timedelta(minutes=1),
+                          statuses=(g.ACTIVITY_IN_PROGRESS,))
+    first = store.activities("p1", [], 2, None, only)
+    assert [a.activity_id for a in first.items] == ["a4", "a3"]
+    assert [a.activity_id for a in store.activities(
+        "p1", [], 2, first.next_token, only).items] == ["a2", "a1"]
+    with pytest.raises(InvalidNextToken):
+        store.activities("p1", [], 2, first.next_token)
+    # Ended activities go once older than the cut; those under way stay.
+    assert store.purge_activities(NOW + timedelta(minutes=10)) == 1
+    assert [a.activity_id for a in store.activities("p1", [], 10).items] == [
+        "a4", "a3", "a2", "a1"]
+
+
+def test_a_store_file_from_before_attach_gets_the_cloud_id_column(tmp_path):
+    """A store file whose ``as_instances`` predates ``cloud_id`` (as the gateway made it
+    before AttachInstances) is opened, its instances read, and the column added."""
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE as_instances (project_id TEXT NOT NULL, instance_id TEXT NOT NULL,
+            group_name TEXT NOT NULL, availability_zone TEXT NOT NULL,
+            lifecycle_state TEXT NOT NULL, launch_configuration_name TEXT,
+            instance_type TEXT, launched_ms INTEGER NOT NULL, health_status TEXT NOT NULL,
+            protected_from_scale_in INTEGER NOT NULL, activity_id TEXT, waits TEXT,
+            PRIMARY KEY (project_id, instance_id));
+        INSERT INTO as_instances VALUES ('p1', 'i-0123456789abcdef0', 'web', 'nova',
+            'InService', 'lc', 'm1.small', 1796040000000, 'Healthy', 0, NULL, NULL);
+    """)
+    conn.close()
+    opened = SQLiteGroupStore(str(path))
+    try:
+        (old,) = opened.instances("p1", "web")
+        assert (old.instance_id, old.cloud_id) == ("i-0123456789abcdef0", None)
+        opened.put_instance("p1", replace(old, cloud_id="srv-1"))
+        assert opened.find_instance("p1", old.instance_id).cloud_id == "srv-1"
+    finally:
+        opened.close()
+    SQLiteGroupStore(str(path)).close()  # opened again: the column is there already

@@ -28,12 +28,13 @@ def instance(iid: str, state: str = g.IN_SERVICE, zone: str = "nova", **kw) -> g
 
 
 def step(group: g.Group, instances=(), observed=None, activities=None, zones=("nova",),
-         cause=None) -> sp.Step:
+         cause=None, kept=None) -> sp.Step:
     if observed is None:
         observed = {i.instance_id: sp.RUNNING for i in instances
                     if i.lifecycle_state not in (g.TERMINATING,)}
     return sp.plan_step(group, list(instances), activities or {}, observed, LAUNCH,
-                        {"lc": LAUNCH.created_at}, zones, NOW, random.Random(7), cause)
+                        {"lc": LAUNCH.created_at}, zones, NOW, random.Random(7), cause,
+                        kept)
 
 
 def test_launches_spread_over_zones_with_one_activity_each():
@@ -246,3 +247,105 @@ def test_standby_round_trip():
     result = step(back.group, [members[0], back.put_instances[0]],
                   activities={a.activity_id: a for a in back.activities})
     assert {i.lifecycle_state for i in result.instances} == {g.IN_SERVICE}
+
+
+def test_detach_keeps_the_instance_running_until_the_cloud_lets_it_go():
+    members = [instance("i-1"), instance("i-2"), instance("i-3", g.STANDBY)]
+    group = replace(GROUP, min_size=1, desired_capacity=2)
+    change = ir.detach_instances(group, members, ["i-2", "i-3", "i-2"], True, NOW)
+    assert change.group.desired_capacity == 1  # the standby one did not count
+    assert [(i.instance_id, i.lifecycle_state) for i in change.put_instances] == [
+        ("i-2", g.DETACHING), ("i-3", g.DETACHING)]
+    assert [a.description for a in change.activities] == [
+        "Detaching EC2 instance: i-2", "Detaching EC2 instance: i-3"]
+    assert change.activities[0].cause == (
+        "At 2026-11-29T12:00:00Z instance i-2 was detached in response to a user request, "
+        "shrinking the capacity from 2 to 1.")
+    assert change.activities[1].cause.endswith("was detached in response to a user request.")
+    instances = [members[0], *change.put_instances]
+    opened = {a.activity_id: a for a in change.activities}
+    # Until the driver keeps them they stay members, to be kept.
+    waiting = step(change.group, instances, activities=opened)
+    assert sp.membership(waiting.members) == {("i-1", False), ("i-2", True), ("i-3", True)}
+    assert not waiting.changes.settled
+    assert not waiting.changes.detached
+    # Kept: they leave the group, as detached instances with the cloud's ids.
+    done = step(change.group, instances, activities=opened,
+                kept={"i-2": "srv-2", "i-3": "srv-3"})
+    assert [m.instance_id for m in done.members] == ["i-1"]
+    assert sorted(done.changes.removed_instances) == ["i-2", "i-3"]
+    assert [(d.instance_id, d.cloud_id, d.detached_from) for d in done.changes.detached] == [
+        ("i-2", "srv-2", "web"), ("i-3", "srv-3", "web")]
+    assert {a.status_code for a in done.changes.activities} == {g.ACTIVITY_SUCCESSFUL}
+    assert done.changes.settled
+
+
+def test_detach_without_decrement_launches_a_replacement():
+    members = [instance("i-1"), instance("i-2")]
+    change = ir.detach_instances(replace(GROUP, desired_capacity=2), members, ["i-1"], False,
+                                 NOW)
+    assert change.group.desired_capacity == 2
+    result = step(change.group, [change.put_instances[0], members[1]])
+    launched = [i for i in result.instances if i.lifecycle_state == g.PENDING]
+    assert len(launched) == 1 and launched[0].instance_id not in ("i-1", "i-2")
+
+
+def test_detach_refusals():
+    members = [instance("i-1"), instance("i-2", g.PENDING)]
+    group = replace(GROUP, min_size=1, desired_capacity=1)
+    with pytest.raises(ir.RequestRefused, match="not part of Auto Scaling group web"):
+        ir.detach_instances(group, members, ["i-9"], False, NOW)
+    with pytest.raises(ir.RequestRefused, match=r"The instance i-2 is not in InService or "
+                                                 r"Standby\."):
+        ir.detach_instances(group, members, ["i-2"], False, NOW)
+    with pytest.raises(ir.RequestRefused, match=r"desired-size=1\. To detach 1 instance, "):
+        ir.detach_instances(group, members, ["i-1"], True, NOW)
+
+
+def test_a_detaching_instance_is_never_chosen_for_termination():
+    detaching = instance("i-1", g.DETACHING, launched_at=NOW - timedelta(days=9))
+    result = step(replace(GROUP, desired_capacity=1, termination_policies=("OldestInstance",)),
+                  [detaching, instance("i-2"), instance("i-3")])
+    (out,) = [i for i in result.instances if i.lifecycle_state == g.TERMINATING]
+    assert out.instance_id in ("i-2", "i-3")
+    with pytest.raises(ir.RequestRefused, match="No managed instance"):
+        ir.terminate_instance(GROUP, [detaching], "i-1", False, NOW)
+
+
+def detached(iid: str, zone: str = "nova") -> g.DetachedInstance:
+    return g.DetachedInstance(iid, zone, "old-lc", "m1.large", NOW - timedelta(days=2),
+                              "srv-" + iid, "other")
+
+
+def test_attach_adopts_running_instances():
+    group = replace(GROUP, max_size=3, desired_capacity=1,
+                    new_instances_protected_from_scale_in=True)
+    change = ir.attach_instances(group, [instance("i-1")], [detached("i-7"), detached("i-8")],
+                                 ("nova",), NOW)
+    assert change.group.desired_capacity == 3
+    assert change.attached == ("i-7", "i-8")
+    first = change.put_instances[0]
+    assert (first.lifecycle_state, first.cloud_id, first.launch_configuration_name,
+            first.instance_type, first.launched_at, first.protected_from_scale_in) == (
+        g.PENDING, "srv-i-7", "old-lc", "m1.large", NOW - timedelta(days=2), True)
+    assert [a.description for a in change.activities] == [
+        "Attaching an existing EC2 instance: i-7", "Attaching an existing EC2 instance: i-8"]
+    assert change.activities[1].cause.endswith(
+        "instance i-8 was attached in response to a user request, increasing the capacity "
+        "from 2 to 3.")
+    instances = [instance("i-1"), *change.put_instances]
+    result = step(change.group, instances,
+                  activities={a.activity_id: a for a in change.activities})
+    assert {i.lifecycle_state for i in result.instances} == {g.IN_SERVICE}
+    assert {a.status_code for a in result.changes.activities} == {g.ACTIVITY_SUCCESSFUL}
+    assert not [i for i in result.instances if i.instance_id not in ("i-1", "i-7", "i-8")]
+
+
+def test_attach_refusals():
+    group = replace(GROUP, max_size=2, desired_capacity=2)
+    with pytest.raises(ir.RequestRefused, match=r"max-size=2, and desired-size=2\. To attach "
+                                                 r"1 instance, please update"):
+        ir.attach_instances(group, [], [detached("i-7")], ("nova",), NOW)
+    with pytest.raises(ir.RequestRefused, match="Availability Zone elsewhere"):
+        ir.attach_instances(replace(group, max_size=3), [], [detached("i-7", "elsewhere")],
+                            ("nova",), NOW)

@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cfn_gateway.backends.groups import StaleGroup
+from cfn_gateway.backends.groups import InstanceNotDetached, StaleGroup
 from cfn_gateway.backends.sqlite.groups import SQLiteGroupStore
 from cfn_gateway.backends.sqlite.launch_configurations import SQLiteLaunchConfigurationStore
 from cfn_gateway.backends.sqlite.nocloud_instances import SQLiteNoCloudInstances
 from cfn_gateway.domain import groups as g
+from cfn_gateway.domain import instance_requests as ir
 from cfn_gateway.domain.launch_configurations import LaunchConfiguration
 from cfn_gateway.domain.scheduled_actions import ScheduledAction
 from cfn_gateway.engine.scaling import GroupScaler
@@ -231,3 +232,51 @@ def test_a_slow_removal_is_not_told_again_every_pass(world):
     assert cloud.forgets == 1
     cloud.settle()
     assert scaler.step("p1", "web") is None and scaler.groups.get("p1", "web") is None
+
+
+def test_an_instance_detached_runs_on_and_can_join_another_group(world):
+    """Detach, then attach elsewhere, on a real store file and the store-file driver: the
+    instance keeps running between groups, is adopted (not launched again), and goes with
+    a later scale-in like any other."""
+    _, make = world
+    scaler = make()
+    create(scaler, 2)
+    scaler.step("p1", "web")
+    scaler.step("p1", "web")
+    web_id = scaler.groups.get("p1", "web").group.group_id
+    leaving = scaler.groups.instances("p1", "web")[0].instance_id
+    scaler.change("p1", "web", lambda group, instances, now: ir.detach_instances(
+        group, instances, [leaving], True, now))
+    scaler.step("p1", "web")  # tells the driver to keep it
+    assert scaler.driver.kept("p1", web_id) == {leaving: leaving}
+    scaler.step("p1", "web")  # kept: it leaves the group
+    assert [i.instance_id for i in scaler.groups.instances("p1", "web")] != [leaving]
+    assert len(scaler.groups.instances("p1", "web")) == 1
+    (free,) = scaler.groups.detached_instances("p1", [leaving])
+    assert (free.cloud_id, free.detached_from) == (leaving, "web")
+    assert scaler.driver.outside("p1") == {leaving}
+    assert leaving not in scaler.driver.observe("p1", web_id)
+
+    other = replace(scaler.groups.get("p1", "web").group, name="api",
+                    arn=ARN.replace("7f9c2ba4", "8f9c2ba4").replace("/web", "/api"),
+                    desired_capacity=0)
+    scaler.groups.create("p1", other, 10)
+    scaler.change("p1", "api", lambda group, instances, now: ir.attach_instances(
+        group, instances, [free], ("a", "b"), now))
+    assert scaler.groups.detached_instances("p1", [leaving]) == []
+    with pytest.raises(InstanceNotDetached):  # claimed once only
+        scaler.change("p1", "web", lambda group, instances, now: ir.attach_instances(
+            group, instances, [free], ("a", "b"), now))
+    scaler.step("p1", "api")  # tells the driver to adopt it
+    assert scaler.driver.outside("p1") == set()
+    scaler.step("p1", "api")  # the driver reports it running
+    (adopted,) = scaler.groups.instances("p1", "api")
+    assert (adopted.instance_id, adopted.lifecycle_state) == (leaving, g.IN_SERVICE)
+    assert scaler.driver.observe("p1", other.group_id) == {leaving: "running"}
+
+    stored = scaler.groups.get("p1", "api")
+    scaler.groups.update("p1", replace(stored.group, desired_capacity=0), stored.version)
+    scaler.step("p1", "api")
+    scaler.step("p1", "api")
+    assert scaler.groups.instances("p1", "api") == []
+    assert scaler.driver.outside("p1") == set()  # deleted, not let go

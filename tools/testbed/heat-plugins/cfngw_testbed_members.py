@@ -26,6 +26,10 @@ The fake ``OS::Nova::Server`` behaves as Nova's would where the gateway looks:
 * Boot time on demand: ``metadata`` ``cfngw-testbed-boot-seconds: "N"`` keeps the server in
   ``CREATE_IN_PROGRESS`` for about N seconds (Heat polls once a second), as a real server
   that boots; without it a server is created at once.
+* Deletion is written to heat-engine's log (``DELETED_LOG`` and the server's id), so that
+  a test can tell a deleted server from one Heat let go of (``deletion_policy: Retain``,
+  an adopted ``external_id``).  Adoption (``external_id``) takes any id: there is no Nova
+  to ask whether the server exists.
 * Updates: the properties Nova changes in place (``name``, ``metadata``, ``flavor``,
   ``image``, ...: ``update_allowed`` in the real schema) are updated in place, the physical
   id kept; the others, and ``user_data``/``flavor``/``image`` under an update policy of
@@ -41,12 +45,19 @@ from heat.common import exception
 from heat.engine import constraints, resource
 from heat.engine.resources.aws.ec2 import instance as aws_instance
 from heat.engine.resources.openstack.nova import server as nova_server
+from oslo_log import log as logging
 
 #: Server metadata key (and value) that makes the fake server's create fail.
 FAIL_KEY = "cfngw-testbed-fail"
 FAIL_ON_CREATE = "create"
 #: Server metadata key: seconds the fake server's create takes.
 BOOT_SECONDS_KEY = "cfngw-testbed-boot-seconds"
+#: What heat-engine's log says, followed by the server's id, when a fake server is
+#: deleted (Heat calls the resource's delete): tests read it to tell a server deleted from
+#: one Heat let go (``deletion_policy: Retain``, ``external_id``).
+DELETED_LOG = "cfngw-testbed: fake server deleted:"
+
+LOG = logging.getLogger(__name__)
 
 # Every custom constraint that would need a service the test bed does not run.
 _FAKED_CONSTRAINTS = (
@@ -126,6 +137,8 @@ class FakeNovaServer(resource.Resource):
         return None
 
     def handle_delete(self):
+        if self.resource_id:
+            LOG.info("%s %s", DELETED_LOG, self.resource_id)
         return None
 
     def _server_name(self):

@@ -147,6 +147,38 @@ def test_template_options():
                                   ht.END: {"type": "OS::Heat::None", "depends_on": []}}
 
 
+def test_kept_and_adopted_members():
+    members = [Member(I1, "nova", LC, keep=True), Member(I2, "nova", LC, cloud_id="srv-2"),
+               Member(I3, "nova", LC, keep=True, cloud_id="srv-3")]
+    resources = ht.template(members, GROUP)["resources"]
+    assert resources[I1]["deletion_policy"] == "Retain" and "external_id" not in resources[I1]
+    assert resources[I2]["external_id"] == "srv-2" and "deletion_policy" not in resources[I2]
+    assert "depends_on" not in resources[I2] and resources[I1]["depends_on"] == [ht.BEGIN]
+    assert resources[ht.END]["depends_on"] == [I1, I2, I3]
+    assert (resources[I3]["deletion_policy"], resources[I3]["external_id"]) == (
+        "Retain", "srv-3")
+    stack_template = ht.template(members, GROUP)
+    assert ht.retained(stack_template) == {I1, I3}
+    # Dropped: the adopted member that is not kept is the driver's to delete.
+    assert ht.adopted_to_delete(stack_template, []) == {I2: "srv-2"}
+    assert ht.adopted_to_delete(stack_template, members[1:2]) == {}
+    assert ht.adopted_to_delete({"resources": {ht.BEGIN: {"type": "OS::Heat::None"}}},
+                                []) == {}
+    assert ht.retained({}) == set() and ht.adopted_to_delete({}, []) == {}
+
+
+def test_a_member_whose_configuration_is_gone_stays_as_it_is():
+    big = replace(LC, name="big", instance_type="m1.large")
+    previous = ht.template([Member(I1, "nova", big), Member(I2, "nova", LC)], GROUP)
+    now = ht.template([Member(I1, "nova", None), Member(I2, "nova", LC),
+                       Member(I3, "nova", None)], GROUP, previous=previous)
+    assert now["resources"][I1] == previous["resources"][I1]  # Heat leaves it alone
+    assert I3 not in now["resources"]  # nothing to say what it is: left out
+    assert now["resources"][ht.END]["depends_on"] == [I1, I2]
+    with pytest.raises(ValueError):
+        ht.member_properties(Member(I1, "nova", None))
+
+
 def test_same_members_same_template():
     """What an unchanged member is must not change between applies (Heat would update or
     replace it)."""
