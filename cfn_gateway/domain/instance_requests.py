@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -28,10 +28,13 @@ class RequestRefused(ValueError):
 
 
 def terminate_instance(group: g.Group, instances: Sequence[g.Instance], instance_id: str,
-                       decrement: bool, now: datetime) -> g.GroupChanges:
+                       decrement: bool, now: datetime,
+                       open_activities: Mapping[str, g.Activity] | None = None
+                       ) -> g.GroupChanges:
     """TerminateInstanceInAutoScalingGroup: the instance goes out of service now, and the
     desired capacity drops by one when ``decrement`` (else a step launches a
-    replacement).  The new activity is the change's only one."""
+    replacement).  ``open_activities``: the group's, by id (a launch under way ends as
+    cancelled).  The new activity is the change's last one."""
     instance = next((i for i in instances if i.instance_id == instance_id), None)
     if instance is None or instance.lifecycle_state not in scaling_plan.TERMINABLE:
         raise RequestRefused(f"Instance Id not found - No managed instance found for "
@@ -48,7 +51,9 @@ def terminate_instance(group: g.Group, instances: Sequence[g.Instance], instance
     current = g.actual_capacity(instances)
     counted = instance.lifecycle_state in g.CAPACITY_STATES
     shrinking = (current, current - 1) if decrement and counted else None
-    plan = scaling_plan.Planner(group, instances, {}, now)
+    plan = scaling_plan.Planner(group, instances, open_activities or {}, now)
+    # A launch still under way ends as cancelled.
+    plan.end_activity(instance, g.ACTIVITY_CANCELLED)
     plan.take_out(instance, plan.start_activity(
         instance_id, instance.availability_zone, causes.terminating(instance_id),
         causes.instance_terminated_by_user(now, instance_id, shrinking)))

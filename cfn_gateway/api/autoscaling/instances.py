@@ -82,11 +82,16 @@ def terminate_instance_in_auto_scaling_group(ctx: RequestContext,
     decrement = params["ShouldDecrementDesiredCapacity"]
     group_name = _instance(ctx, instance_id).group_name
 
-    changes = change_instances(
-        ctx, group_name, lambda group, instances, now: instance_requests.terminate_instance(
-            group, instances, instance_id, decrement, now), gone=_not_found(instance_id))
-    (activity,) = changes.activities
-    return {"Activity": activity_to_aws(activity, changes.group.arn)}
+    def terminate(group: g.Group, instances: list[g.Instance],
+                  now: datetime) -> g.GroupChanges:
+        opened = ctx.backends.groups.open_activities(ctx.project_id, group.name)
+        return instance_requests.terminate_instance(
+            group, instances, instance_id, decrement, now,
+            {a.activity_id: a for a in opened})
+
+    changes = change_instances(ctx, group_name, terminate, gone=_not_found(instance_id))
+    # The termination's own activity (a launch under way was cancelled before it).
+    return {"Activity": activity_to_aws(changes.activities[-1], changes.group.arn)}
 
 
 @action(AUTOSCALING, "SetInstanceHealth")

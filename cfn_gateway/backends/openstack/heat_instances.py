@@ -26,7 +26,7 @@ deletes the duplicates it finds.  Never by Heat's name lookup, which picks any o
   member failing to launch must not delete the others.
 - ``observe`` lists the stack's resources (``heat_template.member_states``): two GETs.
 - ``kept``: once the stack's update is complete, the members its template marks
-  ``Retain`` (``heat_template.retained``), with their servers' ids: three GETs, asked
+  ``Retain`` (``heat_template.retained``), with their servers' ids: five GETs, asked
   only while the group has instances detaching.
 - ``forget`` deletes the stack; Heat deletes it in the background, ``observe`` answers
   ``{}`` once it is gone.  A stack already gone or being deleted is left alone.
@@ -159,11 +159,17 @@ class HeatInstances:
         name = heat_template.stack_name(group_id)
         api = self._api(project_id)
         stack = heat_template.group_stack(self._stacks(api, name))
-        if stack is None or stack.status not in _COMPLETE:
-            return {}  # the update that marks them may not have reached them yet
+        if stack is None:
+            return {}
+        # The template first, then the stack's status: an update that began in between
+        # shows as in progress, so a template read is never taken for one that landed.
         retained = heat_template.retained(self._template(api, name, stack) or {})
         if not retained:
             return {}
+        latest = heat_template.group_stack(self._stacks(api, name))
+        if latest is None or latest.stack_id != stack.stack_id or \
+                latest.status not in _COMPLETE:
+            return {}  # the update that marks them may not have reached them yet
         seen = self.observe_members(project_id, group_id)
         return {instance_id: seen[instance_id].physical_id for instance_id in retained
                 if instance_id in seen and seen[instance_id].physical_id}

@@ -349,3 +349,15 @@ def test_attach_refusals():
     with pytest.raises(ir.RequestRefused, match="Availability Zone elsewhere"):
         ir.attach_instances(replace(group, max_size=3), [], [detached("i-7", "elsewhere")],
                             ("nova",), NOW)
+
+
+def test_terminating_a_launching_instance_cancels_its_launch():
+    launch = g.Activity("a-1", "web", "Launching a new EC2 instance: i-1", "c", NOW,
+                        g.ACTIVITY_IN_PROGRESS)
+    pending = instance("i-1", g.PENDING, activity_id="a-1")
+    change = ir.terminate_instance(replace(GROUP, min_size=0, desired_capacity=1), [pending],
+                                   "i-1", True, NOW, {"a-1": launch})
+    assert [(a.activity_id == "a-1", a.status_code) for a in change.activities] == [
+        (True, g.ACTIVITY_CANCELLED), (False, g.ACTIVITY_IN_PROGRESS)]
+    assert change.activities[-1].description == "Terminating EC2 instance: i-1"
+    assert change.put_instances[0].activity_id == change.activities[-1].activity_id
