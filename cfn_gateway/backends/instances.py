@@ -41,6 +41,12 @@ RUNNING = "running"
 FAILED = "failed"
 
 
+class MembersRefused(Exception):
+    """The cloud refused the members it was told, as a whole (a launch configuration
+    naming an image, flavor or key pair it does not have, ...): ``str()`` says why, in
+    the cloud's words.  Nothing of that ``apply`` was carried out."""
+
+
 @dataclass(frozen=True)
 class Member:
     """One instance a group wants: its id, zone, the configuration it launches from (None
@@ -60,7 +66,8 @@ class Member:
 class InstanceDriver(Protocol):
     def apply(self, project_id: str, group_id: str, members: Sequence[Member]) -> None:
         """Make the group's instances exactly ``members``: launch the new ones, delete
-        the ones not listed.  May return before they run (``observe`` tells)."""
+        the ones not listed.  May return before they run (``observe`` tells).  Raises
+        ``MembersRefused`` when the cloud will not take them."""
         ...
 
     def observe(self, project_id: str, group_id: str) -> dict[str, str]:

@@ -168,6 +168,32 @@ class Planner:
         return g.actual_capacity(self.instances.values())
 
 
+def refuse_launches(group: g.Group, instances: Sequence[g.Instance],
+                    activities: Mapping[str, g.Activity], observed: Mapping[str, str],
+                    reason: str, now: datetime) -> g.GroupChanges | None:
+    """The cloud refused the members it was told (``reason``, in its words): the launches
+    it does not show yet fail (their activities with AWS's "... Launching EC2 instance
+    failed." message, the instances gone) and launches back off, as after any failed
+    launch.  None when no launch is under way (the refusal is then not theirs)."""
+    plan = Planner(group, instances, activities, now)
+    refused = [i for i in instances
+               if i.lifecycle_state == g.PENDING and i.instance_id not in observed]
+    if not refused:
+        return None
+    reason = reason.strip()
+    message = f"{reason}{'' if reason.endswith('.') else '.'} Launching EC2 instance failed."
+    for instance in refused:
+        plan.end_activity(instance, g.ACTIVITY_FAILED, message)
+        plan.remove(instance.instance_id)
+    failures = group.launch_failures + 1
+    ended = list(plan.changed_activities.values())
+    return g.GroupChanges(
+        group=replace(group, launch_failures=failures,
+                      launch_retry_at=now + _retry_delay(failures)),
+        removed_instances=tuple(plan.removed), activities=tuple(ended),
+        notifications=group_notifications.events(group, ended))
+
+
 def plan_step(group: g.Group, instances: Sequence[g.Instance],
               activities: Mapping[str, g.Activity], observed: Mapping[str, str],
               launch: LaunchSpec | None, configuration_times: Mapping[str, datetime],

@@ -19,6 +19,11 @@ land: a Heat update supersedes the one in progress, so telling it every pass wou
 slow change from ever ending.  A group being deleted has its members deleted at once
 (``forget``), not updated to none.
 
+When the cloud refuses the members as a whole (``MembersRefused``: Heat validates the
+whole stack, so a launch configuration naming an image it does not have stops every
+update), the launches it does not show yet fail with its reason and launches back off;
+the group's other members are told again at the next pass.
+
 ``GroupScaler.run`` is the engine's pass: it steps every unsettled group (instances
 launching or terminating, launches backing off, a deletion under way) and, once a
 minute, every group, to see instances that failed.
@@ -34,7 +39,7 @@ from datetime import datetime, timedelta
 
 from cfn_gateway.backends import Backends
 from cfn_gateway.backends.groups import GroupGone, GroupStore, StaleGroup, StoredGroup
-from cfn_gateway.backends.instances import InstanceDriver, Member
+from cfn_gateway.backends.instances import InstanceDriver, Member, MembersRefused
 from cfn_gateway.backends.launch_configurations import LaunchConfigurationStore
 from cfn_gateway.domain import groups as g
 from cfn_gateway.domain import scaling_plan
@@ -207,9 +212,30 @@ class GroupScaler:
                 self.driver.forget(project_id, group.group_id)
                 self._told[key] = (wanted, now)
         elif step.membership_changed or (unexplained and due_again):
-            self._apply(saved, step.members, configurations)
+            try:
+                self._apply(saved, step.members, configurations)
+            except MembersRefused as exc:
+                opened = {**activities, **{a.activity_id: a for a in changes.activities}}
+                return self._refused(saved, step.instances, opened, observed, str(exc))
             self._told[key] = (wanted, now)
         return saved
+
+    def _refused(self, saved: StoredGroup, instances: tuple[g.Instance, ...],
+                 activities: dict[str, g.Activity], observed: dict[str, str],
+                 reason: str) -> StoredGroup:
+        """The cloud refused the group's members: the launches it does not show fail
+        (``scaling_plan.refuse_launches``); the next pass tells it the others."""
+        project_id, group = saved.project_id, saved.group
+        LOG.warning("group %r (project %s): the cloud refused its instances: %s",
+                    group.name, project_id, reason)
+        changes = scaling_plan.refuse_launches(group, instances, activities, observed,
+                                               reason, self.clock())
+        if changes is None:
+            return saved
+        try:
+            return self.groups.save(project_id, changes, saved.version)
+        except StaleGroup:
+            return saved  # changed meanwhile: the next pass plans and tells again
 
     def _apply(self, saved: StoredGroup, members: tuple[g.Instance, ...],
                configurations: dict[str, LaunchConfiguration]) -> None:

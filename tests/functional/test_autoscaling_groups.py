@@ -368,3 +368,36 @@ def test_scaling_activities_filters(gateway, creds, autoscaling):
     assert [a["ActivityId"] for a in json.loads(done.stdout)["Activities"]] == \
         [termination["ActivityId"]]
     delete_group(autoscaling, name)
+
+
+def test_a_launch_the_cloud_refuses_fails_visibly(backend, autoscaling):
+    if backend != "openstack":
+        pytest.skip("only a cloud refuses a launch configuration: the no-cloud driver "
+                    "launches any")
+    name = create_group(autoscaling, unique("refused"), MaxSize=3, DesiredCapacity=1)
+    (first,) = ids(wait_settled(autoscaling, name, 1))
+    bad = name + "-bad"
+    autoscaling.create_launch_configuration(  # an image the test bed's cloud does not have
+        LaunchConfigurationName=bad, ImageId="cfngw-testbed-no-such-image",
+        InstanceType="m1.tiny")
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName=name,
+                                          LaunchConfigurationName=bad, DesiredCapacity=2)
+
+    def failures() -> list[dict]:
+        return [a for a in autoscaling.describe_scaling_activities(
+            AutoScalingGroupName=name)["Activities"] if a["StatusCode"] == "Failed"]
+
+    failed = wait_for(failures)[0]
+    assert failed["Description"].startswith("Launching a new EC2 instance: i-")
+    assert "cfngw-testbed-no-such-image" in failed["StatusMessage"]
+    assert failed["StatusMessage"].endswith(". Launching EC2 instance failed.")
+    # The instance in service carries on.
+    group = describe_group(autoscaling, name)
+    assert [(i["InstanceId"], i["LifecycleState"]) for i in group["Instances"]
+            if i["InstanceId"] == first] == [(first, "InService")]
+    # Fixed: the launch is tried again, after its back-off.
+    autoscaling.update_auto_scaling_group(AutoScalingGroupName=name,
+                                          LaunchConfigurationName=name)
+    assert first in ids(wait_settled(autoscaling, name, 2))
+    delete_group(autoscaling, name)
+    autoscaling.delete_launch_configuration(LaunchConfigurationName=bad)

@@ -36,10 +36,10 @@ deletes the duplicates it finds.  Never by Heat's name lookup, which picks any o
   stack is not changed either, and the engine's next telling tries both again.
 
 Errors: ``ServiceUnavailable`` when Heat or Keystone does not answer (or the stack stays
-in deletion too long); ``ValidationError`` when Heat refuses the template (an image, flavor,
-key pair, ... the project cannot use: Heat validates the whole stack, so one launch
-configuration Heat refuses stops every change to the group until it is fixed);
-``InternalFailure`` otherwise (``heat_api``).
+in deletion too long); ``MembersRefused`` when Heat refuses the template (an image, flavor,
+key pair, ... the project cannot use: Heat validates the whole stack, so the scaling engine
+fails the launches that brought the refused configuration in, and the group's other
+members carry on); ``InternalFailure`` otherwise (``heat_api``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from typing import Any
 from keystoneauth1 import session as ks_session
 
 from cfn_gateway import errors
-from cfn_gateway.backends.instances import Member
+from cfn_gateway.backends.instances import Member, MembersRefused
 from cfn_gateway.backends.openstack import heat_template
 from cfn_gateway.backends.openstack.heat_api import (
     HeatAPI,
@@ -257,10 +257,13 @@ class HeatInstances:
         """The new stack's id; None when the name was taken meanwhile."""
         try:
             answer = api.call("POST", STACKS, json={"stack_name": name, **body},
-                              handled=(HeatConflict,))
+                              handled=(HeatConflict, HeatRefused))
         except HeatConflict:
             _give_up_after(deadline, name, "taken")
             return None
+        except HeatRefused as exc:
+            LOG.warning("Heat refused the creation of stack %s: %s", name, exc)
+            raise MembersRefused(exc.message) from None
         stack_id = ((answer or {}).get("stack") or {}).get("id")
         if not stack_id:
             LOG.error("Heat's answer to the creation of %s has no stack id: %r", name, answer)
@@ -285,9 +288,7 @@ class HeatInstances:
                 _give_up_after(deadline, name, "going")
                 return False  # its deletion began meanwhile
             LOG.warning("Heat refused the update of stack %s: %s", name, exc)
-            raise errors.ValidationError(
-                "The orchestration service refused the group's instances: "
-                f"{exc.message}") from None
+            raise MembersRefused(exc.message) from None
 
     @staticmethod
     def _delete(api: HeatAPI, name: str, stack_id: str) -> None:

@@ -361,3 +361,24 @@ def test_terminating_a_launching_instance_cancels_its_launch():
         (True, g.ACTIVITY_CANCELLED), (False, g.ACTIVITY_IN_PROGRESS)]
     assert change.activities[-1].description == "Terminating EC2 instance: i-1"
     assert change.put_instances[0].activity_id == change.activities[-1].activity_id
+
+
+def test_refused_launches_fail_and_back_off():
+    launch = g.Activity("a-1", "web", "Launching a new EC2 instance: i-2", "c", NOW,
+                        g.ACTIVITY_IN_PROGRESS)
+    running, refused = instance("i-1"), instance("i-2", g.PENDING, activity_id="a-1")
+    booting = instance("i-3", g.PENDING)
+    group = replace(GROUP, desired_capacity=3)
+    change = sp.refuse_launches(group, [running, refused, booting], {"a-1": launch},
+                                {"i-1": sp.RUNNING, "i-3": sp.BOOTING},
+                                "Error validating value 'x': No image matching x", NOW)
+    assert change.removed_instances == ("i-2",)
+    (failed,) = change.activities
+    assert (failed.status_code, failed.status_message) == (
+        g.ACTIVITY_FAILED,
+        "Error validating value 'x': No image matching x. Launching EC2 instance failed.")
+    assert change.group.launch_failures == 1
+    assert change.group.launch_retry_at == NOW + sp.FIRST_RETRY
+    assert sp.refuse_launches(group, [running, booting], {}, {"i-1": sp.RUNNING,
+                                                              "i-3": sp.BOOTING},
+                              "no", NOW) is None

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cfn_gateway.backends.groups import InstanceNotDetached, StaleGroup
+from cfn_gateway.backends.instances import MembersRefused
 from cfn_gateway.backends.sqlite.groups import SQLiteGroupStore
 from cfn_gateway.backends.sqlite.launch_configurations import SQLiteLaunchConfigurationStore
 from cfn_gateway.backends.sqlite.nocloud_instances import SQLiteNoCloudInstances
@@ -280,3 +281,37 @@ def test_an_instance_detached_runs_on_and_can_join_another_group(world):
     scaler.step("p1", "api")
     assert scaler.groups.instances("p1", "api") == []
     assert scaler.driver.outside("p1") == set()  # deleted, not let go
+
+
+class RefusingCloud(SQLiteNoCloudInstances):
+    """The store-file driver, refusing every telling while ``refusing``."""
+
+    refusing = True
+
+    def apply(self, project_id, group_id, members):
+        if self.refusing:
+            raise MembersRefused("Error validating value 'bad': No image matching bad.")
+        super().apply(project_id, group_id, members)
+
+
+def test_launches_the_cloud_refuses_fail_and_are_tried_again(world, tmp_path):
+    clock, make = world
+    scaler = make()
+    scaler.driver = RefusingCloud(str(tmp_path / "store.sqlite3"), clock)
+    create(scaler, 2)
+    scaler.step("p1", "web")
+    assert scaler.groups.instances("p1", "web") == []
+    stored = scaler.groups.get("p1", "web")
+    assert stored.group.launch_failures == 1 and not stored.settled
+    failed = scaler.groups.activities("p1", ["web"], 10).items
+    assert [(a.status_code, a.status_message) for a in failed] == [
+        (g.ACTIVITY_FAILED, "Error validating value 'bad': No image matching bad. "
+                            "Launching EC2 instance failed.")] * 2
+    scaler.step("p1", "web")  # backing off: nothing launched
+    assert scaler.groups.instances("p1", "web") == []
+    scaler.driver.refusing = False
+    clock.now += timedelta(seconds=11)
+    scaler.step("p1", "web")
+    scaler.step("p1", "web")
+    assert states(scaler) == [g.IN_SERVICE, g.IN_SERVICE]
+    scaler.driver.close()

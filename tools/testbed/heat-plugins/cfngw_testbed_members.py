@@ -5,7 +5,9 @@ network service, so this plugin
 
 * replaces the custom constraints that would ask Glance, Nova, Neutron or Cinder whether an
   image, flavor, key pair, ... exists with one that accepts any value, so that unmodified
-  ``AWS::AutoScaling::LaunchConfiguration`` templates validate; and
+  ``AWS::AutoScaling::LaunchConfiguration`` templates validate, except the image
+  ``cfngw-testbed-no-such-image`` (``MISSING_IMAGE``), which Heat refuses as it refuses an
+  image Glance does not have; and
 * registers ``AWS::EC2::Instance`` (the member of an ``AWS::AutoScaling::AutoScalingGroup``)
   and ``OS::Nova::Server`` (the member the gateway puts in an ``OS::Heat::AutoScalingGroup``
   in production) as resources with the real property and attribute schemas whose create and
@@ -52,6 +54,9 @@ FAIL_KEY = "cfngw-testbed-fail"
 FAIL_ON_CREATE = "create"
 #: Server metadata key: seconds the fake server's create takes.
 BOOT_SECONDS_KEY = "cfngw-testbed-boot-seconds"
+#: The one image the test bed's Glance does not have: Heat refuses a stack naming it, as
+#: a real cloud refuses an image that does not exist.
+MISSING_IMAGE = "cfngw-testbed-no-such-image"
 #: What heat-engine's log says, followed by the server's id, when a fake server is
 #: deleted (Heat calls the resource's delete): tests read it to tell a server deleted from
 #: one Heat let go (``deletion_policy: Retain``, ``external_id``).
@@ -160,8 +165,19 @@ class FakeNovaServer(resource.Resource):
         }.get(name)
 
 
+class TestbedImages(AcceptAnything):
+    """``glance.image``: any image but ``MISSING_IMAGE``, which Glance would not find."""
+
+    def validate(self, value, context, template=None):
+        if value == MISSING_IMAGE:
+            self._error_message = f"No image matching {value}."
+            return False
+        return True
+
+
 def constraint_mapping():
-    return {name: AcceptAnything for name in _FAKED_CONSTRAINTS}
+    return {**{name: AcceptAnything for name in _FAKED_CONSTRAINTS},
+            "glance.image": TestbedImages}
 
 
 def resource_mapping():
