@@ -7,13 +7,21 @@ The class name is the AWS error code unless ``code`` says otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 
 class AWSError(Exception):
-    """Base of every error a client may see.  Subclasses set ``status`` and ``sender_fault``."""
+    """Base of every error a client may see.  Subclasses set ``status`` and ``sender_fault``.
+
+    ``fields``: members of the modeled error shape other than the message, by their AWS
+    names (``protocol.wire_errors.extra_fields``), rendered in every protocol.
+    """
 
     status: int = 400
     sender_fault: bool = True
     code: str = ""
+    fields: Mapping[str, Any] | None = None
 
     def __init__(self, message: str = "") -> None:
         super().__init__(message)
@@ -158,7 +166,8 @@ class LimitExceeded(AWSError):
 
 
 class ResourceNotFound(AWSError):
-    """A named alarm does not exist (SetAlarmState, DeleteAlarms)."""
+    """A named alarm does not exist (SetAlarmState, DeleteAlarms), or a named dashboard
+    (GetDashboard, DeleteDashboards: the model's DashboardNotFoundError)."""
 
     status = 404
 
@@ -175,3 +184,17 @@ class InvalidNextToken(AWSError):
 
 class InvalidFormat(AWSError):
     """SetAlarmState's StateReasonData is not JSON (the model's InvalidFormatFault)."""
+
+
+# --- CloudWatch dashboards ----------------------------------------------------------------
+
+class InvalidParameterInput(AWSError):
+    """PutDashboard's name or body is invalid (the model's DashboardInvalidInputError); the
+    body's problems travel as ``dashboardValidationMessages`` (DataPath, Message)."""
+
+    def __init__(self, message: str = "",
+                 validation_messages: Sequence[Mapping[str, str]] = ()) -> None:
+        super().__init__(message)
+        if validation_messages:
+            self.fields = {"dashboardValidationMessages": [dict(item) for item in
+                                                           validation_messages]}

@@ -22,7 +22,9 @@ _HANDLERS: dict[tuple[str, str], Handler] = {}
 # Modules whose import registers handlers.  Add a module here when it gains actions.
 HANDLER_MODULES = (
     "cfn_gateway.api.cloudwatch.metrics",
+    "cfn_gateway.api.cloudwatch.metric_data",
     "cfn_gateway.api.cloudwatch.alarms",
+    "cfn_gateway.api.cloudwatch.dashboards",
     "cfn_gateway.api.autoscaling.catalogs",
     "cfn_gateway.api.autoscaling.launch_configurations",
     "cfn_gateway.api.autoscaling.groups",

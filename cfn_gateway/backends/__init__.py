@@ -1,8 +1,9 @@
 """Storage backends behind the API handlers.
 
 ``Backends`` bundles one driver per resource kind.  Interfaces live beside this module
-(``metrics.py``, ``alarms.py``, ``launch_configurations.py`` and, later, groups); drivers
-live in ``sqlite/`` (the embedded default) and ``openstack/``.
+(``metrics.py``, ``alarms.py``, ``dashboards.py``, ``launch_configurations.py``,
+``groups.py``, ``instances.py``); drivers live in ``sqlite/`` (the embedded default) and
+``openstack/``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from cfn_gateway.backends.alarms import AlarmStore
+from cfn_gateway.backends.dashboards import DashboardStore
 from cfn_gateway.backends.groups import GroupStore
 from cfn_gateway.backends.instances import InstanceDriver
 from cfn_gateway.backends.launch_configurations import LaunchConfigurationStore
@@ -26,6 +28,7 @@ class Backends:
     launch_configurations: LaunchConfigurationStore
     groups: GroupStore
     instances: InstanceDriver
+    dashboards: DashboardStore
 
 
 class OpenedOnFirstUse:
@@ -50,7 +53,7 @@ class OpenedOnFirstUse:
         if opened is None:
             return
         for store in (opened.metrics, opened.alarms, opened.launch_configurations,
-                      opened.groups, opened.instances):
+                      opened.groups, opened.instances, opened.dashboards):
             close = getattr(store, "close", None)
             if close is not None:
                 close()
@@ -58,6 +61,7 @@ class OpenedOnFirstUse:
 
 def open_backends() -> Backends:
     """The backends the configuration selects (``mode``)."""
+    from cfn_gateway.backends.sqlite.dashboards import SQLiteDashboardStore
     from cfn_gateway.backends.sqlite.groups import SQLiteGroupStore
     from cfn_gateway.backends.sqlite.launch_configurations import (
         SQLiteLaunchConfigurationStore,
@@ -65,10 +69,11 @@ def open_backends() -> Backends:
     from cfn_gateway.config import CONF, alarm_action_url, data_path
 
     store_file = data_path("store.sqlite3")
-    # Both modes: OpenStack has no place for launch configurations, or for which
-    # instances, zones and activities a group has.
+    # Both modes: OpenStack has no place for launch configurations, for which
+    # instances, zones and activities a group has, or for dashboards.
     launch_configurations = SQLiteLaunchConfigurationStore(store_file)
     groups = SQLiteGroupStore(store_file)
+    dashboards = SQLiteDashboardStore(store_file)
 
     if CONF.mode == "openstack":
         from cfn_gateway.backends.openstack.aodh_alarms import AodhAlarmStore
@@ -82,7 +87,7 @@ def open_backends() -> Backends:
             sessions.project_session, sessions.endpoint_filter("alarming"), secret,
             timedelta(days=CONF.alarms.history_retention_days), alarm_action_url(),
             CONF.gnocchi.request_timeout), launch_configurations=launch_configurations,
-            groups=groups, instances=heat_instances())
+            groups=groups, instances=heat_instances(), dashboards=dashboards)
     from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
     from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
     from cfn_gateway.backends.sqlite.nocloud_instances import SQLiteNoCloudInstances
@@ -91,7 +96,8 @@ def open_backends() -> Backends:
     return Backends(metrics=SQLiteMetricStore(store_file), alarms=SQLiteAlarmStore(store_file),
                     launch_configurations=launch_configurations, groups=groups,
                     instances=SQLiteNoCloudInstances(
-                        store_file, utcnow, CONF.autoscaling.nocloud_boot_seconds))
+                        store_file, utcnow, CONF.autoscaling.nocloud_boot_seconds),
+                    dashboards=dashboards)
 
 
 def heat_instances() -> InstanceDriver:

@@ -35,6 +35,17 @@ class MetricPage:
     next_token: str | None = None
 
 
+@dataclass(frozen=True)
+class AggregateRequest:
+    """One ``aggregate`` of ``aggregate_many``."""
+
+    key: MetricKey
+    start: datetime
+    end: datetime
+    period: int
+    unit: str | None = None
+
+
 class InvalidNextToken(ValueError):
     """A ListMetrics token this store did not issue (or issued for another query)."""
 
@@ -79,4 +90,15 @@ class MetricStore(Protocol):
         land in different ``BucketStats``; with ``unit`` only that unit is returned.  Empty
         buckets are omitted; results are ordered by (start, unit).
         """
+        ...
+
+    def aggregate_many(self, project_id: str,
+                       requests: Sequence[AggregateRequest]) -> list[list[BucketStats]]:
+        """``aggregate`` of each request, in order (GetMetricData reads up to 500 metrics:
+        a driver that calls a service makes the calls concurrently, bounded)."""
+        ...
+
+    def token_secret(self) -> bytes:
+        """The key this store signs its page tokens with; GetMetricData signs its own with
+        it too, so that every process of the gateway accepts the tokens of the others."""
         ...

@@ -1,7 +1,9 @@
 """The AWS SDK for JavaScript v3 (from npm, ``tests/js``) against the gateway, both modes.
 
 ``tests/js/alarms.mjs`` publishes, creates an alarm, waits for it with the SDK's
-``waitUntilAlarmExists`` and describes it; its output is checked here.  ``tools/run-tests``
+``waitUntilAlarmExists`` and describes it; ``tests/js/metric_data.mjs`` reads
+GetMetricData (a MetricStat and a metric math expression) through the SDK's paginator, as
+Grafana's CloudWatch data source does.  Their output is checked here.  ``tools/run-tests``
 installs the SDK (``npm ci`` in ``tests/js``, pinned by its package-lock.json).
 """
 
@@ -46,3 +48,20 @@ def test_waiter_and_describe(node: str, gateway: GatewayProcess, creds: Credenti
                                "threshold": 5, "datapointsToAlarm": 1, "updated": True}
     assert result["alarm"]["state"] in ("INSUFFICIENT_DATA", "OK")
     assert result["refused"] == {"name": "InvalidNextToken", "status": 400}
+
+
+def test_get_metric_data_with_the_paginator(node: str, gateway: GatewayProcess,
+                                            creds: Credentials):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(CFN_ENDPOINT=gateway.endpoint, AWS_ACCESS_KEY_ID=creds.access_key,
+               AWS_SECRET_ACCESS_KEY=creds.secret_key,
+               NAMESPACE=f"Test/{uuid.uuid4().hex[:8]}")
+    done = subprocess.run([node, str(JS / "metric_data.mjs")], cwd=JS, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    minutes = [n * 60_000 for n in range(4)]
+    assert result["results"] == {
+        "requests": {"label": "Requests", "values": [1, 2, 3, 4], "times": minutes},
+        "doubled": {"label": "Doubled", "values": [2, 4, 6, 8], "times": minutes}}
+    assert result["pages"] == 3  # 8 points in pages of 3

@@ -11,6 +11,8 @@ engine, so an acknowledged change never loses its actions.  AWS behaviours kept 
 - DeleteAlarms deletes the named alarms that exist and ignores names that do not; history
   outlives the alarm.
 - SetAlarmState lasts until the next evaluation; its actions run as a real change's do.
+- TagResource, UntagResource and ListTagsForResource hand dashboard ARNs to
+  ``dashboards.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from cfn_gateway import errors
 from cfn_gateway.api.cloudwatch import alarm_views as views
+from cfn_gateway.api.cloudwatch import dashboards
 from cfn_gateway.api.cloudwatch.views import dimensions_from_aws, utc
 from cfn_gateway.api.registry import action
 from cfn_gateway.backends.alarms import (
@@ -357,6 +360,8 @@ def _not_found(arn: str) -> errors.ResourceNotFoundException:
 def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     arn = params["ResourceARN"]
     tags = views.tags_from_aws(params["Tags"])
+    if dashboards.is_dashboard_arn(arn):
+        return dashboards.tag_dashboard(ctx, arn, tags)
     if not _store(ctx).tag(ctx.project_id, _tagged_alarm(ctx, arn), tags):
         raise _not_found(arn)
     return {}
@@ -365,6 +370,8 @@ def tag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
 @action(CLOUDWATCH, "UntagResource")
 def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     arn = params["ResourceARN"]
+    if dashboards.is_dashboard_arn(arn):
+        return dashboards.untag_dashboard(ctx, arn, list(params["TagKeys"]))
     if not _store(ctx).untag(ctx.project_id, _tagged_alarm(ctx, arn), list(params["TagKeys"])):
         raise _not_found(arn)
     return {}
@@ -373,6 +380,8 @@ def untag_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any
 @action(CLOUDWATCH, "ListTagsForResource")
 def list_tags_for_resource(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     arn = params["ResourceARN"]
+    if dashboards.is_dashboard_arn(arn):
+        return dashboards.dashboard_tags(ctx, arn)
     tags = _store(ctx).tags(ctx.project_id, _tagged_alarm(ctx, arn))
     if tags is None:
         raise _not_found(arn)

@@ -22,6 +22,7 @@ ListMetrics: one resource search per page (``gnocchi_listing``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -30,7 +31,7 @@ from typing import Any
 from gnocchiclient import exceptions as g_exc
 from keystoneauth1 import session as ks_session
 
-from cfn_gateway.backends.metrics import LIST_PAGE_SIZE, MetricPage
+from cfn_gateway.backends.metrics import LIST_PAGE_SIZE, AggregateRequest, MetricPage
 from cfn_gateway.backends.openstack import gnocchi_mapping as mapping
 from cfn_gateway.backends.openstack import gnocchi_statistics as statistics_read
 from cfn_gateway.backends.openstack.gnocchi_api import (
@@ -69,6 +70,9 @@ class GnocchiMetricStore:
         self._endpoint = sessions.endpoint_filter("metric")
         self._clock = clock or (lambda: datetime.now(UTC))
         self._pool = Parallel(self._options.parallel_requests)
+        self._reads = Parallel(self._options.parallel_requests)
+        self._data_token_secret = functools.cache(lambda: token_secret(
+            self._options.list_token_secret, self._setup_session, "GetMetricData"))
         self._lock = threading.Lock()
         self._schema_ready = False
         self._lister = MetricLister(
@@ -77,6 +81,7 @@ class GnocchiMetricStore:
         self._known: dict[tuple[str, str], datetime] = {}
 
     def close(self) -> None:
+        self._reads.shutdown()
         self._pool.shutdown()
 
     def _api(self, project_id: str) -> GnocchiAPI:
@@ -194,6 +199,15 @@ class GnocchiMetricStore:
                                          active_since, next_token, limit)
 
     # --- GetMetricStatistics --------------------------------------------------------------
+
+    def aggregate_many(self, project_id: str,
+                       requests: Sequence[AggregateRequest]) -> list[list[BucketStats]]:
+        # Its own pool: each aggregate fans out on ``_pool``, which must stay free for it.
+        return self._reads.map(lambda r: self.aggregate(
+            project_id, r.key, r.start, r.end, r.period, r.unit), requests)
+
+    def token_secret(self) -> bytes:
+        return self._data_token_secret()
 
     def aggregate(self, project_id: str, key: MetricKey, start: datetime, end: datetime,
                   period: int, unit: str | None = None) -> list[BucketStats]:

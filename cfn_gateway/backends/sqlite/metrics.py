@@ -27,7 +27,12 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from cfn_gateway.backends.metrics import LIST_PAGE_SIZE, InvalidNextToken, MetricPage
+from cfn_gateway.backends.metrics import (
+    LIST_PAGE_SIZE,
+    AggregateRequest,
+    InvalidNextToken,
+    MetricPage,
+)
 from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
 from cfn_gateway.domain import pagination
 from cfn_gateway.domain.metrics import BucketStats, Datum, MetricFilter, MetricKey, StatisticSet
@@ -230,6 +235,14 @@ class SQLiteMetricStore:
         return after
 
     # --- GetMetricStatistics --------------------------------------------------------------
+
+    def aggregate_many(self, project_id: str,
+                       requests: Sequence[AggregateRequest]) -> list[list[BucketStats]]:
+        return [self.aggregate(project_id, r.key, r.start, r.end, r.period, r.unit)
+                for r in requests]
+
+    def token_secret(self) -> bytes:
+        return self._secret
 
     def aggregate(
         self,

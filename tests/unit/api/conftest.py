@@ -1,4 +1,4 @@
-"""Handler-level fixtures: a RequestContext over real SQLite metric and alarm stores."""
+"""Handler-level fixtures: a RequestContext over real SQLite stores."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from cfn_gateway.backends import Backends
 from cfn_gateway.backends.instances import NoCloudInstances
 from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
+from cfn_gateway.backends.sqlite.dashboards import SQLiteDashboardStore
 from cfn_gateway.backends.sqlite.groups import SQLiteGroupStore
 from cfn_gateway.backends.sqlite.launch_configurations import SQLiteLaunchConfigurationStore
 from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
@@ -46,8 +47,15 @@ def group_store(tmp_path) -> Iterator[SQLiteGroupStore]:
 
 
 @pytest.fixture
-def context(store, alarm_store, launch_configuration_store,
-            group_store) -> Callable[..., RequestContext]:
+def dashboard_store(tmp_path) -> Iterator[SQLiteDashboardStore]:
+    opened = SQLiteDashboardStore(str(tmp_path / "store.sqlite3"))
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def context(store, alarm_store, launch_configuration_store, group_store,
+            dashboard_store) -> Callable[..., RequestContext]:
     def make(operation: str = "", project: str = "project-a") -> RequestContext:
         return RequestContext(
             request_id="req-1",
@@ -57,7 +65,8 @@ def context(store, alarm_store, launch_configuration_store,
             backends=Backends(metrics=store, alarms=alarm_store,
                               launch_configurations=launch_configuration_store,
                               groups=group_store,
-                              instances=NoCloudInstances(lambda: datetime.now(UTC))),
+                              instances=NoCloudInstances(lambda: datetime.now(UTC)),
+                              dashboards=dashboard_store),
         )
 
     return make
