@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from cfn_gateway.domain.metrics import BucketStats, Datum, MetricFilter, MetricKey
+from cfn_gateway.domain.metrics import (
+    BucketSamples,
+    BucketStats,
+    Datum,
+    MetricFilter,
+    MetricKey,
+)
 
 #: AWS returns ListMetrics results in pages of at most this many metrics.
 LIST_PAGE_SIZE = 500
@@ -101,4 +107,11 @@ class MetricStore(Protocol):
     def token_secret(self) -> bytes:
         """The key this store signs its page tokens with; GetMetricData signs its own with
         it too, so that every process of the gateway accepts the tokens of the others."""
+        ...
+
+    def samples(self, project_id: str, requests: Sequence[AggregateRequest]
+                ) -> list[list[BucketSamples]]:
+        """The stored sample sets of each request's metric, by period and unit, as
+        ``aggregate`` buckets them (percentiles need the values, not their sums).  A
+        driver that keeps no values answers ``NotImplemented``."""
         ...

@@ -2,9 +2,10 @@
 returns them.  Pure: no I/O.
 
 - A MetricStat query reads the per-period, per-unit buckets of its metric
-  (``MetricStore.aggregate``); without a Unit, GetMetricData merges the units of one
-  period into one value (a series has one value per timestamp), with a Unit only that
-  unit counts.  Periods without data have no point.
+  (``MetricStore.aggregate``; for a percentile ``pNN``, the samples themselves:
+  ``MetricStore.samples``); without a Unit, GetMetricData merges the units of one period
+  into one value (a series has one value per timestamp), with a Unit only that unit
+  counts.  Periods without data have no point.
 - ``ScanBy``: ``TimestampDescending`` (the default: newest first) or
   ``TimestampAscending``.
 - ``MaxDatapoints`` (default 100,800) bounds the points of one answer, across all its
@@ -20,8 +21,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from cfn_gateway.domain import percentiles as pct
 from cfn_gateway.domain import statistics as stats
-from cfn_gateway.domain.metrics import BucketStats
+from cfn_gateway.domain.metrics import BucketSamples, BucketStats, StatisticSet
 
 DEFAULT_MAX_DATAPOINTS = 100_800
 MAX_QUERIES = 500
@@ -78,7 +80,7 @@ class Page:
 def statistic_points(buckets: Iterable[BucketStats], stat: str) -> Points:
     """The series of ``stat`` (a ``SET_STATISTICS`` name) over ``buckets``, the units of
     one period merged."""
-    by_start: dict[datetime, list] = defaultdict(list)
+    by_start: dict[datetime, list[StatisticSet]] = defaultdict(list)
     for bucket in buckets:
         by_start[bucket.start].append(bucket.stats)
     name = SET_STATISTICS[stat]
@@ -89,6 +91,23 @@ def statistic_points(buckets: Iterable[BucketStats], stat: str) -> Points:
             continue
         timestamps.append(start)
         values.append(stats.statistic(merged, name))
+    return Points(tuple(timestamps), tuple(values))
+
+
+def percentile_points(buckets: Iterable[BucketSamples], percent: float) -> Points:
+    """The series of the ``percent`` percentile over ``buckets``, the units of one period
+    together; a period whose percentile is not available has no point
+    (``domain.percentiles``)."""
+    by_start: dict[datetime, list[StatisticSet]] = defaultdict(list)
+    for bucket in buckets:
+        by_start[bucket.start].extend(bucket.samples)
+    timestamps, values = [], []
+    for start in sorted(by_start):
+        found = pct.values_of(by_start[start])
+        value = None if not found else pct.percentile(found, percent)
+        if value is not None:
+            timestamps.append(start)
+            values.append(value)
     return Points(tuple(timestamps), tuple(values))
 
 

@@ -83,3 +83,13 @@ class BucketStats:
     start: datetime
     unit: str
     stats: StatisticSet
+
+
+@dataclass(frozen=True)
+class BucketSamples:
+    """The sample sets of one unit whose timestamps fall in one period, as stored (what
+    percentiles are computed from)."""
+
+    start: datetime
+    unit: str
+    samples: tuple[StatisticSet, ...]

@@ -124,15 +124,26 @@ class Boto2Metrics:
 FLAVOURS = ["boto3-json", "boto3-query", "boto3-cbor", "aws-cli", "boto2-sigv4", "boto2-sigv2"]
 
 
+#: The wire protocols boto3 can speak to CloudWatch (its default: JSON).
+PROTOCOLS = ["json", "query", "smithy-rpc-v2-cbor"]
+
+
+def cloudwatch_client(protocol: str, endpoint: str, creds: Credentials, models: Path) -> Any:
+    """A boto3 CloudWatch client speaking ``protocol`` (its model rewritten into
+    ``models`` for the protocols other than its default)."""
+    if protocol == "json":
+        return boto3_client("cloudwatch", endpoint, creds)
+    client = boto3_client("cloudwatch", endpoint, creds, write_protocol_model(models, protocol))
+    assert client.meta.service_model.protocol == protocol
+    return client
+
+
 def metric_client(flavour: str, endpoint: str, creds: Credentials, models: Path) -> MetricClient:
     if flavour == "boto3-json":
-        return Boto3Metrics(boto3_client("cloudwatch", endpoint, creds))
+        return Boto3Metrics(cloudwatch_client("json", endpoint, creds, models))
     if flavour in ("boto3-query", "boto3-cbor"):
         protocol = "query" if flavour == "boto3-query" else "smithy-rpc-v2-cbor"
-        client = boto3_client("cloudwatch", endpoint, creds,
-                              write_protocol_model(models, protocol))
-        assert client.meta.service_model.protocol == protocol
-        return Boto3Metrics(client)
+        return Boto3Metrics(cloudwatch_client(protocol, endpoint, creds, models))
     if flavour == "aws-cli":
         return CliMetrics(endpoint, creds)
     signature = "v2" if flavour == "boto2-sigv2" else "v4"

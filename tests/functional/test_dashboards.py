@@ -17,11 +17,10 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.functional.clients import REGION, aws_cli, boto3_client
-from tests.protocol_models import write_protocol_model
+from tests.functional.metric_clients import PROTOCOLS, cloudwatch_client
 
 pytestmark = pytest.mark.functional
 
-PROTOCOLS = ["json", "query", "smithy-rpc-v2-cbor"]
 # Whitespace, escapes, non-ASCII text and number spellings must all come back as sent.
 BODY = ('{"start": "-PT6H", "periodOverride": "inherit",\n "widgets": [\n'
         '  {"type": "metric", "x": 0, "y": 0, "width": 12, "height": 6, "properties": {\n'
@@ -37,13 +36,6 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:10]}"
 
 
-def client_for(protocol: str, gateway, creds, tmp_path):
-    if protocol == "json":
-        return boto3_client("cloudwatch", gateway.endpoint, creds)
-    client = boto3_client("cloudwatch", gateway.endpoint, creds,
-                          write_protocol_model(tmp_path, protocol))
-    assert client.meta.service_model.protocol == protocol
-    return client
 
 
 @pytest.fixture
@@ -67,7 +59,7 @@ def listed(client, prefix: str) -> list[str]:
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_put_get_list_replace_delete(protocol, gateway, creds, tmp_path):
-    client = client_for(protocol, gateway, creds, tmp_path)
+    client = cloudwatch_client(protocol, gateway.endpoint, creds, tmp_path)
     prefix = unique("rt")
     name = f"{prefix}-main"
     put = client.put_dashboard(DashboardName=name, DashboardBody=BODY)
@@ -97,7 +89,7 @@ def test_put_get_list_replace_delete(protocol, gateway, creds, tmp_path):
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_an_invalid_body_fails_and_changes_nothing(protocol, gateway, creds, tmp_path):
-    client = client_for(protocol, gateway, creds, tmp_path)
+    client = cloudwatch_client(protocol, gateway.endpoint, creds, tmp_path)
     name = unique("bad")
     client.put_dashboard(DashboardName=name, DashboardBody=EMPTY)
     body = json.dumps({"widgets": [{"type": "text", "x": 24, "properties": {}}]})
@@ -182,7 +174,7 @@ def test_empty_and_missing_bodies(gateway, creds):
 
 @pytest.mark.parametrize("protocol", ["json", "query"])
 def test_delete_is_all_or_nothing(protocol, gateway, creds, tmp_path):
-    client = client_for(protocol, gateway, creds, tmp_path)
+    client = cloudwatch_client(protocol, gateway.endpoint, creds, tmp_path)
     prefix = unique("del")
     names = [f"{prefix}-{i}" for i in range(3)]
     for name in names:
@@ -202,7 +194,7 @@ def test_delete_is_all_or_nothing(protocol, gateway, creds, tmp_path):
 
 @pytest.mark.parametrize("protocol", ["json", "query"])
 def test_list_by_prefix_and_tokens(protocol, gateway, creds, tmp_path):
-    client = client_for(protocol, gateway, creds, tmp_path)
+    client = cloudwatch_client(protocol, gateway.endpoint, creds, tmp_path)
     prefix = unique("ls")
     names = [f"{prefix}-b", f"{prefix}-a", f"{prefix}_c", f"{prefix}-a-1"]
     for name in names:
@@ -240,7 +232,7 @@ def test_projects_are_isolated(gateway, creds, other_creds):
 
 @pytest.mark.parametrize("protocol", ["json", "query"])
 def test_tags(protocol, gateway, creds, tmp_path):
-    client = client_for(protocol, gateway, creds, tmp_path)
+    client = cloudwatch_client(protocol, gateway.endpoint, creds, tmp_path)
     name = unique("tag")
     client.put_dashboard(DashboardName=name, DashboardBody=EMPTY,
                          Tags=[{"Key": "team", "Value": "ops"}])

@@ -33,16 +33,22 @@ def node() -> str:
     return found
 
 
-def test_waiter_and_describe(node: str, gateway: GatewayProcess, creds: Credentials):
-    name = f"js-{uuid.uuid4().hex[:10]}"
+def run_script(node: str, script: str, gateway: GatewayProcess, creds: Credentials,
+               **extra: str) -> dict:
+    """Run ``tests/js/<script>`` against the gateway; the JSON object it prints last."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(CFN_ENDPOINT=gateway.endpoint, AWS_ACCESS_KEY_ID=creds.access_key,
-               AWS_SECRET_ACCESS_KEY=creds.secret_key, ALARM_NAME=name,
-               NAMESPACE=f"Test/{uuid.uuid4().hex[:8]}")
-    done = subprocess.run([node, str(JS / "alarms.mjs")], cwd=JS, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
+               AWS_SECRET_ACCESS_KEY=creds.secret_key,
+               NAMESPACE=f"Test/{uuid.uuid4().hex[:8]}", **extra)
+    done = subprocess.run([node, str(JS / script)], cwd=JS, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_waiter_and_describe(node: str, gateway: GatewayProcess, creds: Credentials):
+    name = f"js-{uuid.uuid4().hex[:10]}"
+    result = run_script(node, "alarms.mjs", gateway, creds, ALARM_NAME=name)
     assert result["waiter"] == "SUCCESS"
     assert result["alarm"] == {"name": name, "state": result["alarm"]["state"],
                                "threshold": 5, "datapointsToAlarm": 1, "updated": True}
@@ -52,14 +58,7 @@ def test_waiter_and_describe(node: str, gateway: GatewayProcess, creds: Credenti
 
 def test_get_metric_data_with_the_paginator(node: str, gateway: GatewayProcess,
                                             creds: Credentials):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(CFN_ENDPOINT=gateway.endpoint, AWS_ACCESS_KEY_ID=creds.access_key,
-               AWS_SECRET_ACCESS_KEY=creds.secret_key,
-               NAMESPACE=f"Test/{uuid.uuid4().hex[:8]}")
-    done = subprocess.run([node, str(JS / "metric_data.mjs")], cwd=JS, env=env,
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = run_script(node, "metric_data.mjs", gateway, creds)
     minutes = [n * 60_000 for n in range(4)]
     assert result["results"] == {
         "requests": {"label": "Requests", "values": [1, 2, 3, 4], "times": minutes},

@@ -11,11 +11,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.functional.clients import aws_cli, boto3_client
-from tests.protocol_models import write_protocol_model
+from tests.functional.metric_clients import PROTOCOLS, cloudwatch_client
 
 pytestmark = pytest.mark.functional
 
-PROTOCOLS = ["json", "query", "smithy-rpc-v2-cbor"]
 
 
 def minute_ago(minutes: int) -> dt.datetime:
@@ -23,13 +22,6 @@ def minute_ago(minutes: int) -> dt.datetime:
     return now - dt.timedelta(minutes=minutes)
 
 
-def client_for(protocol: str, gateway, creds, tmp_path):
-    if protocol == "json":
-        return boto3_client("cloudwatch", gateway.endpoint, creds)
-    client = boto3_client("cloudwatch", gateway.endpoint, creds,
-                          write_protocol_model(tmp_path, protocol))
-    assert client.meta.service_model.protocol == protocol
-    return client
 
 
 def stat(query_id: str, namespace: str, name: str, statistic: str, period: int = 60,
@@ -60,7 +52,7 @@ def error_of(call, **kwargs) -> tuple[str, str]:
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_metric_stat_queries_agree_with_statistics(protocol, gateway, creds, namespace,
                                                    tmp_path):
-    client = client_for(protocol, gateway, creds, tmp_path)
+    client = cloudwatch_client(protocol, gateway.endpoint, creds, tmp_path)
     t0 = minute_ago(10)
     minute = dt.timedelta(minutes=1)
     put(client, namespace, "Latency", [
@@ -198,7 +190,7 @@ def test_aws_cli_reads_metric_data(gateway, creds, namespace):
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_metric_math(protocol, gateway, creds, namespace, tmp_path):
-    client = client_for(protocol, gateway, creds, tmp_path)
+    client = cloudwatch_client(protocol, gateway.endpoint, creds, tmp_path)
     t0 = minute_ago(12)
     minute = dt.timedelta(minutes=1)
     requests = {0: 10.0, 1: 20.0, 2: 40.0, 4: 8.0}
@@ -256,3 +248,75 @@ def test_bad_expressions_are_refused(gateway, creds, namespace):
     assert refused("SUM(m)")[1].endswith("not a scalar.")  # a result must be a series
     assert refused("SEARCH('{AWS/EC2} CPUUtilization', 'Average', 300)")[0] == \
         "NotImplemented"
+
+
+def test_high_resolution_periods(gateway, creds, namespace):
+    """1-second data read at 1, 10 and 30 s periods, by GetMetricData and
+    GetMetricStatistics alike."""
+    client = boto3_client("cloudwatch", gateway.endpoint, creds)
+    t0 = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(minutes=5)
+    t0 -= dt.timedelta(seconds=t0.second % 30)  # on a 30 s boundary
+    values = {s: float(s + 1) for s in (0, 1, 5, 12, 29, 31)}
+    client.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": "Fast", "Timestamp": t0 + dt.timedelta(seconds=s), "Value": v,
+         "StorageResolution": 1} for s, v in values.items()])
+    span = {"StartTime": t0, "EndTime": t0 + dt.timedelta(seconds=60),
+            "ScanBy": "TimestampAscending"}
+    metric = {"Namespace": namespace, "MetricName": "Fast"}
+    answer = client.get_metric_data(MetricDataQueries=[
+        {"Id": f"p{period}", "MetricStat": {"Metric": metric, "Period": period,
+                                            "Stat": "Sum"}} for period in (1, 10, 30)],
+        **span)["MetricDataResults"]
+
+    def expected(period: int) -> dict[int, float]:
+        sums: dict[int, float] = {}
+        for second, value in values.items():
+            sums[second - second % period] = sums.get(second - second % period, 0) + value
+        return sums
+
+    for result in answer:
+        period = int(result["Id"][1:])
+        got = {int((t - t0).total_seconds()): v
+               for t, v in zip(result["Timestamps"], result["Values"], strict=True)}
+        assert got == expected(period), period
+        stats = client.get_metric_statistics(
+            Namespace=namespace, MetricName="Fast", StartTime=t0,
+            EndTime=t0 + dt.timedelta(seconds=60), Period=period,
+            Statistics=["Sum"])["Datapoints"]
+        assert {int((p["Timestamp"] - t0).total_seconds()): p["Sum"] for p in stats} == got
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_percentiles(backend, protocol, gateway, creds, namespace, tmp_path):
+    client = cloudwatch_client(protocol, gateway.endpoint, creds, tmp_path)
+    t0 = minute_ago(7)
+    values = [float((v * 37) % 200 + 1) for v in range(200)]  # 1..200, shuffled
+    client.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": "Latency", "Timestamp": t0, "Values": chunk, "Unit": "Milliseconds"}
+        for chunk in (values[:150], values[150:])])
+    span = {"StartTime": t0, "EndTime": t0 + dt.timedelta(minutes=1)}
+    statistics = {"Namespace": namespace, "MetricName": "Latency", "Period": 60, **span,
+                  "ExtendedStatistics": ["p50", "p99", "p99.9", "p0.0"]}
+    queries = [{"Id": "p", "MetricStat": {"Metric": {"Namespace": namespace,
+                                                      "MetricName": "Latency"},
+                                           "Period": 60, "Stat": "p99"}},
+               {"Id": "twice", "Expression": "p * 2"}]
+    if backend == "openstack":
+        for call, kwargs in ((client.get_metric_statistics, statistics),
+                             (client.get_metric_data, {"MetricDataQueries": queries, **span})):
+            with pytest.raises(ClientError) as caught:
+                call(**kwargs)
+            assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+        return
+
+    def nearest_rank(percent: float) -> float:  # every value was sent once
+        ordered = sorted(values)
+        return ordered[max(1, -(-int(percent * 10) * len(ordered) // 1000)) - 1]
+
+    (point,) = client.get_metric_statistics(**statistics)["Datapoints"]
+    assert point["ExtendedStatistics"] == {name: nearest_rank(float(name[1:])) for name in
+                                           ("p50", "p99", "p99.9", "p0.0")}
+    assert point["ExtendedStatistics"]["p99"] == 198.0
+    answer = {r["Id"]: r["Values"] for r in client.get_metric_data(
+        MetricDataQueries=queries, **span)["MetricDataResults"]}
+    assert answer == {"p": [198.0], "twice": [396.0]}

@@ -58,3 +58,25 @@ def test_projects_do_not_see_each_other(flavour, gateway, creds, other_creds, na
     assert mine.list(namespace) == [("Secret", {})]
     assert theirs.list(namespace) == []
     assert theirs.stats(namespace, "Secret", {}, t0, t0 + dt.timedelta(minutes=1), 60) == []
+
+
+def test_linked_accounts_are_answered(gateway, creds, namespace):
+    """Cross-account observability: no account is linked here, so every metric is the
+    caller's own."""
+    from tests.functional.clients import boto3_client
+
+    client = boto3_client("cloudwatch", gateway.endpoint, creds)
+    t0 = minute_ago(3)
+    for name in ("A", "B"):
+        client.put_metric_data(Namespace=namespace, MetricData=[
+            {"MetricName": name, "Value": 1.0, "Timestamp": t0}])
+    listed = client.list_metrics(Namespace=namespace, IncludeLinkedAccounts=True)
+    assert sorted(m["MetricName"] for m in listed["Metrics"]) == ["A", "B"]
+    assert listed["OwningAccounts"] == [creds.project, creds.project]
+    assert "OwningAccounts" not in client.list_metrics(Namespace=namespace)
+    assert client.list_metrics(Namespace=namespace, MetricName="A",
+                               OwningAccount=creds.project,
+                               IncludeLinkedAccounts=True)["OwningAccounts"] == [creds.project]
+    other = client.list_metrics(Namespace=namespace, OwningAccount="999999999999",
+                                IncludeLinkedAccounts=True)
+    assert (other["Metrics"], other.get("OwningAccounts")) == ([], [])

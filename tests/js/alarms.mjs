@@ -4,23 +4,14 @@
 // tests/functional/test_js_sdk.py.  Environment: CFN_ENDPOINT, AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, ALARM_NAME, NAMESPACE.
 import {
-  CloudWatchClient,
   DescribeAlarmsCommand,
   PutMetricAlarmCommand,
   PutMetricDataCommand,
   waitUntilAlarmExists,
 } from "@aws-sdk/client-cloudwatch";
+import { client } from "./client.mjs";
 
 const env = process.env;
-const client = new CloudWatchClient({
-  endpoint: env.CFN_ENDPOINT,
-  region: "us-east-1",
-  maxAttempts: 1,
-  credentials: {
-    accessKeyId: env.AWS_ACCESS_KEY_ID,
-    secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-  },
-});
 const name = env.ALARM_NAME;
 const namespace = env.NAMESPACE;
 

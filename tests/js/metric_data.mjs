@@ -4,21 +4,12 @@
 // metric math expression.  Prints one JSON object for tests/functional/test_js_sdk.py.
 // Environment: CFN_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, NAMESPACE.
 import {
-  CloudWatchClient,
   PutMetricDataCommand,
   paginateGetMetricData,
 } from "@aws-sdk/client-cloudwatch";
+import { client } from "./client.mjs";
 
 const env = process.env;
-const client = new CloudWatchClient({
-  endpoint: env.CFN_ENDPOINT,
-  region: "us-east-1",
-  maxAttempts: 1,
-  credentials: {
-    accessKeyId: env.AWS_ACCESS_KEY_ID,
-    secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-  },
-});
 const namespace = env.NAMESPACE;
 const minute = 60 * 1000;
 const t0 = new Date(Math.floor(Date.now() / minute) * minute - 10 * minute);

@@ -69,12 +69,8 @@ def _period(value: int, where: str) -> int:
 
 
 def _stat(value: str, where: str) -> str:
-    if value in md.SET_STATISTICS:
+    if value in md.SET_STATISTICS or parse_percentile(value) is not None:
         return value
-    if parse_percentile(value) is not None:
-        raise errors.NotImplemented(
-            "Percentile statistics are not implemented by this gateway yet; use "
-            "SampleCount, Average, Sum, Minimum or Maximum.")
     raise errors.InvalidParameterValue(f"The value {value} for parameter {where} is invalid.")
 
 
@@ -140,17 +136,31 @@ def _queries(ctx: RequestContext, params: dict[str, Any]) -> list[Query]:
 def _read(ctx: RequestContext, queries: list[Query], start: datetime, end: datetime,
           now: datetime) -> dict[str, md.Points]:
     """The points of every MetricStat query, by Id."""
-    wanted = [q for q in queries if q.stat is not None
-              and not dims.has_duplicate_names(q.stat.key.dimensions)
-              and periods.period_serves_start(q.stat.period, start, now)]
-    buckets = ctx.backends.metrics.aggregate_many(ctx.project_id, [AggregateRequest(
-        q.stat.key, periods.align_start(start, q.stat.period, now), end, q.stat.period,
-        q.stat.unit) for q in wanted if q.stat is not None])
-    points = {q.query_id: md.Points() for q in queries if q.stat is not None}
-    for query, found in zip(wanted, buckets, strict=True):
-        assert query.stat is not None
-        points[query.query_id] = md.statistic_points(found, query.stat.stat)
-    return points
+    stats = [q.stat for q in queries if q.stat is not None]
+    readable = [s for s in stats if not dims.has_duplicate_names(s.key.dimensions)
+                and periods.period_serves_start(s.period, start, now)]
+    sets = [s for s in readable if s.stat in md.SET_STATISTICS]
+    percentiles = [s for s in readable if s.stat not in md.SET_STATISTICS]
+    metrics = ctx.backends.metrics
+    found: dict[StatQuery, md.Points] = {}
+    for stat, buckets in zip(sets, metrics.aggregate_many(
+            ctx.project_id, [_request(s, start, end, now) for s in sets]), strict=True):
+        found[stat] = md.statistic_points(buckets, stat.stat)
+    if percentiles:
+        for stat, samples in zip(percentiles, metrics.samples(
+                ctx.project_id, [_request(s, start, end, now) for s in percentiles]),
+                strict=True):
+            percent = parse_percentile(stat.stat)
+            assert percent is not None
+            found[stat] = md.percentile_points(samples, percent)
+    return {q.query_id: found.get(q.stat, md.Points()) for q in queries
+            if q.stat is not None}
+
+
+def _request(stat: StatQuery, start: datetime, end: datetime,
+             now: datetime) -> AggregateRequest:
+    return AggregateRequest(stat.key, periods.align_start(start, stat.period, now), end,
+                            stat.period, stat.unit)
 
 
 def _expressions(queries: list[Query]) -> tuple[dict[str, mm.Expression], list[str]]:

@@ -16,9 +16,14 @@ snapshots or quoted in client bug reports):
   less than the parameter EndTime." (also when equal); "You have requested up to N
   datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by
   increasing Period, or decreasing the time range." (InvalidParameterCombination).
-  Percentiles (ExtendedStatistics) are not implemented yet: NotImplemented (501).
+  ExtendedStatistics (``p0.0`` to ``p100``): ``domain.percentiles``; a period whose
+  percentiles are not available (a statistic set without its values, a negative value)
+  has no ExtendedStatistics.
 - ListMetrics: pages of 500 with an opaque NextToken; a token the store did not issue for
   this project and query: InvalidParameterValue (the only client error the model lists).
+  Cross-account observability: no account is linked to another here, so with
+  ``IncludeLinkedAccounts`` every metric's ``OwningAccounts`` entry is the caller's own
+  account, and an ``OwningAccount`` other than the caller's owns no metric.
 """
 
 from __future__ import annotations
@@ -29,9 +34,10 @@ from typing import Any
 from cfn_gateway import errors
 from cfn_gateway.api.cloudwatch import views
 from cfn_gateway.api.registry import action
-from cfn_gateway.backends.metrics import InvalidNextToken
+from cfn_gateway.backends.metrics import AggregateRequest, InvalidNextToken
 from cfn_gateway.context import CLOUDWATCH, RequestContext
 from cfn_gateway.domain import dimensions as dims
+from cfn_gateway.domain import percentiles as pct
 from cfn_gateway.domain import periods
 from cfn_gateway.domain.metrics import MetricFilter, MetricKey
 from cfn_gateway.domain.statistics import parse_percentile
@@ -59,6 +65,11 @@ def list_metrics(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         recently_active=params.get("RecentlyActive") == "PT3H",
     )
     since = periods.active_since(utcnow(), query.recently_active)
+    linked = params.get("IncludeLinkedAccounts", False)
+    owner = params.get("OwningAccount")
+    if owner is not None and owner != ctx.project_id:
+        # No account is linked to this one: another account owns none of its metrics.
+        return {"Metrics": [], "OwningAccounts": []} if linked else {"Metrics": []}
     try:
         page = ctx.backends.metrics.list_metrics(
             ctx.project_id, query, since, params.get("NextToken") or None)
@@ -66,6 +77,8 @@ def list_metrics(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         raise errors.InvalidParameterValue(
             "The value for parameter NextToken is invalid.") from None
     result: dict[str, Any] = {"Metrics": [views.metric_to_aws(key) for key in page.metrics]}
+    if linked:
+        result["OwningAccounts"] = [ctx.project_id] * len(page.metrics)
     if page.next_token:
         result["NextToken"] = page.next_token
     return result
@@ -92,14 +105,13 @@ def get_metric_statistics(ctx: RequestContext, params: dict[str, Any]) -> dict[s
             f"You have requested up to {requested} datapoints, which exceeds the limit of "
             f"{periods.MAX_DATAPOINTS}. You may reduce the datapoints requested by increasing "
             "Period, or decreasing the time range.")
+    percents = {}
     for i, name in enumerate(extended, 1):
-        if parse_percentile(name) is None:
+        percent = parse_percentile(name)
+        if percent is None:
             raise errors.InvalidParameterValue(
                 f"The value {name} for parameter ExtendedStatistics.member.{i} is invalid.")
-    if extended:
-        raise errors.NotImplemented(
-            "ExtendedStatistics (percentiles) are not implemented by this gateway yet; "
-            "request Statistics instead.")
+        percents[name] = percent
 
     metric_name = params["MetricName"]
     dimensions = views.dimensions_from_aws(params.get("Dimensions"))
@@ -108,8 +120,25 @@ def get_metric_statistics(ctx: RequestContext, params: dict[str, Any]) -> dict[s
             period, start, now):
         return result  # no metric has such dimensions / no data kept at that resolution
     key = MetricKey.of(params["Namespace"], metric_name, dimensions)
-    buckets = ctx.backends.metrics.aggregate(
-        ctx.project_id, key, periods.align_start(start, period, now), end, period,
-        params.get("Unit"))
-    result["Datapoints"] = [views.datapoint_to_aws(b, statistics) for b in buckets]
+    aligned = periods.align_start(start, period, now)
+    buckets = ctx.backends.metrics.aggregate(ctx.project_id, key, aligned, end, period,
+                                             params.get("Unit"))
+    extended_values: dict[tuple[datetime, str], dict[str, float]] = {}
+    if percents:
+        (found,) = ctx.backends.metrics.samples(ctx.project_id, [AggregateRequest(
+            key, aligned, end, period, params.get("Unit"))])
+        for bucket in found:
+            values = pct.values_of(bucket.samples)
+            if values:
+                extended_values[(bucket.start, bucket.unit)] = {
+                    name: value for name, percent in percents.items()
+                    if (value := pct.percentile(values, percent)) is not None}
+    for bucket in buckets:
+        point = views.datapoint_to_aws(bucket, statistics)
+        wanted = extended_values.get((bucket.start, bucket.unit))
+        if wanted:
+            point["ExtendedStatistics"] = wanted
+        elif not statistics:
+            continue  # only percentiles asked for, and none is available for this period
+        result["Datapoints"].append(point)
     return result

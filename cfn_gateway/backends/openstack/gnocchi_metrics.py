@@ -31,6 +31,7 @@ from typing import Any
 from gnocchiclient import exceptions as g_exc
 from keystoneauth1 import session as ks_session
 
+from cfn_gateway import errors
 from cfn_gateway.backends.metrics import LIST_PAGE_SIZE, AggregateRequest, MetricPage
 from cfn_gateway.backends.openstack import gnocchi_mapping as mapping
 from cfn_gateway.backends.openstack import gnocchi_statistics as statistics_read
@@ -48,7 +49,13 @@ from cfn_gateway.backends.openstack.gnocchi_listing import (
     token_secret,
 )
 from cfn_gateway.backends.openstack.gnocchi_setup import ensure_schema
-from cfn_gateway.domain.metrics import BucketStats, Datum, MetricFilter, MetricKey
+from cfn_gateway.domain.metrics import (
+    BucketSamples,
+    BucketStats,
+    Datum,
+    MetricFilter,
+    MetricKey,
+)
 
 _KNOWN_MAX = 100_000
 _SEARCH_MAX = 1000  # Gnocchi's default [api] max_limit
@@ -208,6 +215,12 @@ class GnocchiMetricStore:
 
     def token_secret(self) -> bytes:
         return self._data_token_secret()
+
+    def samples(self, project_id: str, requests: Sequence[AggregateRequest]
+                ) -> list[list[BucketSamples]]:
+        raise errors.NotImplemented(
+            "Percentile statistics are not implemented in OpenStack mode yet: Gnocchi keeps "
+            "per-period sums, counts, minima and maxima, not the values percentiles need.")
 
     def aggregate(self, project_id: str, key: MetricKey, start: datetime, end: datetime,
                   period: int, unit: str | None = None) -> list[BucketStats]:

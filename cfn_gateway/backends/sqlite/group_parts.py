@@ -82,11 +82,12 @@ def queue_notifications(conn: sqlite3.Connection, project_id: str, group_name: s
                       for topic, message in notifications])
 
 
-def _in(values: Sequence[str]) -> str:
+def sql_in(values: Sequence[str]) -> str:
+    """``IN (?, ?, ...)`` for ``values``."""
     return f"IN ({', '.join('?' * len(values))})"
 
 
-class _Rows:
+class Rows:
     """What the mixins use of the store."""
 
     _conn: sqlite3.Connection
@@ -131,7 +132,7 @@ class _Rows:
         return [row[2:] for row in rows[:limit]], token
 
 
-class PolicyRows(_Rows):
+class PolicyRows(Rows):
 
     def put_policy(self, project_id: str, policy: ScalingPolicy, max_policies: int) -> None:
         with write_transaction(self._conn, self._lock) as conn:
@@ -173,10 +174,10 @@ class PolicyRows(_Rows):
         wanted_names, wanted_types = sorted(set(names)), sorted(set(policy_types))
         where, args = [], []
         if wanted_names:
-            where.append(f"(name {_in(wanted_names)} OR arn {_in(wanted_names)})")
+            where.append(f"(name {sql_in(wanted_names)} OR arn {sql_in(wanted_names)})")
             args.extend(wanted_names * 2)
         if wanted_types:
-            where.append(f"policy_type {_in(wanted_types)}")
+            where.append(f"policy_type {sql_in(wanted_types)}")
             args.extend(wanted_types)
         rows, token = self._by_group_and_name(
             "as_policies", "definition", project_id, group_name, where, args,
@@ -185,7 +186,7 @@ class PolicyRows(_Rows):
                     next_token=token)
 
 
-class ScheduledActionRows(_Rows):
+class ScheduledActionRows(Rows):
 
     def put_scheduled_action(self, project_id: str, action: ScheduledAction,
                              next_run: datetime | None, max_per_group: int) -> None:
@@ -220,7 +221,7 @@ class ScheduledActionRows(_Rows):
                                    names: Sequence[str], limit: int,
                                    next_token: str | None = None) -> Page:
         wanted = sorted(set(names))
-        where, args = ([f"name {_in(wanted)}"], list(wanted)) if wanted else ([], [])
+        where, args = ([f"name {sql_in(wanted)}"], list(wanted)) if wanted else ([], [])
         rows, token = self._by_group_and_name(
             "as_scheduled_actions", "definition, next_run_ms", project_id, group_name, where,
             args, [wanted], limit, next_token)
@@ -250,7 +251,7 @@ class ScheduledActionRows(_Rows):
                 (to_millis(following), *key)).rowcount > 0
 
 
-class NotificationRows(_Rows):
+class NotificationRows(Rows):
     def queue_notifications(self, project_id: str, group_name: str,
                             notifications: Sequence[tuple[str, str]]) -> None:
         with write_transaction(self._conn, self._lock) as conn:

@@ -12,8 +12,7 @@ Tables (prefixed ``as_`` so they never meet another store's):
   group only.
 - ``as_policies`` and ``as_scheduled_actions``: the group's scaling policies and scheduled
   actions, and ``as_notification_queue`` (``sqlite/group_parts.py``).
-- ``as_activities``: one row per activity, indexed by (project, group, start time); they
-  outlive their group, as on AWS.
+- ``as_activities``: the scaling activities (``sqlite/group_activities.py``).
 - ``group_store_meta``: the secret that signs DescribeAutoScalingGroups and
   DescribeScalingActivities tokens.
 """
@@ -23,7 +22,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from cfn_gateway.backends.alarms import InvalidNextToken, token_position
@@ -34,20 +32,24 @@ from cfn_gateway.backends.groups import (
     StaleGroup,
     StoredGroup,
 )
+from cfn_gateway.backends.sqlite.group_activities import (
+    ACTIVITIES_SCHEMA,
+    ActivityRows,
+    put_activity_row,
+)
 from cfn_gateway.backends.sqlite.group_parts import (
     PARTS_SCHEMA,
     NotificationRows,
     PolicyRows,
     ScheduledActionRows,
     queue_notifications,
+    sql_in,
 )
 from cfn_gateway.backends.sqlite.named_pages import named_page
 from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
 from cfn_gateway.domain import pagination
-from cfn_gateway.domain.activity_filters import ActivityFilter
 from cfn_gateway.domain.alarms import Page
 from cfn_gateway.domain.groups import (
-    Activity,
     DetachedInstance,
     Group,
     GroupChanges,
@@ -104,23 +106,7 @@ CREATE TABLE IF NOT EXISTS as_detached_instances (
     detached_from TEXT NOT NULL,
     PRIMARY KEY (project_id, instance_id)
 );
-CREATE INDEX IF NOT EXISTS as_instances_by_group ON as_instances (project_id, group_name);
-CREATE TABLE IF NOT EXISTS as_activities (
-    project_id TEXT NOT NULL,
-    activity_id TEXT NOT NULL,
-    group_name TEXT NOT NULL,
-    description TEXT NOT NULL,
-    cause TEXT NOT NULL,
-    start_ms INTEGER NOT NULL,
-    end_ms INTEGER,
-    status_code TEXT NOT NULL,
-    status_message TEXT,
-    progress INTEGER NOT NULL,
-    details TEXT NOT NULL,
-    PRIMARY KEY (project_id, activity_id)
-);
-CREATE INDEX IF NOT EXISTS as_activities_by_group
-    ON as_activities (project_id, group_name, start_ms)
+CREATE INDEX IF NOT EXISTS as_instances_by_group ON as_instances (project_id, group_name)
 """
 
 _INSTANCE_COLUMNS = ("instance_id, group_name, availability_zone, lifecycle_state, "
@@ -130,8 +116,6 @@ _INSTANCE_COLUMNS = ("instance_id, group_name, availability_zone, lifecycle_stat
 _ADDED_COLUMNS = (("as_instances", "cloud_id", "TEXT"),)
 _DETACHED_COLUMNS = ("instance_id, availability_zone, launch_configuration_name, "
                      "instance_type, launched_ms, cloud_id, detached_from")
-_ACTIVITY_COLUMNS = ("activity_id, group_name, description, cause, start_ms, end_ms, "
-                     "status_code, status_message, progress, details")
 
 
 def _instance(row: Sequence[Any]) -> Instance:
@@ -141,13 +125,6 @@ def _instance(row: Sequence[Any]) -> Instance:
                     from_millis(launched_ms), health, bool(protected), activity_id,
                     waits_from_json(waits), cloud_id)
 
-
-def _activity(row: Sequence[Any]) -> Activity:
-    (activity_id, group_name, description, cause, start_ms, end_ms, status_code,
-     status_message, progress, details) = row
-    return Activity(activity_id, group_name, description, cause, from_millis(start_ms),
-                    status_code, progress, None if end_ms is None else from_millis(end_ms),
-                    status_message, details)
 
 
 def _put_instance(conn: sqlite3.Connection, project_id: str, instance: Instance) -> None:
@@ -168,26 +145,15 @@ def _detached(row: Sequence[Any]) -> DetachedInstance:
                             from_millis(launched_ms), cloud_id, detached_from)
 
 
-def _put_activity(conn: sqlite3.Connection, project_id: str, activity: Activity) -> None:
-    conn.execute(
-        f"INSERT OR REPLACE INTO as_activities (project_id, {_ACTIVITY_COLUMNS}) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (project_id, activity.activity_id, activity.group_name, activity.description,
-         activity.cause, to_millis(activity.start_time),
-         None if activity.end_time is None else to_millis(activity.end_time),
-         activity.status_code, activity.status_message, activity.progress, activity.details))
 
 
-def _in(values: Sequence[str]) -> str:
-    return f"IN ({', '.join('?' * len(values))})"
-
-
-class SQLiteGroupStore(PolicyRows, ScheduledActionRows, NotificationRows):
+class SQLiteGroupStore(ActivityRows, PolicyRows, ScheduledActionRows, NotificationRows):
     def __init__(self, path: str) -> None:
         self._conn = connect(path)
         self._lock = threading.Lock()
-        self._secret = create_schema(self._conn, self._lock, _SCHEMA + ";\n" + PARTS_SCHEMA,
-                                     "group_store_meta", _ADDED_COLUMNS)
+        schema = ";\n".join((_SCHEMA, PARTS_SCHEMA, ACTIVITIES_SCHEMA))
+        self._secret = create_schema(self._conn, self._lock, schema, "group_store_meta",
+                                     _ADDED_COLUMNS)
 
     def close(self) -> None:
         with self._lock:
@@ -340,34 +306,13 @@ class SQLiteGroupStore(PolicyRows, ScheduledActionRows, NotificationRows):
             return []
         return [_detached(row) for row in self._read(
             f"SELECT {_DETACHED_COLUMNS} FROM as_detached_instances WHERE project_id = ? "
-            f"AND instance_id {_in(wanted)} ORDER BY instance_id", [project_id, *wanted])]
+            f"AND instance_id {sql_in(wanted)} ORDER BY instance_id", [project_id, *wanted])]
 
     def remove_instance(self, project_id: str, instance_id: str) -> bool:
         with write_transaction(self._conn, self._lock) as conn:
             return conn.execute(
                 "DELETE FROM as_instances WHERE project_id = ? AND instance_id = ?",
                 (project_id, instance_id)).rowcount > 0
-
-    # --- activities -----------------------------------------------------------------------
-
-    def put_activity(self, project_id: str, activity: Activity) -> None:
-        with write_transaction(self._conn, self._lock) as conn:
-            _put_activity(conn, project_id, activity)
-
-    def open_activities(self, project_id: str, group_name: str) -> list[Activity]:
-        return [_activity(row) for row in self._read(
-            f"SELECT {_ACTIVITY_COLUMNS} FROM as_activities WHERE project_id = ? AND "
-            "group_name = ? AND end_ms IS NULL ORDER BY start_ms, activity_id",
-            (project_id, group_name))]
-
-    def activities_by_id(self, project_id: str, activity_ids: Sequence[str]) -> list[Activity]:
-        wanted = sorted(set(activity_ids))
-        if not wanted:
-            return []
-        return [_activity(row) for row in self._read(
-            f"SELECT {_ACTIVITY_COLUMNS} FROM as_activities WHERE project_id = ? AND "
-            f"activity_id {_in(wanted)} ORDER BY start_ms DESC, activity_id DESC",
-            [project_id, *wanted])]
 
     # --- the scaling engine's writes ------------------------------------------------------
 
@@ -396,7 +341,7 @@ class SQLiteGroupStore(PolicyRows, ScheduledActionRows, NotificationRows):
                              "instance_id = ? AND group_name = ?",
                              (project_id, instance_id, group.name))
             for activity in changes.activities:
-                _put_activity(conn, project_id, activity)
+                put_activity_row(conn, project_id, activity)
             conn.executemany(
                 f"INSERT OR REPLACE INTO as_detached_instances (project_id, "
                 f"{_DETACHED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -419,46 +364,3 @@ class SQLiteGroupStore(PolicyRows, ScheduledActionRows, NotificationRows):
             rows = self._read("SELECT project_id, name FROM as_groups WHERE (project_id, name) "
                               "> (?, ?) ORDER BY project_id, name LIMIT ?", (*after, limit))
         return [(project_id, name) for project_id, name in rows]
-
-    def purge_activities(self, started_before: datetime) -> int:
-        with write_transaction(self._conn, self._lock) as conn:
-            return conn.execute(
-                "DELETE FROM as_activities WHERE start_ms < ? AND end_ms IS NOT NULL",
-                (to_millis(started_before),)).rowcount
-
-    def activities(self, project_id: str, group_names: Sequence[str], limit: int,
-                   next_token: str | None = None,
-                   only: ActivityFilter | None = None) -> Page:
-        wanted = sorted(set(group_names))
-        only = only or ActivityFilter()
-        digest = pagination.digest("activities", [wanted, only.key])
-        after = token_position(self._secret, next_token, project_id, digest) if next_token else None
-        sql = [f"SELECT {_ACTIVITY_COLUMNS} FROM as_activities WHERE project_id = ?"]
-        args: list[Any] = [project_id]
-        if wanted:
-            sql.append(f"AND group_name {_in(wanted)}")
-            args.extend(wanted)
-        if only.started_from is not None:
-            sql.append("AND start_ms >= ?")
-            args.append(to_millis(only.started_from))
-        if only.started_until is not None:
-            sql.append("AND start_ms <= ?")
-            args.append(to_millis(only.started_until))
-        if only.statuses:
-            sql.append(f"AND status_code {_in(only.statuses)}")
-            args.extend(only.statuses)
-        if after is not None:
-            if (not isinstance(after, list) or len(after) != 2
-                    or not isinstance(after[0], int) or not isinstance(after[1], str)):
-                raise InvalidNextToken("malformed token")
-            sql.append("AND (start_ms < ? OR (start_ms = ? AND activity_id < ?))")
-            args.extend([after[0], after[0], after[1]])
-        sql.append("ORDER BY start_ms DESC, activity_id DESC LIMIT ?")
-        args.append(limit + 1)
-        rows = self._read(" ".join(sql), args)
-        page = Page(items=[_activity(row) for row in rows[:limit]])
-        if len(rows) > limit:
-            last = rows[limit - 1]
-            page.next_token = pagination.page_token(self._secret, project_id, digest,
-                                                    [last[4], last[0]])
-        return page

@@ -35,7 +35,14 @@ from cfn_gateway.backends.metrics import (
 )
 from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
 from cfn_gateway.domain import pagination
-from cfn_gateway.domain.metrics import BucketStats, Datum, MetricFilter, MetricKey, StatisticSet
+from cfn_gateway.domain.metrics import (
+    BucketSamples,
+    BucketStats,
+    Datum,
+    MetricFilter,
+    MetricKey,
+    StatisticSet,
+)
 from cfn_gateway.domain.periods import from_millis, to_millis
 
 _SCHEMA = """
@@ -82,6 +89,13 @@ VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (project_id, namespace, name, dimensions)
 DO UPDATE SET last_put = max(last_put, excluded.last_put)
 RETURNING id
+"""
+
+_SAMPLES = """
+SELECT (ts - :start) / :period AS bucket, unit, sample_count, sum, minimum, maximum
+FROM metric_samples
+WHERE metric_id = :metric_id AND ts >= :start AND ts < :end {unit_clause}
+ORDER BY bucket, unit
 """
 
 _AGGREGATE = """
@@ -244,6 +258,35 @@ class SQLiteMetricStore:
     def token_secret(self) -> bytes:
         return self._secret
 
+    def samples(self, project_id: str, requests: Sequence[AggregateRequest]
+                ) -> list[list[BucketSamples]]:
+        return [self._samples(project_id, r) for r in requests]
+
+    def _samples(self, project_id: str, request: AggregateRequest) -> list[BucketSamples]:
+        start_ms, period_ms = to_millis(request.start), request.period * 1000
+        with self._lock:
+            metric_id = self._metric_id(project_id, request.key)
+            if metric_id is None:
+                return []
+            sql = _SAMPLES.format(
+                unit_clause="AND unit = :unit" if request.unit is not None else "")
+            rows = self._conn.execute(sql, {
+                "metric_id": metric_id, "start": start_ms, "end": to_millis(request.end),
+                "period": period_ms, "unit": request.unit}).fetchall()
+        grouped: dict[tuple[int, str], list[StatisticSet]] = {}
+        for bucket, unit, count, total, low, high in rows:
+            grouped.setdefault((bucket, unit), []).append(
+                StatisticSet(sample_count=count, sum=total, minimum=low, maximum=high))
+        return [BucketSamples(from_millis(start_ms + bucket * period_ms), unit, tuple(sets))
+                for (bucket, unit), sets in grouped.items()]
+
+    def _metric_id(self, project_id: str, key: MetricKey) -> int | None:
+        found = self._conn.execute(
+            "SELECT id FROM metrics WHERE project_id = ? AND namespace = ? AND name = ? "
+            "AND dimensions = ?",
+            (project_id, key.namespace, key.name, _encode_dimensions(key))).fetchone()
+        return None if found is None else found[0]
+
     def aggregate(
         self,
         project_id: str,
@@ -255,16 +298,12 @@ class SQLiteMetricStore:
     ) -> list[BucketStats]:
         start_ms, end_ms, period_ms = to_millis(start), to_millis(end), period * 1000
         with self._lock:
-            found = self._conn.execute(
-                "SELECT id FROM metrics WHERE project_id = ? AND namespace = ? AND name = ? "
-                "AND dimensions = ?",
-                (project_id, key.namespace, key.name, _encode_dimensions(key)),
-            ).fetchone()
-            if found is None:
+            metric_id = self._metric_id(project_id, key)
+            if metric_id is None:
                 return []
             sql = _AGGREGATE.format(unit_clause="AND unit = :unit" if unit is not None else "")
             rows = self._conn.execute(sql, {
-                "metric_id": found[0], "start": start_ms, "end": end_ms,
+                "metric_id": metric_id, "start": start_ms, "end": end_ms,
                 "period": period_ms, "unit": unit,
             }).fetchall()
         return [

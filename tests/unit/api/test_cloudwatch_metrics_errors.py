@@ -204,15 +204,23 @@ def test_too_many_datapoints(call):
     assert get(call, start=NOW, end=NOW + timedelta(days=1), period=60)["Datapoints"] == []
 
 
-def test_percentiles_are_refused_clearly(call):
+def test_percentiles(call):
     with pytest.raises(errors.InvalidParameterValue) as caught:
         get(call, Statistics=None, ExtendedStatistics=["p99", "p101"])
     assert caught.value.message == (
         "The value p101 for parameter ExtendedStatistics.member.2 is invalid.")
-    with pytest.raises(errors.NotImplemented) as caught:
-        get(call, Statistics=None, ExtendedStatistics=["p99.9"])
-    assert caught.value.status == 501
-    assert "ExtendedStatistics" in caught.value.message
+    # 1..100 (100 three times) in the first minute; a statistic set in the second.
+    put(call, point(Value=None, Values=[float(v) for v in range(1, 101)],
+                    Counts=[1.0] * 99 + [3.0]),
+        point(Timestamp=T0 + timedelta(minutes=1), Value=None, StatisticValues={
+            "SampleCount": 2.0, "Sum": 3.0, "Minimum": 1.0, "Maximum": 2.0}))
+    (first, second) = sorted(get(call, Statistics=["SampleCount"], ExtendedStatistics=[
+        "p50", "p99.9", "p0"])["Datapoints"], key=lambda p: p["Timestamp"])
+    assert first["ExtendedStatistics"] == {"p50": 51.0, "p99.9": 100.0, "p0": 1.0}
+    assert first["SampleCount"] == 102.0
+    assert "ExtendedStatistics" not in second  # a statistic set has no values
+    only = get(call, Statistics=None, ExtendedStatistics=["p90"])["Datapoints"]
+    assert [p["ExtendedStatistics"] for p in only] == [{"p90": 92.0}]
 
 
 def test_duplicate_dimension_names_match_nothing(call):
