@@ -41,6 +41,13 @@ class MetricPage:
     next_token: str | None = None
 
 
+#: What a request for percentiles is answered (``NotImplemented``) by a store that does not
+#: keep values.
+PERCENTILES_NEED_VALUES = (
+    "Percentile statistics are not implemented in OpenStack mode yet: Gnocchi keeps "
+    "per-period sums, counts, minima and maxima, not the values percentiles need.")
+
+
 @dataclass(frozen=True)
 class AggregateRequest:
     """One ``aggregate`` of ``aggregate_many``."""
@@ -57,6 +64,9 @@ class InvalidNextToken(ValueError):
 
 
 class MetricStore(Protocol):
+    #: Whether the store keeps the values percentiles are computed from (``samples``).
+    keeps_values: bool
+
     def put(self, project_id: str, data: Sequence[Datum], received_at: datetime) -> None:
         """Store every datum, or none of them (one transaction).
 

@@ -4,17 +4,29 @@ A metric alarm reads its own metric (or its metric-math query's single MetricSta
 in cfn-push-stats' namespace, the metrics sent for it with ``--watch`` (Heat's watch
 rules: ``watch_filter``).  ``evaluate_alarm`` fetches them through callables the caller
 supplies (the engine's metric store, or the Aodh plugin's Gnocchi reads) and decides with
-``alarm_evaluation``.
+``alarm_evaluation``; a percentile alarm (``pNN``) reads the stored samples and ranks
+them (``percentile_datapoints``, ``domain.percentiles``).
 """
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from cfn_gateway.domain import alarm_evaluation
+from cfn_gateway.domain import percentiles as pct
 from cfn_gateway.domain.alarms import Alarm, MetricAlarmRule, MetricStat
-from cfn_gateway.domain.metrics import BucketStats, DimensionFilter, MetricFilter, MetricKey
+from cfn_gateway.domain.metrics import (
+    BucketSamples,
+    BucketStats,
+    DimensionFilter,
+    MetricFilter,
+    MetricKey,
+    StatisticSet,
+)
+from cfn_gateway.domain.statistics import parse_percentile
 
 #: The dimension cfn-push-stats --watch NAME publishes with (Heat's watch rules).
 WATCH_DIMENSION = "AlarmName"
@@ -22,6 +34,10 @@ WATCH_DIMENSION = "AlarmName"
 #: Reads one metric's per-period statistics: (key, start, end, period, unit) -> buckets, as
 #: ``MetricStore.aggregate`` gives them for a project.
 Aggregate = Callable[[MetricKey, datetime, datetime, int, "str | None"], Sequence[BucketStats]]
+#: Reads one metric's stored samples per period: (key, start, end, period, unit) ->
+#: buckets, as ``MetricStore.samples`` gives them (percentile alarms).
+Samples = Callable[[MetricKey, datetime, datetime, int, "str | None"],
+                   Sequence[BucketSamples]]
 #: Lists the metrics of a project that match a filter and received data since a moment, as
 #: ``MetricStore.list_metrics`` does.
 Watched = Callable[[MetricFilter, datetime], Sequence[MetricKey]]
@@ -59,10 +75,33 @@ def alarm_metric(rule: MetricAlarmRule) -> MetricStat | None:
     return query.metric_stat
 
 
+def percentile_datapoints(buckets: Sequence[BucketSamples],
+                          statistic: str) -> list[alarm_evaluation.Datapoint]:
+    """One datapoint per period that has a ``statistic`` (``pNN``) percentile, all units
+    and metrics together, oldest first (``domain.percentiles``: a period without one is
+    missing data)."""
+    percent = parse_percentile(statistic)
+    if percent is None:
+        raise ValueError(f"not a percentile: {statistic!r}")
+    by_start: dict[datetime, list[StatisticSet]] = defaultdict(list)
+    for bucket in buckets:
+        by_start[bucket.start].extend(bucket.samples)
+    points = []
+    for start in sorted(by_start):
+        values = pct.values_of(by_start[start])
+        value = None if not values else pct.percentile(values, percent)
+        if value is not None:
+            points.append(alarm_evaluation.Datapoint(
+                start, value, math.fsum(count for _, count in values)))
+    return points
+
+
 def evaluate_alarm(alarm: Alarm, now: datetime, aggregate: Aggregate,
-                   watched: Watched) -> alarm_evaluation.Evaluation | None:
-    """Evaluate a metric alarm at ``now`` on the data ``aggregate`` reads (None when the
-    alarm cannot be evaluated); ``watched`` finds the metrics ``watch_filter`` names."""
+                   watched: Watched, samples: Samples | None = None,
+                   ) -> alarm_evaluation.Evaluation | None:
+    """Evaluate a metric alarm at ``now`` on the data ``aggregate`` (for a percentile:
+    ``samples``) reads (None when the alarm cannot be evaluated); ``watched`` finds the
+    metrics ``watch_filter`` names."""
     rule = alarm.metric_rule
     assert rule is not None
     metric = alarm_metric(rule)
@@ -74,9 +113,18 @@ def evaluate_alarm(alarm: Alarm, now: datetime, aggregate: Aggregate,
     if query is not None:
         keys += [key for key in watched(query, start - WATCH_ACTIVITY_MARGIN)
                  if key != metric.key]
-    buckets = [bucket for key in keys
-               for bucket in aggregate(key, start, end, metric.period, metric.unit)]
-    # Through the module, so that a profiler (bench/alarms.py) can wrap these.
-    return alarm_evaluation.evaluate(
-        rule, alarm_evaluation.datapoints(buckets, metric.statistic), now, alarm.state.value,
-        statistic_label=metric.statistic)
+    if metric.extended:
+        if samples is None:
+            return None  # a store without values (PutMetricAlarm refuses such alarms)
+        points = percentile_datapoints(
+            [bucket for key in keys
+             for bucket in samples(key, start, end, metric.period, metric.unit)],
+            metric.statistic)
+    else:
+        # Through the module, so that a profiler (bench/alarms.py) can wrap it.
+        points = alarm_evaluation.datapoints(
+            [bucket for key in keys
+             for bucket in aggregate(key, start, end, metric.period, metric.unit)],
+            metric.statistic)
+    return alarm_evaluation.evaluate(rule, points, now, alarm.state.value,
+                                     statistic_label=metric.statistic)

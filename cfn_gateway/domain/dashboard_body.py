@@ -36,6 +36,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from cfn_gateway.domain.statistics import STATISTIC_PATTERN
+
 MAX_WIDGETS = 500
 MAX_WIDGET_METRICS = 500
 MAX_DASHBOARD_METRICS = 2500
@@ -51,12 +53,7 @@ SHORT_PERIODS = (1, 5, 10, 20, 30)
 #: (property, lowest, highest or None) of a widget's place on the 24-column grid.
 GRID = (("x", 0, 23), ("y", 0, None), ("width", 1, 24), ("height", 1, 1000))
 
-_BOUND = r"-?\d+(\.\d+)?%?"
-STAT_PATTERN = (
-    r"^((SampleCount|Average|Sum|Minimum|Maximum|IQM)"
-    r"|(p|tm|tc|ts|wm)(100(\.0+)?|\d{1,2}(\.\d+)?)"
-    rf"|(TM|TC|TS|WM|PR|tm|tc|ts|wm|pr)\(({_BOUND})?:({_BOUND})?\))$"
-)
+STAT_PATTERN = STATISTIC_PATTERN
 _STAT = re.compile(STAT_PATTERN, re.ASCII)
 
 NOT_AN_OBJECT = "The field DashboardBody must be a valid JSON object"

@@ -21,6 +21,18 @@ MAX_MAGNITUDE = 1.174271e108
 
 _PERCENTILE = re.compile(r"p(\d{1,3}(?:\.\d+)?)", re.ASCII)
 
+_BOUND = r"-?\d+(\.\d+)?%?"
+#: Every statistic name CloudWatch knows: the five of statistic sets, and the extended
+#: ones (percentiles pNN, trimmed mean TM/tmNN, trimmed count TC, trimmed sum TS,
+#: winsorized mean WM, percentile rank PR, IQM), as CloudWatch's dashboard schema writes
+#: it (the gateway's reconstruction: CloudWatch's own pattern is not published).
+STATISTIC_PATTERN = (
+    r"^((SampleCount|Average|Sum|Minimum|Maximum|IQM)"
+    r"|(p|tm|tc|ts|wm)(100(\.0+)?|\d{1,2}(\.\d+)?)"
+    rf"|(TM|TC|TS|WM|PR|tm|tc|ts|wm|pr)\(({_BOUND})?:({_BOUND})?\))$"
+)
+_STATISTIC = re.compile(STATISTIC_PATTERN, re.ASCII)
+
 #: The statistics GetMetricStatistics computes, by their domain names.
 STATISTICS = ("sample_count", "average", "sum", "minimum", "maximum")
 
@@ -110,3 +122,8 @@ def parse_percentile(name: str) -> float | None:
         return None
     percentile = float(match.group(1))
     return percentile if percentile <= 100.0 else None
+
+
+def known_statistic(name: str) -> bool:
+    """Whether ``name`` is a statistic CloudWatch knows (``STATISTIC_PATTERN``)."""
+    return _STATISTIC.fullmatch(name) is not None

@@ -23,7 +23,7 @@ import logging
 from datetime import datetime
 
 from cfn_gateway.backends.alarms import AlarmStore, QueuedActions, StaleAlarm, StoredAlarm
-from cfn_gateway.backends.metrics import MetricStore
+from cfn_gateway.backends.metrics import AggregateRequest, MetricStore
 from cfn_gateway.domain import alarm_history, alarm_inputs, composite_rules
 from cfn_gateway.domain import alarms as al
 from cfn_gateway.domain.alarm_notifications import state_change_message
@@ -112,7 +112,9 @@ class AlarmEvaluator:
             stored.alarm, now,
             lambda key, start, end, period, unit: self.metrics.aggregate(
                 stored.project_id, key, start, end, period, unit),
-            lambda query, since: self._watched(stored.project_id, query, since))
+            lambda query, since: self._watched(stored.project_id, query, since),
+            lambda key, start, end, period, unit: self.metrics.samples(
+                stored.project_id, [AggregateRequest(key, start, end, period, unit)])[0])
         if outcome is None:
             return None
         return outcome.state, outcome.reason, outcome.reason_data

@@ -528,3 +528,45 @@ def test_actions_suppressed_by_is_reported(cw):
         "Alarm", "Actions suppressed by Alarm")
     cw.set_alarm_state(AlarmName=maintenance, StateValue="OK", StateReason="done")
     assert described()["ActionsSuppressedBy"] == "ExtensionPeriod"
+
+
+def test_percentile_alarm(cw, alarm_gateway):
+    """An alarm on p90 ranks the period's values (1..100: p90 is 90), and a period holding
+    only a statistic set (no values) is missing data."""
+    namespace, name = unique("Test/Alarms"), unique("p90")
+    t0 = base_time()
+    cw.put_metric_alarm(AlarmName=name, Namespace=namespace, MetricName="Latency",
+                        ExtendedStatistic="p90", Period=60, EvaluationPeriods=1,
+                        Threshold=50.0, ComparisonOperator="GreaterThanThreshold",
+                        TreatMissingData="missing")
+    found = alarm(cw, name)
+    assert found["ExtendedStatistic"] == "p90" and "Statistic" not in found
+
+    def values(minute: dt.datetime, numbers: list[float]) -> None:
+        cw.put_metric_data(Namespace=namespace, MetricData=[
+            {"MetricName": "Latency", "Timestamp": minute, "Values": numbers}])
+
+    values(t0, [float(v) for v in range(1, 101)])
+    alarm_gateway.evaluate(t0 + MINUTE + dt.timedelta(seconds=5))
+    state = alarm(cw, name)
+    assert state["StateValue"] == "ALARM"
+    assert [p["value"] for p in json.loads(state["StateReasonData"])[
+        "evaluatedDatapoints"]] == [90.0]
+    values(t0 + MINUTE, [float(v) for v in range(1, 41)] * 3)  # p90 is 36
+    alarm_gateway.evaluate(t0 + 2 * MINUTE + dt.timedelta(seconds=5))
+    assert alarm(cw, name)["StateValue"] == "OK"
+    cw.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": "Latency", "Timestamp": t0 + 2 * MINUTE, "StatisticValues": {
+            "SampleCount": 2.0, "Sum": 300.0, "Minimum": 100.0, "Maximum": 200.0}}])
+    alarm_gateway.evaluate(t0 + 3 * MINUTE + dt.timedelta(seconds=5))
+    state = alarm(cw, name)  # read as values, 100 and 200 would have breached
+    assert state["StateValue"] != "ALARM"
+    assert all(p["value"] < 50.0 for p in json.loads(state["StateReasonData"]).get(
+        "evaluatedDatapoints", []))
+    # Other extended statistics are not evaluated yet: refused, nothing stored.
+    with pytest.raises(ClientError) as error:
+        cw.put_metric_alarm(AlarmName=unique("tm"), Namespace=namespace,
+                            MetricName="Latency", ExtendedStatistic="tm90", Period=60,
+                            EvaluationPeriods=1, Threshold=1.0,
+                            ComparisonOperator="GreaterThanThreshold")
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501

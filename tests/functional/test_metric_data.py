@@ -302,8 +302,13 @@ def test_percentiles(backend, protocol, gateway, creds, namespace, tmp_path):
                                            "Period": 60, "Stat": "p99"}},
                {"Id": "twice", "Expression": "p * 2"}]
     if backend == "openstack":
+        alarm = {"AlarmName": f"p99-{namespace[-8:]}", "Namespace": namespace,
+                 "MetricName": "Latency", "ExtendedStatistic": "p99", "Period": 60,
+                 "EvaluationPeriods": 1, "Threshold": 1.0,
+                 "ComparisonOperator": "GreaterThanThreshold"}
         for call, kwargs in ((client.get_metric_statistics, statistics),
-                             (client.get_metric_data, {"MetricDataQueries": queries, **span})):
+                             (client.get_metric_data, {"MetricDataQueries": queries, **span}),
+                             (client.put_metric_alarm, alarm)):
             with pytest.raises(ClientError) as caught:
                 call(**kwargs)
             assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501

@@ -36,6 +36,7 @@ from cfn_gateway.domain.alarms import (
     MetricStat,
 )
 from cfn_gateway.domain.metrics import MetricKey
+from cfn_gateway.domain.statistics import known_statistic, parse_percentile
 
 MAX_EVALUATED_SECONDS = 86400
 NOT_YET_SUPPORTED = ("EvaluationWindow", "EvaluationCriteria", "WarmUpConfiguration",
@@ -91,7 +92,26 @@ def _valid_alarm_period(period: int) -> bool:
     return period in ALARM_SUB_MINUTE_PERIODS or (period >= 60 and period % 60 == 0)
 
 
-def _metric_stat(params: dict[str, Any]) -> MetricStat:
+def _statistic(value: str, member: str, percentiles: bool) -> str:
+    """A statistic an alarm may evaluate: a standard one, or a percentile where the metric
+    store keeps the values (``percentiles``)."""
+    if value in al.STANDARD_STATISTICS:
+        return value
+    if parse_percentile(value) is not None:
+        if not percentiles:
+            raise errors.NotImplemented(
+                f"Alarms on percentiles ({member}) are not implemented in OpenStack mode "
+                "yet: Gnocchi keeps per-period sums, counts, minima and maxima, not the "
+                "values percentiles need.")
+        return value
+    if known_statistic(value):
+        raise errors.NotImplemented(
+            f"Alarms on the extended statistic {value} ({member}) are not implemented by "
+            "this gateway yet; percentiles (pNN) are.")
+    raise errors.InvalidParameterValue(f"The value {value} for parameter {member} is invalid.")
+
+
+def _metric_stat(params: dict[str, Any], percentiles: bool) -> MetricStat:
     for member in ("MetricName", "Namespace", "Period"):
         if params.get(member) is None:
             raise errors.ValidationError(
@@ -108,19 +128,17 @@ def _metric_stat(params: dict[str, Any]) -> MetricStat:
     dimensions = dimensions_from_aws(params.get("Dimensions"))
     if dims.has_duplicate_names(dimensions):
         raise errors.InvalidParameterValue("No Metric may specify the same dimension twice.")
-    if extended is not None:
-        raise errors.NotImplemented(
-            "Alarms on extended statistics (percentiles) are not implemented by this "
-            "gateway yet; use Statistic.")
     return MetricStat(
         key=MetricKey.of(params["Namespace"], params["MetricName"], dimensions),
         period=params["Period"],
-        statistic=statistic,
+        statistic=statistic if extended is None else _statistic(
+            extended, "ExtendedStatistic", percentiles),
         unit=params.get("Unit"),
     )
 
 
-def _metric_queries(items: Sequence[dict[str, Any]]) -> tuple[MetricQuery, ...]:
+def _metric_queries(items: Sequence[dict[str, Any]],
+                    percentiles: bool) -> tuple[MetricQuery, ...]:
     queries = []
     for i, item in enumerate(items, 1):
         if item.get("Expression") is not None:
@@ -144,7 +162,10 @@ def _metric_queries(items: Sequence[dict[str, Any]]) -> tuple[MetricQuery, ...]:
             metric_stat=MetricStat(
                 key=MetricKey.of(metric["Namespace"], metric["MetricName"],
                                  dimensions_from_aws(metric.get("Dimensions"))),
-                period=stat["Period"], statistic=stat["Stat"], unit=stat.get("Unit")),
+                period=stat["Period"],
+                statistic=_statistic(stat["Stat"], f"Metrics.member.{i}.MetricStat.Stat",
+                                     percentiles),
+                unit=stat.get("Unit")),
             label=item.get("Label"),
             return_data=item.get("ReturnData", True),
             period=item.get("Period"),
@@ -156,15 +177,12 @@ def _metric_queries(items: Sequence[dict[str, Any]]) -> tuple[MetricQuery, ...]:
             "Exactly one element of the Metrics list must have ReturnData set to true.")
     if len({q.id for q in queries}) != len(queries):
         raise errors.ValidationError("The Ids of the Metrics list must be unique.")
-    for query in queries:
-        if query.metric_stat and query.metric_stat.statistic not in al.STANDARD_STATISTICS:
-            raise errors.NotImplemented(
-                "Alarms on extended statistics (percentiles) are not implemented by this "
-                "gateway yet.")
     return tuple(queries)
 
 
-def metric_rule_from_aws(params: dict[str, Any]) -> MetricAlarmRule:
+def metric_rule_from_aws(params: dict[str, Any], percentiles: bool) -> MetricAlarmRule:
+    """The rule of a PutMetricAlarm; ``percentiles``: whether the metric store keeps the
+    values percentiles are computed from (``MetricStore.keeps_values``)."""
     for member in NOT_YET_SUPPORTED:
         if params.get(member) is not None:
             raise errors.NotImplemented(
@@ -185,8 +203,8 @@ def metric_rule_from_aws(params: dict[str, Any]) -> MetricAlarmRule:
     if params.get("Threshold") is None:
         raise errors.ValidationError(
             f"The parameter Threshold is required with ComparisonOperator {comparison}.")
-    metric = _metric_stat(params) if single else None
-    queries = () if single else _metric_queries(params["Metrics"])
+    metric = _metric_stat(params, percentiles) if single else None
+    queries = () if single else _metric_queries(params["Metrics"], percentiles)
     period = metric.period if metric else max(q.metric_stat.period for q in queries
                                               if q.metric_stat)
     if not _valid_alarm_period(period):

@@ -70,7 +70,7 @@ def _put(ctx: RequestContext, alarm: Alarm, params: dict[str, Any]) -> None:
 
 @action(CLOUDWATCH, "PutMetricAlarm")
 def put_metric_alarm(ctx: RequestContext, params: dict[str, Any]) -> None:
-    rule = views.metric_rule_from_aws(params)
+    rule = views.metric_rule_from_aws(params, ctx.backends.metrics.keeps_values)
     name = params["AlarmName"]
     alarm = views.alarm_from_aws(params, _arn(ctx, name), utcnow(), metric_rule=rule)
     existing = _store(ctx).get(ctx.project_id, name)

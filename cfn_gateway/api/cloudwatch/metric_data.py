@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from cfn_gateway import errors
@@ -193,6 +193,59 @@ def _digest(params: dict[str, Any], start: datetime, end: datetime) -> str:
                              params.get("ScanBy") or md.DESCENDING)
 
 
+def _position(ctx: RequestContext, token: str | None, secret: bytes, digest: str) -> int:
+    """How many points the pages before returned (0 without a token)."""
+    if not token:
+        return 0
+    try:
+        after = pagination.position(secret, token, ctx.project_id, digest)
+    except ValueError:
+        after = None
+    if not isinstance(after, int) or after < 0:
+        raise errors.InvalidNextToken("The service couldn't process the NextToken.")
+    return after
+
+
+def _metric_series(queries: list[Query], points: dict[str, md.Points], now: datetime,
+                   zone: tzinfo) -> dict[str, mm.Series | tuple[mm.Series, ...]]:
+    """The MetricStat results as series, labelled (the metric's name by default)."""
+    found: dict[str, mm.Series | tuple[mm.Series, ...]] = {}
+    for query in queries:
+        if query.stat is None:
+            continue
+        name = query.stat.key.name
+        series = mm.Series(name, points[query.query_id].timestamps,
+                           points[query.query_id].values, query.stat.period, query.query_id)
+        if query.label:
+            series = replace(series, label=mm.render_label(
+                query.label, series, default_label=name, now=now, zone=zone))
+        found[query.query_id] = series
+    return found
+
+
+def _evaluate(queries: list[Query], parsed: dict[str, mm.Expression], order: list[str],
+              found: dict[str, mm.Series | tuple[mm.Series, ...]], start: datetime,
+              end: datetime, now: datetime, zone: tzinfo) -> None:
+    """Evaluate the expressions in ``order`` into ``found``; an error found only on the
+    data is that result's message, the others fail the request."""
+    metric_ids = [q.query_id for q in queries if q.stat is not None]
+    by_id = {q.query_id: q for q in queries}
+    default_period = min((q.stat.period for q in queries if q.stat is not None), default=60)
+    for query_id in order:
+        query = by_id[query_id]
+        period = query.period or default_period
+        try:
+            found[query_id] = mm.evaluate(
+                parsed[query_id], found, period=period,
+                start=periods.align_start(start, period, now), end=end, query_id=query_id,
+                label=query.label, metric_ids=metric_ids, now=now, zone=zone)
+        except mm.MathError as exc:
+            if not exc.per_result:
+                raise errors.ValidationError(str(exc)) from None
+            found[query_id] = mm.Series(query.label or query_id, (), (), period, query_id,
+                                        (mm.MessageData(exc.code, str(exc)),))
+
+
 @action(CLOUDWATCH, "GetMetricData")
 def get_metric_data(ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
     now = utcnow()
@@ -211,54 +264,18 @@ def get_metric_data(ctx: RequestContext, params: dict[str, Any]) -> dict[str, An
         raise errors.InvalidParameterValue(
             f"The value {timezone} for parameter LabelOptions.Timezone is invalid: use + or "
             "- and four digits, such as +0130.")
+    zone = UTC if timezone is None else mm.parse_timezone(timezone)
     secret = ctx.backends.metrics.token_secret()
     digest = _digest(params, start, end)
-    returned = 0
-    if params.get("NextToken"):
-        try:
-            after = pagination.position(secret, params["NextToken"], ctx.project_id, digest)
-        except ValueError:
-            raise errors.InvalidNextToken("The service couldn't process the NextToken.") \
-                from None
-        if not isinstance(after, int) or after < 0:
-            raise errors.InvalidNextToken("The service couldn't process the NextToken.")
-        returned = after
-    zone = UTC if timezone is None else mm.parse_timezone(timezone)
+    returned = _position(ctx, params.get("NextToken"), secret, digest)
     parsed, order = _expressions(queries)
 
-    points = _read(ctx, queries, start, end, now)
-    found: dict[str, mm.Series | tuple[mm.Series, ...]] = {}
-    for query in queries:
-        if query.stat is not None:
-            series = mm.Series(query.stat.key.name, points[query.query_id].timestamps,
-                               points[query.query_id].values, query.stat.period,
-                               query.query_id)
-            if query.label:
-                series = replace(series, label=mm.render_label(
-                    query.label, series, default_label=query.stat.key.name, now=now,
-                    zone=zone))
-            found[query.query_id] = series
-    metric_ids = [q.query_id for q in queries if q.stat is not None]
-    by_id = {q.query_id: q for q in queries}
-    default_period = min((q.stat.period for q in queries if q.stat is not None), default=60)
-    for query_id in order:
-        query = by_id[query_id]
-        period = query.period or default_period
-        try:
-            found[query_id] = mm.evaluate(
-                parsed[query_id], found, period=period,
-                start=periods.align_start(start, period, now), end=end, query_id=query_id,
-                label=query.label, metric_ids=metric_ids, now=now, zone=zone)
-        except mm.MathError as exc:
-            if not exc.per_result:
-                raise errors.ValidationError(str(exc)) from None
-            found[query_id] = mm.Series(query.label or query_id, (), (), period, query_id,
-                                        (mm.MessageData(exc.code, str(exc)),))
+    found = _metric_series(queries, _read(ctx, queries, start, end, now), now, zone)
+    _evaluate(queries, parsed, order, found, start, end, now, zone)
     results = [md.Result(q.query_id, series.label,
                          md.Points(series.timestamps, series.values),
                          tuple((m.code, m.value) for m in series.messages))
-               for q in queries if q.return_data
-               for series in _each(found[q.query_id])]
+               for q in queries if q.return_data for series in _each(found[q.query_id])]
     page = md.page(results, params.get("ScanBy") or md.DESCENDING,
                    limit or md.DEFAULT_MAX_DATAPOINTS, returned)
     answer: dict[str, Any] = {"MetricDataResults": [{

@@ -32,7 +32,12 @@ from gnocchiclient import exceptions as g_exc
 from keystoneauth1 import session as ks_session
 
 from cfn_gateway import errors
-from cfn_gateway.backends.metrics import LIST_PAGE_SIZE, AggregateRequest, MetricPage
+from cfn_gateway.backends.metrics import (
+    LIST_PAGE_SIZE,
+    PERCENTILES_NEED_VALUES,
+    AggregateRequest,
+    MetricPage,
+)
 from cfn_gateway.backends.openstack import gnocchi_mapping as mapping
 from cfn_gateway.backends.openstack import gnocchi_statistics as statistics_read
 from cfn_gateway.backends.openstack.gnocchi_api import (
@@ -64,6 +69,9 @@ SessionFactory = Callable[[str], ks_session.Session]
 
 class GnocchiMetricStore:
     """``MetricStore`` on Gnocchi, reached through the catalog of the given sessions."""
+
+    #: Gnocchi keeps per-period sums, counts, minima and maxima, not the values.
+    keeps_values = False
 
     def __init__(self, session_for: SessionFactory | None = None,
                  setup_session: Callable[[], ks_session.Session] | None = None,
@@ -218,9 +226,7 @@ class GnocchiMetricStore:
 
     def samples(self, project_id: str, requests: Sequence[AggregateRequest]
                 ) -> list[list[BucketSamples]]:
-        raise errors.NotImplemented(
-            "Percentile statistics are not implemented in OpenStack mode yet: Gnocchi keeps "
-            "per-period sums, counts, minima and maxima, not the values percentiles need.")
+        raise errors.NotImplemented(PERCENTILES_NEED_VALUES)
 
     def aggregate(self, project_id: str, key: MetricKey, start: datetime, end: datetime,
                   period: int, unit: str | None = None) -> list[BucketStats]:

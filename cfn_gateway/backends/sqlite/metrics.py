@@ -125,6 +125,8 @@ def _query_digest(query: MetricFilter) -> str:
 class SQLiteMetricStore:
     """``MetricStore`` on an SQLite file (created, with its folder, when missing)."""
 
+    keeps_values = True
+
     def __init__(self, path: str) -> None:
         self._conn = connect(path)
         self._lock = threading.Lock()

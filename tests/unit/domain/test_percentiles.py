@@ -4,12 +4,14 @@ reference (every value listed as often as it was sent)."""
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cfn_gateway.domain import percentiles as pct
-from cfn_gateway.domain.metrics import StatisticSet
+from cfn_gateway.domain.alarm_inputs import percentile_datapoints
+from cfn_gateway.domain.metrics import BucketSamples, StatisticSet
 from cfn_gateway.domain.statistics import repeated, single
 
 
@@ -41,3 +43,15 @@ def test_matches_the_plain_reference(pairs, percent):
     sets = [repeated(float(value), float(count)) for value, count in pairs]
     listed = [float(value) for value, count in pairs for _ in range(count)]
     assert pct.percentile(pct.values_of(sets), percent) == reference(listed, percent)
+
+
+def test_alarm_datapoints_rank_each_period():
+    t0 = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+    later = t0 + timedelta(minutes=1)
+    buckets = [
+        BucketSamples(t0, "Count", tuple(single(float(v)) for v in range(1, 11))),
+        BucketSamples(t0, "Seconds", (repeated(100.0, 10.0),)),  # units of a period join
+        BucketSamples(later, "Count", (StatisticSet(2.0, 3.0, 1.0, 2.0),)),  # no values
+    ]
+    (point,) = percentile_datapoints(buckets, "p50")
+    assert (point.timestamp, point.value, point.sample_count) == (t0, 10.0, 20.0)
