@@ -10,8 +10,6 @@ them (``percentile_datapoints``, ``domain.percentiles``).
 
 from __future__ import annotations
 
-import math
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -24,7 +22,6 @@ from cfn_gateway.domain.metrics import (
     DimensionFilter,
     MetricFilter,
     MetricKey,
-    StatisticSet,
 )
 from cfn_gateway.domain.statistics import parse_percentile
 
@@ -83,17 +80,8 @@ def percentile_datapoints(buckets: Sequence[BucketSamples],
     percent = parse_percentile(statistic)
     if percent is None:
         raise ValueError(f"not a percentile: {statistic!r}")
-    by_start: dict[datetime, list[StatisticSet]] = defaultdict(list)
-    for bucket in buckets:
-        by_start[bucket.start].extend(bucket.samples)
-    points = []
-    for start in sorted(by_start):
-        values = pct.values_of(by_start[start])
-        value = None if not values else pct.percentile(values, percent)
-        if value is not None:
-            points.append(alarm_evaluation.Datapoint(
-                start, value, math.fsum(count for _, count in values)))
-    return points
+    return [alarm_evaluation.Datapoint(start, value, count)
+            for start, value, count in pct.by_period(buckets, percent)]
 
 
 def evaluate_alarm(alarm: Alarm, now: datetime, aggregate: Aggregate,

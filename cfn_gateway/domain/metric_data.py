@@ -98,17 +98,8 @@ def percentile_points(buckets: Iterable[BucketSamples], percent: float) -> Point
     """The series of the ``percent`` percentile over ``buckets``, the units of one period
     together; a period whose percentile is not available has no point
     (``domain.percentiles``)."""
-    by_start: dict[datetime, list[StatisticSet]] = defaultdict(list)
-    for bucket in buckets:
-        by_start[bucket.start].extend(bucket.samples)
-    timestamps, values = [], []
-    for start in sorted(by_start):
-        found = pct.values_of(by_start[start])
-        value = None if not found else pct.percentile(found, percent)
-        if value is not None:
-            timestamps.append(start)
-            values.append(value)
-    return Points(tuple(timestamps), tuple(values))
+    found = pct.by_period(buckets, percent)
+    return Points(tuple(start for start, _, _ in found), tuple(v for _, v, _ in found))
 
 
 def page(results: Sequence[Result], scan_by: str, max_datapoints: int,

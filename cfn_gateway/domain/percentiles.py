@@ -17,9 +17,11 @@ value", is this one; docs/compatibility.md M12).
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
-from cfn_gateway.domain.metrics import StatisticSet
+from cfn_gateway.domain.metrics import BucketSamples, StatisticSet
 from cfn_gateway.domain.statistics import holds_raw_values
 
 #: One value and how many times it was sent.
@@ -57,3 +59,19 @@ def percentile(values: Sequence[Weighted], percent: float) -> float | None:
         if seen >= rank and seen > 0:
             return value
     return values[-1][0]
+
+
+def by_period(buckets: Iterable[BucketSamples],
+              percent: float) -> list[tuple[datetime, float, float]]:
+    """(period start, ``percent`` percentile, how many values) of every period of
+    ``buckets`` that has one, the units of a period together, oldest first."""
+    by_start: dict[datetime, list[StatisticSet]] = defaultdict(list)
+    for bucket in buckets:
+        by_start[bucket.start].extend(bucket.samples)
+    out = []
+    for start in sorted(by_start):
+        values = values_of(by_start[start])
+        value = None if not values else percentile(values, percent)
+        if value is not None:
+            out.append((start, value, math.fsum(count for _, count in values)))
+    return out
