@@ -22,13 +22,8 @@ def dashboard(name: str, body: str = BODY, at: datetime = T0) -> Dashboard:
 
 
 @pytest.fixture
-def path(tmp_path) -> str:
-    return str(tmp_path / "data" / "store.sqlite3")
-
-
-@pytest.fixture
-def store(path) -> Iterator[SQLiteDashboardStore]:
-    opened = SQLiteDashboardStore(path)
+def store(store_path) -> Iterator[SQLiteDashboardStore]:
+    opened = SQLiteDashboardStore(store_path)
     yield opened
     opened.close()
 
@@ -44,7 +39,7 @@ def listing(store, project, prefix="", limit=1000):
             return names
 
 
-def test_put_get_and_replace(store, path):
+def test_put_get_and_replace(store, store_path):
     assert store.get("p1", "ops") is None
     assert store.put("p1", dashboard("ops"), [("team", "a")]) is True
     assert store.get("p1", "ops") == dashboard("ops")
@@ -57,7 +52,7 @@ def test_put_get_and_replace(store, path):
     assert store.list("p1", "", 10).items == [DashboardSummary("ops", later, 14)]
     assert store.tags("p1", "ops") == [("team", "a")]  # replacing keeps the tags
 
-    reopened = SQLiteDashboardStore(path)  # another process on the same file
+    reopened = SQLiteDashboardStore(store_path)  # another process on the same file
     try:
         assert reopened.get("p1", "ops").body == '{"widgets":[]}'
     finally:
@@ -119,7 +114,7 @@ def test_delete_is_all_or_nothing(store):
     assert store.tags("p1", "a") == []  # a new dashboard does not inherit old tags
 
 
-def test_tags(store, path):
+def test_tags(store, store_path):
     assert not store.tag("p1", "ops", [("k", "v")]) and not store.untag("p1", "ops", ["k"])
     store.put("p1", dashboard("ops"), [("b", "2"), ("a", "1")])
     assert store.tags("p1", "ops") == [("a", "1"), ("b", "2")]
@@ -127,5 +122,5 @@ def test_tags(store, path):
     assert store.untag("p1", "ops", ["b", "absent"])
     assert store.tags("p1", "ops") == [("a", "one"), ("c", "3")]
     store.delete("p1", ["ops"])
-    with sqlite3.connect(path) as conn:
+    with sqlite3.connect(store_path) as conn:
         assert conn.execute("SELECT count(*) FROM dashboard_tags").fetchone() == (0,)
