@@ -74,7 +74,6 @@ written as Java (and so AWS's JSON writer) prints doubles.
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,7 +81,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
-from cfn_gateway.domain import statistics
+from cfn_gateway.domain import extended_statistics, statistics
 from cfn_gateway.domain.alarms import (
     ALARM,
     INSUFFICIENT_DATA,
@@ -125,11 +124,6 @@ OPERATOR_TEXT = {
 #: Low-sample rule: at least this many samples make a percentile "statistically
 #: significant" (AWS: 10/(1-p) for p in [0.5, 1), 10/p for p in (0, 0.5)).
 LOW_SAMPLE_FACTOR = 10
-
-#: Extended statistics AWS alarms accept: p90, tm99, wm98, tc90, ts99.5, PR(10:20),
-#: TM(10%:90%), IQM and the like.
-_EXTENDED_STATISTIC = re.compile(
-    r"(?:p|tm|wm|tc|ts)\d{1,3}(?:\.\d+)?|(?:PR|TM|WM|TC|TS)\([^()]*\)|IQM", re.ASCII)
 
 _FILL_LABELS = {BREACHING: "Breaching", NOT_BREACHING: "NonBreaching", MISSING: "Missing"}
 
@@ -215,12 +209,14 @@ def points_in_window(points: Sequence[Datapoint], start: datetime, end: datetime
 def datapoints(buckets: Sequence[BucketStats], statistic: str) -> list[Datapoint]:
     """One datapoint per bucket start (oldest first), all units merged.
 
-    Percentiles raise ValueError: they need raw values, which buckets do not hold.
+    Extended statistics (percentiles, ...) raise ValueError: they need raw values, which
+    buckets do not hold.
     """
     name = STANDARD_STATISTICS.get(statistic)
     if name is None:
-        if statistics.parse_percentile(statistic) is not None:
-            raise ValueError(f"percentile {statistic!r} cannot be computed from statistic sets")
+        if extended_statistics.parse(statistic) is not None:
+            raise ValueError(
+                f"extended statistic {statistic!r} cannot be computed from statistic sets")
         raise ValueError(f"unknown statistic {statistic!r}")
     by_start: dict[datetime, list[StatisticSet]] = defaultdict(list)
     for bucket in buckets:
@@ -484,7 +480,7 @@ def statistic_key(label: str) -> str | None:
     (a metric-math query's label, say), which StateReasonData then leaves out."""
     if label in STANDARD_STATISTICS:
         return "statistic"
-    return "extendedStatistic" if _EXTENDED_STATISTIC.fullmatch(label) else None
+    return "extendedStatistic" if extended_statistics.parse(label) is not None else None
 
 
 def _evaluated_json(point: EvaluatedPoint) -> dict[str, object]:

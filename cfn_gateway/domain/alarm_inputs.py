@@ -4,8 +4,9 @@ A metric alarm reads its own metric (or its metric-math query's single MetricSta
 in cfn-push-stats' namespace, the metrics sent for it with ``--watch`` (Heat's watch
 rules: ``watch_filter``).  ``evaluate_alarm`` fetches them through callables the caller
 supplies (the engine's metric store, or the Aodh plugin's Gnocchi reads) and decides with
-``alarm_evaluation``; a percentile alarm (``pNN``) reads the stored samples and ranks
-them (``percentile_datapoints``, ``domain.percentiles``).
+``alarm_evaluation``; an alarm on an extended statistic (a percentile ``pNN``, a trimmed
+mean ``tm90``, ...) reads the stored samples and computes it per period
+(``extended_datapoints``, ``domain.extended_statistics``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from cfn_gateway.domain import alarm_evaluation
-from cfn_gateway.domain import percentiles as pct
+from cfn_gateway.domain import extended_statistics as xs
 from cfn_gateway.domain.alarms import Alarm, MetricAlarmRule, MetricStat
 from cfn_gateway.domain.metrics import (
     BucketSamples,
@@ -23,7 +24,6 @@ from cfn_gateway.domain.metrics import (
     MetricFilter,
     MetricKey,
 )
-from cfn_gateway.domain.statistics import parse_percentile
 
 #: The dimension cfn-push-stats --watch NAME publishes with (Heat's watch rules).
 WATCH_DIMENSION = "AlarmName"
@@ -32,7 +32,7 @@ WATCH_DIMENSION = "AlarmName"
 #: ``MetricStore.aggregate`` gives them for a project.
 Aggregate = Callable[[MetricKey, datetime, datetime, int, "str | None"], Sequence[BucketStats]]
 #: Reads one metric's stored samples per period: (key, start, end, period, unit) ->
-#: buckets, as ``MetricStore.samples`` gives them (percentile alarms).
+#: buckets, as ``MetricStore.samples`` gives them (alarms on extended statistics).
 Samples = Callable[[MetricKey, datetime, datetime, int, "str | None"],
                    Sequence[BucketSamples]]
 #: Lists the metrics of a project that match a filter and received data since a moment, as
@@ -72,24 +72,25 @@ def alarm_metric(rule: MetricAlarmRule) -> MetricStat | None:
     return query.metric_stat
 
 
-def percentile_datapoints(buckets: Sequence[BucketSamples],
-                          statistic: str) -> list[alarm_evaluation.Datapoint]:
-    """One datapoint per period that has a ``statistic`` (``pNN``) percentile, all units
-    and metrics together, oldest first (``domain.percentiles``: a period without one is
-    missing data)."""
-    percent = parse_percentile(statistic)
-    if percent is None:
-        raise ValueError(f"not a percentile: {statistic!r}")
+def extended_datapoints(buckets: Sequence[BucketSamples],
+                        statistic: str) -> list[alarm_evaluation.Datapoint]:
+    """One datapoint per period that has a value for the extended statistic ``statistic``
+    (``p90``, ``tm90``, ``TM(10%:90%)``, ...), all units and metrics together, oldest first
+    (``domain.extended_statistics``: a period without one is missing data); a datapoint's
+    sample count is the number of the period's values."""
+    parsed = xs.parse(statistic)
+    if parsed is None:
+        raise ValueError(f"not an extended statistic: {statistic!r}")
     return [alarm_evaluation.Datapoint(start, value, count)
-            for start, value, count in pct.by_period(buckets, percent)]
+            for start, value, count in xs.by_period(buckets, parsed)]
 
 
 def evaluate_alarm(alarm: Alarm, now: datetime, aggregate: Aggregate,
                    watched: Watched, samples: Samples | None = None,
                    ) -> alarm_evaluation.Evaluation | None:
-    """Evaluate a metric alarm at ``now`` on the data ``aggregate`` (for a percentile:
-    ``samples``) reads (None when the alarm cannot be evaluated); ``watched`` finds the
-    metrics ``watch_filter`` names."""
+    """Evaluate a metric alarm at ``now`` on the data ``aggregate`` (for an extended
+    statistic: ``samples``) reads (None when the alarm cannot be evaluated); ``watched``
+    finds the metrics ``watch_filter`` names."""
     rule = alarm.metric_rule
     assert rule is not None
     metric = alarm_metric(rule)
@@ -104,7 +105,7 @@ def evaluate_alarm(alarm: Alarm, now: datetime, aggregate: Aggregate,
     if metric.extended:
         if samples is None:
             return None  # a store without values (PutMetricAlarm refuses such alarms)
-        points = percentile_datapoints(
+        points = extended_datapoints(
             [bucket for key in keys
              for bucket in samples(key, start, end, metric.period, metric.unit)],
             metric.statistic)

@@ -2,10 +2,10 @@
 returns them.  Pure: no I/O.
 
 - A MetricStat query reads the per-period, per-unit buckets of its metric
-  (``MetricStore.aggregate``; for a percentile ``pNN``, the samples themselves:
-  ``MetricStore.samples``); without a Unit, GetMetricData merges the units of one period
-  into one value (a series has one value per timestamp), with a Unit only that unit
-  counts.  Periods without data have no point.
+  (``MetricStore.aggregate``; for an extended statistic (``p99``, ``TM(10%:90%)``, ...),
+  the samples themselves: ``MetricStore.samples``); without a Unit, GetMetricData
+  merges the units of one period into one value (a series has one value per timestamp),
+  with a Unit only that unit counts.  Periods without data have no point.
 - ``ScanBy``: ``TimestampDescending`` (the default: newest first) or
   ``TimestampAscending``.
 - ``MaxDatapoints`` (default 100,800) bounds the points of one answer, across all its
@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from cfn_gateway.domain import percentiles as pct
+from cfn_gateway.domain import extended_statistics as xs
 from cfn_gateway.domain import statistics as stats
 from cfn_gateway.domain.metrics import BucketSamples, BucketStats, StatisticSet
 
@@ -94,11 +94,12 @@ def statistic_points(buckets: Iterable[BucketStats], stat: str) -> Points:
     return Points(tuple(timestamps), tuple(values))
 
 
-def percentile_points(buckets: Iterable[BucketSamples], percent: float) -> Points:
-    """The series of the ``percent`` percentile over ``buckets``, the units of one period
-    together; a period whose percentile is not available has no point
-    (``domain.percentiles``)."""
-    found = pct.by_period(buckets, percent)
+def extended_points(buckets: Iterable[BucketSamples],
+                    statistic: xs.ExtendedStatistic) -> Points:
+    """The series of an extended statistic over ``buckets``, the units of one period
+    together; a period without a value for it has no point
+    (``domain.extended_statistics``)."""
+    found = xs.by_period(buckets, statistic)
     return Points(tuple(start for start, _, _ in found), tuple(v for _, v, _ in found))
 
 

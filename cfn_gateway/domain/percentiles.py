@@ -11,17 +11,16 @@ period: a period holding a set without its values, or a negative value, has no p
 period's values (each counted as often as it was sent) are lower than or equal to, so
 every percentile is a value that was sent (AWS does not document its method; its
 definition, "p95 means that 95 percent of the data within the period is lower than this
-value", is this one; docs/compatibility.md M12).
+value", is this one; docs/compatibility.md M12).  The other extended statistics, and one
+statistic per period: ``domain.extended_statistics``.
 """
 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 
-from cfn_gateway.domain.metrics import BucketSamples, StatisticSet
+from cfn_gateway.domain.metrics import StatisticSet
 from cfn_gateway.domain.statistics import holds_raw_values
 
 #: One value and how many times it was sent.
@@ -29,8 +28,9 @@ Weighted = tuple[float, float]
 
 
 def values_of(sets: Iterable[StatisticSet]) -> list[Weighted] | None:
-    """The values a period's sample sets stand for, sorted; None when percentiles are not
-    available for them (a set without its values, or a negative value)."""
+    """The values a period's sample sets stand for, sorted; None when percentiles (and the
+    other extended statistics) are not available for them (a set without its values, or a
+    negative value)."""
     values: list[Weighted] = []
     for stats in sets:
         if stats.sample_count <= 0:
@@ -60,18 +60,3 @@ def percentile(values: Sequence[Weighted], percent: float) -> float | None:
             return value
     return values[-1][0]
 
-
-def by_period(buckets: Iterable[BucketSamples],
-              percent: float) -> list[tuple[datetime, float, float]]:
-    """(period start, ``percent`` percentile, how many values) of every period of
-    ``buckets`` that has one, the units of a period together, oldest first."""
-    by_start: dict[datetime, list[StatisticSet]] = defaultdict(list)
-    for bucket in buckets:
-        by_start[bucket.start].extend(bucket.samples)
-    out = []
-    for start in sorted(by_start):
-        values = values_of(by_start[start])
-        value = None if not values else percentile(values, percent)
-        if value is not None:
-            out.append((start, value, math.fsum(count for _, count in values)))
-    return out

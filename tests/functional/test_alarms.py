@@ -563,10 +563,72 @@ def test_percentile_alarm(cw, alarm_gateway):
     assert state["StateValue"] != "ALARM"
     assert all(p["value"] < 50.0 for p in json.loads(state["StateReasonData"]).get(
         "evaluatedDatapoints", []))
-    # Other extended statistics are not evaluated yet: refused, nothing stored.
+    # The other extended statistics are evaluated too (test_trimmed_mean_alarms).
+    trimmed = unique("tm")
+    cw.put_metric_alarm(AlarmName=trimmed, Namespace=namespace,
+                        MetricName="Latency", ExtendedStatistic="tm90", Period=60,
+                        EvaluationPeriods=1, Threshold=1.0,
+                        ComparisonOperator="GreaterThanThreshold")
+    assert alarm(cw, trimmed)["ExtendedStatistic"] == "tm90"
+
+
+def test_trimmed_mean_alarms(cw, alarm_gateway):
+    """Alarms on tm90 (ExtendedStatistic) and TM(10%:90%) (a Metrics query) trim each
+    period's values (sent with Values/Counts): the outliers that would keep the Average
+    above the threshold are dropped, so both go to ALARM and back to OK."""
+    namespace, t0 = unique("Test/Alarms"), base_time()
+    single, query = unique("tm90"), unique("tm-query")
+    common = {"EvaluationPeriods": 1, "Threshold": 50.0,
+              "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "missing"}
+    cw.put_metric_alarm(AlarmName=single, Namespace=namespace, MetricName="Latency",
+                        ExtendedStatistic="tm90", Period=60, **common)
+    cw.put_metric_alarm(AlarmName=query, Metrics=[{"Id": "m1", "MetricStat": {
+        "Metric": {"Namespace": namespace, "MetricName": "Delay"}, "Period": 60,
+        "Stat": "TM(10%:90%)"}, "ReturnData": True}], **common)
+    assert alarm(cw, single)["ExtendedStatistic"] == "tm90"
+    assert alarm(cw, query)["Metrics"][0]["MetricStat"]["Stat"] == "TM(10%:90%)"
+
+    def send(minute: dt.datetime, typical: float) -> None:
+        # tm90 of 9 x typical and one outlier is typical (the Average is far above it);
+        # TM(10%:90%) of one low, 8 x typical and one outlier too.
+        cw.put_metric_data(Namespace=namespace, MetricData=[
+            {"MetricName": "Latency", "Timestamp": minute, "Values": [typical, 1000.0],
+             "Counts": [9.0, 1.0]},
+            {"MetricName": "Delay", "Timestamp": minute, "Values": [0.0, typical, 1000.0],
+             "Counts": [1.0, 8.0, 1.0]}])
+
+    def evaluated(name: str) -> list[float]:
+        return [p["value"] for p in json.loads(alarm(cw, name)["StateReasonData"])[
+            "evaluatedDatapoints"]]
+
+    send(t0, 60.0)
+    alarm_gateway.evaluate(t0 + MINUTE + dt.timedelta(seconds=5))
+    for name in (single, query):
+        assert alarm(cw, name)["StateValue"] == "ALARM", name
+        assert evaluated(name) == [60.0], name
+    send(t0 + MINUTE, 10.0)
+    alarm_gateway.evaluate(t0 + 2 * MINUTE + dt.timedelta(seconds=5))
+    for name in (single, query):
+        assert alarm(cw, name)["StateValue"] == "OK", name
+        assert evaluated(name) == [10.0], name
+    average = cw.get_metric_statistics(
+        Namespace=namespace, MetricName="Latency", StartTime=t0 + MINUTE,
+        EndTime=t0 + 2 * MINUTE, Period=60, Statistics=["Average"])["Datapoints"]
+    assert [p["Average"] for p in average] == [109.0]  # above the threshold, untrimmed
+
+
+@pytest.mark.parametrize(("params", "code"), [
+    ({"ExtendedStatistic": "TM(5%:95%)"}, "InvalidParameterValue"),  # alarms: 10 % to 90 %
+    ({"ExtendedStatistic": "TM(10%:200)"}, "InvalidParameterValue"),
+    ({"ExtendedStatistic": "tm(10%:90%)"}, "InvalidParameterValue"),
+    ({"ExtendedStatistic": "tm90", "EvaluateLowSampleCountPercentile": "ignore"},
+     "ValidationError"),
+])
+def test_extended_statistic_alarms_refused(cw, params, code):
+    name = unique("bad-extended")
     with pytest.raises(ClientError) as error:
-        cw.put_metric_alarm(AlarmName=unique("tm"), Namespace=namespace,
-                            MetricName="Latency", ExtendedStatistic="tm90", Period=60,
-                            EvaluationPeriods=1, Threshold=1.0,
-                            ComparisonOperator="GreaterThanThreshold")
-    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+        cw.put_metric_alarm(AlarmName=name, Namespace="Test/Bad", MetricName="Load",
+                            Period=60, EvaluationPeriods=1, Threshold=1.0,
+                            ComparisonOperator="GreaterThanThreshold", **params)
+    assert error.value.response["Error"]["Code"] == code
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []

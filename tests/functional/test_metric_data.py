@@ -325,3 +325,106 @@ def test_percentiles(backend, protocol, gateway, creds, namespace, tmp_path):
     answer = {r["Id"]: r["Values"] for r in client.get_metric_data(
         MetricDataQueries=queries, **span)["MetricDataResults"]}
     assert answer == {"p": [198.0], "twice": [396.0]}
+
+
+#: Extended statistics besides percentiles -> (kind, lower, upper, percentages?), for the
+#: plain reference below; "TM(1000:)" keeps nothing: no value, while "TC(1000:)" is 0.
+EXTENDED = {
+    "tm90": ("TM", None, 90.0, True), "TM(10%:90%)": ("TM", 10.0, 90.0, True),
+    "IQM": ("TM", 25.0, 75.0, True), "TM(15:45)": ("TM", 15.0, 45.0, False),
+    "wm98": ("WM", None, 98.0, True), "WM(5%:95%)": ("WM", 5.0, 95.0, True),
+    "tc90": ("TC", None, 90.0, True), "TC(10:40)": ("TC", 10.0, 40.0, False),
+    "ts90": ("TS", None, 90.0, True), "TS(80%:)": ("TS", 80.0, None, True),
+    "PR(:30)": ("PR", None, 30.0, False), "PR(10:40)": ("PR", 10.0, 40.0, False),
+    "TM(1000:)": ("TM", 1000.0, None, False), "TC(1000:)": ("TC", 1000.0, None, False),
+}
+
+
+def flat_reference(flat: list[float], kind: str, lower: float | None, upper: float | None,
+                   percent: bool) -> float | None:
+    """An extended statistic of a flat list, by AWS's definitions: of N values ranked
+    1..N, a percentage range keeps rank k when lower% N < k <= upper% N; an absolute one
+    the values v with lower < v <= upper."""
+    ordered = sorted(flat)
+    n = len(ordered)
+    if percent:
+        low = 0.0 if lower is None else round(lower * n / 100, 9)
+        high = float(n) if upper is None else round(upper * n / 100, 9)
+        kept = [v for rank, v in enumerate(ordered, 1) if low < rank <= high]
+    else:
+        kept = [v for v in ordered
+                if (lower is None or v > lower) and (upper is None or v <= upper)]
+    if kind == "TC":
+        return float(len(kept))
+    if kind == "TS":
+        return sum(kept)
+    if kind == "PR":
+        return 100.0 * len(kept) / n
+    if not kept:
+        return None
+    if kind == "TM":
+        return sum(kept) / len(kept)
+    winsorized = [min(max(v, kept[0]), kept[-1]) for v in ordered]  # WM
+    return sum(winsorized) / n
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_extended_statistics(backend, protocol, gateway, creds, namespace, tmp_path):
+    """Trimmed and winsorized means, trimmed counts and sums, percentile ranks and IQM
+    over values sent with Values/Counts, against a plain reference."""
+    client = cloudwatch_client(protocol, gateway.endpoint, creds, tmp_path)
+    t0 = minute_ago(7)
+    values = [float(v) for v in range(1, 51)]
+    counts = [float(1 + (v * 7) % 4) for v in range(1, 51)]  # 1 to 4 times each
+    client.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": "Latency", "Timestamp": t0, "Values": values[part],
+         "Counts": counts[part], "Unit": "Milliseconds"}
+        for part in (slice(0, 30), slice(30, 50))])
+    flat = [v for v, c in zip(values, counts, strict=True) for _ in range(int(c))]
+    span = {"StartTime": t0, "EndTime": t0 + dt.timedelta(minutes=1)}
+    statistics = {"Namespace": namespace, "MetricName": "Latency", "Period": 60, **span,
+                  "ExtendedStatistics": list(EXTENDED)[:10]}
+    queries = [{"Id": f"q{i}", "MetricStat": {
+        "Metric": {"Namespace": namespace, "MetricName": "Latency"}, "Period": 60,
+        "Stat": name}} for i, name in enumerate(EXTENDED)]
+    queries.append({"Id": "twice", "Expression": "q0 * 2"})
+    if backend == "openstack":
+        alarm = {"AlarmName": f"tm90-{namespace[-8:]}", "Namespace": namespace,
+                 "MetricName": "Latency", "ExtendedStatistic": "tm90", "Period": 60,
+                 "EvaluationPeriods": 1, "Threshold": 1.0,
+                 "ComparisonOperator": "GreaterThanThreshold"}
+        for call, kwargs in ((client.get_metric_statistics, statistics),
+                             (client.get_metric_data, {"MetricDataQueries": queries, **span}),
+                             (client.put_metric_alarm, alarm)):
+            with pytest.raises(ClientError) as caught:
+                call(**kwargs)
+            assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
+        return
+
+    expected = {name: flat_reference(flat, *definition)
+                for name, definition in EXTENDED.items()}
+    assert expected["tm90"] is not None and expected["TM(1000:)"] is None
+    assert expected["TC(1000:)"] == 0.0
+    # GetMetricStatistics takes at most 10 ExtendedStatistics: two requests.
+    for names in (list(EXTENDED)[:10], list(EXTENDED)[10:]):
+        (point,) = client.get_metric_statistics(
+            **{**statistics, "ExtendedStatistics": names})["Datapoints"]
+        assert point["ExtendedStatistics"] == pytest.approx(
+            {name: expected[name] for name in names if expected[name] is not None})
+    answer = {r["Id"]: r["Values"] for r in client.get_metric_data(
+        MetricDataQueries=queries, **span)["MetricDataResults"]}
+    for i, name in enumerate(EXTENDED):
+        value = expected[name]
+        assert answer[f"q{i}"] == ([] if value is None else [pytest.approx(value)]), name
+    assert answer["twice"] == [pytest.approx(2 * expected["tm90"])]
+    # Names outside the syntax are refused as before.
+    for name in ("TM(10%:200)", "tm(10%:90%)", "PR(10%:20%)", "TM(:)"):
+        assert error_of(client.get_metric_statistics, **{
+            **statistics, "ExtendedStatistics": ["tm90", name]}) == (
+            "InvalidParameterValue",
+            f"The value {name} for parameter ExtendedStatistics.member.2 is invalid.")
+        assert error_of(client.get_metric_data, MetricDataQueries=[
+            {**queries[0], "MetricStat": {**queries[0]["MetricStat"], "Stat": name}}],
+            **span) == ("InvalidParameterValue",
+                        f"The value {name} for parameter "
+                        "MetricDataQueries.member.1.MetricStat.Stat is invalid.")

@@ -8,10 +8,16 @@ not known, the message says plainly what is wrong):
   EvaluationPeriods x Period at most one day; DatapointsToAlarm at most EvaluationPeriods;
   TreatMissingData and EvaluateLowSampleCountPercentile from their value sets; a
   Threshold for the four threshold comparisons; actions that are ARNs or http(s) URLs.
+- Extended statistics (ExtendedStatistic, or Stat in a Metrics query): any that
+  ``domain.extended_statistics`` computes, where the metric store keeps the values they
+  need; a parenthesised one's percentage bounds between 10 % and 90 % (botocore's
+  ExtendedStatistic documentation: ``TM(X%:X%)`` "where X is between 10 and 90
+  inclusive").  EvaluateLowSampleCountPercentile only with a percentile (``pNN``).
 - Features this gateway cannot evaluate yet answer ``NotImplemented`` (501) instead of
   being stored and never evaluated: anomaly-detection bands, metric-math expressions,
-  percentiles, and the newer EvaluationWindow / EvaluationCriteria / WarmUpConfiguration /
-  EvaluationInterval / ActionConfiguration members.
+  extended statistics where the store keeps no values (OpenStack mode), and the newer
+  EvaluationWindow / EvaluationCriteria / WarmUpConfiguration / EvaluationInterval /
+  ActionConfiguration members.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from cfn_gateway import errors
 from cfn_gateway.api.cloudwatch.views import check_namespace, dimensions_from_aws
 from cfn_gateway.domain import alarms as al
 from cfn_gateway.domain import dimensions as dims
+from cfn_gateway.domain import extended_statistics as xs
 from cfn_gateway.domain.alarms import (
     Alarm,
     AlarmState,
@@ -36,7 +43,7 @@ from cfn_gateway.domain.alarms import (
     MetricStat,
 )
 from cfn_gateway.domain.metrics import MetricKey
-from cfn_gateway.domain.statistics import known_statistic, parse_percentile
+from cfn_gateway.domain.statistics import parse_percentile
 
 MAX_EVALUATED_SECONDS = 86400
 NOT_YET_SUPPORTED = ("EvaluationWindow", "EvaluationCriteria", "WarmUpConfiguration",
@@ -92,26 +99,23 @@ def _valid_alarm_period(period: int) -> bool:
     return period in ALARM_SUB_MINUTE_PERIODS or (period >= 60 and period % 60 == 0)
 
 
-def _statistic(value: str, member: str, percentiles: bool) -> str:
-    """A statistic an alarm may evaluate: a standard one, or a percentile where the metric
-    store keeps the values (``percentiles``)."""
+def _statistic(value: str, member: str, keeps_values: bool) -> str:
+    """A statistic an alarm may evaluate: a standard one, or an extended one
+    (``xs.alarm_accepts``) where the metric store keeps the values (``keeps_values``)."""
     if value in al.STANDARD_STATISTICS:
         return value
-    if parse_percentile(value) is not None:
-        if not percentiles:
-            raise errors.NotImplemented(
-                f"Alarms on percentiles ({member}) are not implemented in OpenStack mode "
-                "yet: Gnocchi keeps per-period sums, counts, minima and maxima, not the "
-                "values percentiles need.")
-        return value
-    if known_statistic(value):
+    if not xs.alarm_accepts(value):
+        raise errors.InvalidParameterValue(
+            f"The value {value} for parameter {member} is invalid.")
+    if not keeps_values:
         raise errors.NotImplemented(
-            f"Alarms on the extended statistic {value} ({member}) are not implemented by "
-            "this gateway yet; percentiles (pNN) are.")
-    raise errors.InvalidParameterValue(f"The value {value} for parameter {member} is invalid.")
+            f"Alarms on extended statistics ({member}) are not implemented in OpenStack "
+            "mode yet: Gnocchi keeps per-period sums, counts, minima and maxima, not the "
+            "values extended statistics need.")
+    return value
 
 
-def _metric_stat(params: dict[str, Any], percentiles: bool) -> MetricStat:
+def _metric_stat(params: dict[str, Any], keeps_values: bool) -> MetricStat:
     for member in ("MetricName", "Namespace", "Period"):
         if params.get(member) is None:
             raise errors.ValidationError(
@@ -132,13 +136,13 @@ def _metric_stat(params: dict[str, Any], percentiles: bool) -> MetricStat:
         key=MetricKey.of(params["Namespace"], params["MetricName"], dimensions),
         period=params["Period"],
         statistic=statistic if extended is None else _statistic(
-            extended, "ExtendedStatistic", percentiles),
+            extended, "ExtendedStatistic", keeps_values),
         unit=params.get("Unit"),
     )
 
 
 def _metric_queries(items: Sequence[dict[str, Any]],
-                    percentiles: bool) -> tuple[MetricQuery, ...]:
+                    keeps_values: bool) -> tuple[MetricQuery, ...]:
     queries = []
     for i, item in enumerate(items, 1):
         if item.get("Expression") is not None:
@@ -164,7 +168,7 @@ def _metric_queries(items: Sequence[dict[str, Any]],
                                  dimensions_from_aws(metric.get("Dimensions"))),
                 period=stat["Period"],
                 statistic=_statistic(stat["Stat"], f"Metrics.member.{i}.MetricStat.Stat",
-                                     percentiles),
+                                     keeps_values),
                 unit=stat.get("Unit")),
             label=item.get("Label"),
             return_data=item.get("ReturnData", True),
@@ -180,9 +184,9 @@ def _metric_queries(items: Sequence[dict[str, Any]],
     return tuple(queries)
 
 
-def metric_rule_from_aws(params: dict[str, Any], percentiles: bool) -> MetricAlarmRule:
-    """The rule of a PutMetricAlarm; ``percentiles``: whether the metric store keeps the
-    values percentiles are computed from (``MetricStore.keeps_values``)."""
+def metric_rule_from_aws(params: dict[str, Any], keeps_values: bool) -> MetricAlarmRule:
+    """The rule of a PutMetricAlarm; ``keeps_values``: whether the metric store keeps the
+    values extended statistics are computed from (``MetricStore.keeps_values``)."""
     for member in NOT_YET_SUPPORTED:
         if params.get(member) is not None:
             raise errors.NotImplemented(
@@ -203,8 +207,8 @@ def metric_rule_from_aws(params: dict[str, Any], percentiles: bool) -> MetricAla
     if params.get("Threshold") is None:
         raise errors.ValidationError(
             f"The parameter Threshold is required with ComparisonOperator {comparison}.")
-    metric = _metric_stat(params, percentiles) if single else None
-    queries = () if single else _metric_queries(params["Metrics"], percentiles)
+    metric = _metric_stat(params, keeps_values) if single else None
+    queries = () if single else _metric_queries(params["Metrics"], keeps_values)
     period = metric.period if metric else max(q.metric_stat.period for q in queries
                                               if q.metric_stat)
     if not _valid_alarm_period(period):
@@ -229,7 +233,7 @@ def metric_rule_from_aws(params: dict[str, Any], percentiles: bool) -> MetricAla
             raise errors.ValidationError(
                 f"The value {low_samples} for parameter EvaluateLowSampleCountPercentile is "
                 "invalid: it must be evaluate or ignore.")
-        if metric is None or not metric.extended:
+        if metric is None or parse_percentile(metric.statistic) is None:
             raise errors.ValidationError(
                 "EvaluateLowSampleCountPercentile applies only to alarms on a percentile "
                 "ExtendedStatistic.")

@@ -28,11 +28,11 @@ from cfn_gateway.api.registry import action
 from cfn_gateway.backends.metrics import AggregateRequest
 from cfn_gateway.context import CLOUDWATCH, RequestContext
 from cfn_gateway.domain import dimensions as dims
+from cfn_gateway.domain import extended_statistics as xs
 from cfn_gateway.domain import metric_data as md
 from cfn_gateway.domain import metric_math as mm
 from cfn_gateway.domain import pagination, periods
 from cfn_gateway.domain.metrics import MetricKey
-from cfn_gateway.domain.statistics import parse_percentile
 
 QUERY_ID = re.compile(r"[a-z][A-Za-z0-9_]*")
 TIMEZONE = re.compile(r"[+-]([01]\d|2[0-3])[0-5]\d")
@@ -69,7 +69,7 @@ def _period(value: int, where: str) -> int:
 
 
 def _stat(value: str, where: str) -> str:
-    if value in md.SET_STATISTICS or parse_percentile(value) is not None:
+    if value in md.SET_STATISTICS or xs.parse(value) is not None:
         return value
     raise errors.InvalidParameterValue(f"The value {value} for parameter {where} is invalid.")
 
@@ -140,19 +140,19 @@ def _read(ctx: RequestContext, queries: list[Query], start: datetime, end: datet
     readable = [s for s in stats if not dims.has_duplicate_names(s.key.dimensions)
                 and periods.period_serves_start(s.period, start, now)]
     sets = [s for s in readable if s.stat in md.SET_STATISTICS]
-    percentiles = [s for s in readable if s.stat not in md.SET_STATISTICS]
+    extended = [s for s in readable if s.stat not in md.SET_STATISTICS]
     metrics = ctx.backends.metrics
     found: dict[StatQuery, md.Points] = {}
     for stat, buckets in zip(sets, metrics.aggregate_many(
             ctx.project_id, [_request(s, start, end, now) for s in sets]), strict=True):
         found[stat] = md.statistic_points(buckets, stat.stat)
-    if percentiles:
-        for stat, samples in zip(percentiles, metrics.samples(
-                ctx.project_id, [_request(s, start, end, now) for s in percentiles]),
+    if extended:
+        for stat, samples in zip(extended, metrics.samples(
+                ctx.project_id, [_request(s, start, end, now) for s in extended]),
                 strict=True):
-            percent = parse_percentile(stat.stat)
-            assert percent is not None
-            found[stat] = md.percentile_points(samples, percent)
+            parsed = xs.parse(stat.stat)
+            assert parsed is not None
+            found[stat] = md.extended_points(samples, parsed)
     return {q.query_id: found.get(q.stat, md.Points()) for q in queries
             if q.stat is not None}
 

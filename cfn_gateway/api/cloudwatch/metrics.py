@@ -16,9 +16,11 @@ snapshots or quoted in client bug reports):
   less than the parameter EndTime." (also when equal); "You have requested up to N
   datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by
   increasing Period, or decreasing the time range." (InvalidParameterCombination).
-  ExtendedStatistics (``p0.0`` to ``p100``): ``domain.percentiles``; a period whose
-  percentiles are not available (a statistic set without its values, a negative value)
-  has no ExtendedStatistics.
+  ExtendedStatistics (percentiles ``p0.0`` to ``p100``, trimmed means ``tm90`` /
+  ``TM(10%:90%)``, ``WM``, ``TC``, ``TS``, ``PR``, ``IQM``): ``domain.extended_statistics``,
+  each keyed by the name as asked; a period whose values are not available (a statistic
+  set without its values, a negative value) has no ExtendedStatistics, nor has one a
+  statistic without a value for it (a trimmed mean of nothing kept).
 - ListMetrics: pages of 500 with an opaque NextToken; a token the store did not issue for
   this project and query: InvalidParameterValue (the only client error the model lists).
   Cross-account observability: no account is linked to another here, so with
@@ -37,10 +39,10 @@ from cfn_gateway.api.registry import action
 from cfn_gateway.backends.metrics import AggregateRequest, InvalidNextToken
 from cfn_gateway.context import CLOUDWATCH, RequestContext
 from cfn_gateway.domain import dimensions as dims
+from cfn_gateway.domain import extended_statistics as xs
 from cfn_gateway.domain import percentiles as pct
 from cfn_gateway.domain import periods
 from cfn_gateway.domain.metrics import MetricFilter, MetricKey
-from cfn_gateway.domain.statistics import parse_percentile
 
 
 def utcnow() -> datetime:
@@ -105,13 +107,13 @@ def get_metric_statistics(ctx: RequestContext, params: dict[str, Any]) -> dict[s
             f"You have requested up to {requested} datapoints, which exceeds the limit of "
             f"{periods.MAX_DATAPOINTS}. You may reduce the datapoints requested by increasing "
             "Period, or decreasing the time range.")
-    percents = {}
+    wanted_extended = {}
     for i, name in enumerate(extended, 1):
-        percent = parse_percentile(name)
-        if percent is None:
+        parsed = xs.parse(name)
+        if parsed is None:
             raise errors.InvalidParameterValue(
                 f"The value {name} for parameter ExtendedStatistics.member.{i} is invalid.")
-        percents[name] = percent
+        wanted_extended[name] = parsed
 
     metric_name = params["MetricName"]
     dimensions = views.dimensions_from_aws(params.get("Dimensions"))
@@ -124,21 +126,21 @@ def get_metric_statistics(ctx: RequestContext, params: dict[str, Any]) -> dict[s
     buckets = ctx.backends.metrics.aggregate(ctx.project_id, key, aligned, end, period,
                                              params.get("Unit"))
     extended_values: dict[tuple[datetime, str], dict[str, float]] = {}
-    if percents:
+    if wanted_extended:
         (found,) = ctx.backends.metrics.samples(ctx.project_id, [AggregateRequest(
             key, aligned, end, period, params.get("Unit"))])
         for bucket in found:
             values = pct.values_of(bucket.samples)
             if values:
                 extended_values[(bucket.start, bucket.unit)] = {
-                    name: value for name, percent in percents.items()
-                    if (value := pct.percentile(values, percent)) is not None}
+                    name: value for name, parsed in wanted_extended.items()
+                    if (value := xs.compute(values, parsed)) is not None}
     for bucket in buckets:
         point = views.datapoint_to_aws(bucket, statistics)
         wanted = extended_values.get((bucket.start, bucket.unit))
         if wanted:
             point["ExtendedStatistics"] = wanted
         elif not statistics:
-            continue  # only percentiles asked for, and none is available for this period
+            continue  # only extended statistics asked for, none available for this period
         result["Datapoints"].append(point)
     return result

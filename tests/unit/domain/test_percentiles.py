@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from cfn_gateway.domain import percentiles as pct
-from cfn_gateway.domain.alarm_inputs import percentile_datapoints
+from cfn_gateway.domain.alarm_inputs import extended_datapoints
 from cfn_gateway.domain.metrics import BucketSamples, StatisticSet
 from cfn_gateway.domain.statistics import repeated, single
 
@@ -53,5 +53,5 @@ def test_alarm_datapoints_rank_each_period():
         BucketSamples(t0, "Seconds", (repeated(100.0, 10.0),)),  # units of a period join
         BucketSamples(later, "Count", (StatisticSet(2.0, 3.0, 1.0, 2.0),)),  # no values
     ]
-    (point,) = percentile_datapoints(buckets, "p50")
+    (point,) = extended_datapoints(buckets, "p50")
     assert (point.timestamp, point.value, point.sample_count) == (t0, 10.0, 20.0)
