@@ -29,7 +29,9 @@ server_opts = [
     cfg.StrOpt(
         "data_dir",
         default=DEFAULT_DATA_DIR,
-        help="Folder of the embedded SQLite stores (metrics, credentials) in standalone mode.",
+        help="Folder of the embedded SQLite stores: metrics and credentials in standalone "
+        "mode; launch configurations, groups and dashboards in both modes; in openstack mode "
+        "the values percentiles need ([gnocchi] keep_values).",
     ),
     cfg.StrOpt(
         "api_paste_config",
@@ -240,6 +242,21 @@ gnocchi_opts = [
         default="",
         help="Key that signs ListMetrics NextTokens, the same on every gateway host; empty: "
         "derived from [service_credentials].",
+    ),
+    cfg.BoolOpt(
+        "keep_values",
+        default=True,
+        help="Also keep the values of every datum (its statistic sets) in the data folder "
+        "(metric_values.sqlite3), which percentiles are computed from: Gnocchi keeps "
+        "per-period sums, counts, minima and maxima only. Each gateway host keeps the values "
+        "it received. False: percentiles answer NotImplemented.",
+    ),
+    cfg.IntOpt(
+        "values_retention_days",
+        default=15,
+        min=1,
+        help="Days the kept values are kept (AWS keeps 60-second data 15 days); the engine "
+        "drops older ones every hour, and percentiles of older periods have no datapoint.",
     ),
 ]
 

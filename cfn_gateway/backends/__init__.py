@@ -12,6 +12,7 @@ import functools
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from cfn_gateway.backends.alarms import AlarmStore
 from cfn_gateway.backends.dashboards import DashboardStore
@@ -19,6 +20,9 @@ from cfn_gateway.backends.groups import GroupStore
 from cfn_gateway.backends.instances import InstanceDriver
 from cfn_gateway.backends.launch_configurations import LaunchConfigurationStore
 from cfn_gateway.backends.metrics import MetricStore
+
+if TYPE_CHECKING:
+    from cfn_gateway.backends.sqlite.metric_values import SQLiteMetricValues
 
 
 @dataclass
@@ -83,11 +87,13 @@ def open_backends() -> Backends:
 
         secret = functools.cache(lambda: token_secret(
             CONF.gnocchi.list_token_secret, sessions.service_session, "DescribeAlarms"))
-        return Backends(metrics=GnocchiMetricStore(), alarms=AodhAlarmStore(
+        alarms = AodhAlarmStore(
             sessions.project_session, sessions.endpoint_filter("alarming"), secret,
             timedelta(days=CONF.alarms.history_retention_days), alarm_action_url(),
-            CONF.gnocchi.request_timeout), launch_configurations=launch_configurations,
-            groups=groups, instances=heat_instances(), dashboards=dashboards)
+            CONF.gnocchi.request_timeout)
+        return Backends(metrics=GnocchiMetricStore(values=metric_values()), alarms=alarms,
+                        launch_configurations=launch_configurations, groups=groups,
+                        instances=heat_instances(), dashboards=dashboards)
     from cfn_gateway.backends.sqlite.alarms import SQLiteAlarmStore
     from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
     from cfn_gateway.backends.sqlite.nocloud_instances import SQLiteNoCloudInstances
@@ -98,6 +104,19 @@ def open_backends() -> Backends:
                     instances=SQLiteNoCloudInstances(
                         store_file, utcnow, CONF.autoscaling.nocloud_boot_seconds),
                     dashboards=dashboards)
+
+
+def metric_values() -> SQLiteMetricValues | None:
+    """OpenStack mode's store of the values percentiles need (Gnocchi keeps none), if
+    ``[gnocchi] keep_values``: a file of its own, so that its writes, one per
+    PutMetricData, never wait for the write lock of ``store.sqlite3`` (or hold it)."""
+    from cfn_gateway.backends.sqlite.metric_values import SQLiteMetricValues
+    from cfn_gateway.config import CONF, data_path
+
+    if not CONF.gnocchi.keep_values:
+        return None
+    return SQLiteMetricValues(data_path("metric_values.sqlite3"),
+                              timedelta(days=CONF.gnocchi.values_retention_days))
 
 
 def heat_instances() -> InstanceDriver:

@@ -12,6 +12,9 @@ stored as given.  Reads return per-bucket, per-unit *aggregates* (``BucketStats`
 than raw samples: SQLite computes them with one ``GROUP BY``, and Gnocchi can answer them
 from its own pre-aggregated archives (fetching 60 s granularity and merging it into the
 requested period with ``domain.statistics.merge``), so neither driver ships raw samples.
+Percentiles alone read the sample sets (``samples``): the SQLite store has them; Gnocchi
+does not, so in OpenStack mode the driver keeps them in an SQLite store of its own
+(``sqlite/metric_values.py``) for a limited time, which ``expire_values`` enforces.
 
 Every call is scoped by ``project_id``; nothing of one project is visible to another.
 """
@@ -44,8 +47,9 @@ class MetricPage:
 #: What a request for percentiles is answered (``NotImplemented``) by a store that does not
 #: keep values.
 PERCENTILES_NEED_VALUES = (
-    "Percentile statistics are not implemented in OpenStack mode yet: Gnocchi keeps "
-    "per-period sums, counts, minima and maxima, not the values percentiles need.")
+    "Percentile statistics are not available: this gateway keeps metrics in Gnocchi, which "
+    "keeps per-period sums, counts, minima and maxima, and was configured not to keep the "
+    "values percentiles need.")
 
 
 @dataclass(frozen=True)
@@ -124,4 +128,11 @@ class MetricStore(Protocol):
         """The stored sample sets of each request's metric, by period and unit, as
         ``aggregate`` buckets them (percentiles need the values, not their sums).  A
         driver that keeps no values answers ``NotImplemented``."""
+        ...
+
+    def expire_values(self, now: datetime) -> int:
+        """Drop the sample sets ``samples`` serves that are older than the store keeps
+        them at ``now``, in short transactions; returns how many went.  A store whose
+        values live as long as its statistics (standalone) drops nothing.  The engine
+        calls it periodically."""
         ...

@@ -8,9 +8,11 @@ steps unsettled Auto Scaling groups (``engine.scaling``) and, once a minute, pub
 group metrics (``engine.group_metrics``) and delivers group notifications
 (``engine.notifications``); once an hour it drops alarm history older than
 the retention (two weeks) and ended scaling activities that started more than six weeks
-ago, as AWS does; until stopped.  ``Engine.run_once`` does one pass at a given moment and
-waits for its webhook deliveries to end: what ``cfn-gateway engine --once --now T`` does,
-so that a test (or an operator) can drive evaluation at chosen times.  Any number of
+ago, as AWS does, and the metric values that the metric store keeps for a limited time
+(OpenStack mode's values for percentiles: ``MetricStore.expire_values``); until stopped.
+``Engine.run_once`` does one pass at a given moment and waits for its webhook deliveries
+to end: what ``cfn-gateway engine --once --now T`` does, so that a test (or an operator)
+can drive evaluation at chosen times.  Any number of
 engines may share one store: claims keep them from doing the same work.
 """
 
@@ -65,6 +67,7 @@ class Engine:
                  scaler: GroupScaler | None = None) -> None:
         self.clock = clock
         self.alarms = alarms
+        self.metrics = metrics
         self.scaler = scaler
         self.webhooks = WebhookSender(settings.webhook_policy)
         self.schedules = None if scaler is None else ScheduleRunner(scaler, clock)
@@ -124,13 +127,16 @@ class Engine:
                                       self.notifications) if part is not None]
 
     def purge_history(self, now: datetime) -> int:
-        """Drop alarm history items older than the retention (AWS keeps two weeks) and
-        ended scaling activities older than ``ACTIVITY_RETENTION``; returns how many."""
+        """Drop alarm history items older than the retention (AWS keeps two weeks), ended
+        scaling activities older than ``ACTIVITY_RETENTION`` and the metric values past
+        the metric store's own retention; returns how many."""
         purged = 0
         if self.alarms is not None:
             purged += self.alarms.purge_history(now - self.history_retention)
         if self.scaler is not None:
             purged += self.scaler.groups.purge_activities(now - ACTIVITY_RETENTION)
+        if self.metrics is not None:
+            purged += self.metrics.expire_values(now)
         return purged
 
     def stop(self) -> None:

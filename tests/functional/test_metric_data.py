@@ -301,18 +301,6 @@ def test_percentiles(backend, protocol, gateway, creds, namespace, tmp_path):
                                                       "MetricName": "Latency"},
                                            "Period": 60, "Stat": "p99"}},
                {"Id": "twice", "Expression": "p * 2"}]
-    if backend == "openstack":
-        alarm = {"AlarmName": f"p99-{namespace[-8:]}", "Namespace": namespace,
-                 "MetricName": "Latency", "ExtendedStatistic": "p99", "Period": 60,
-                 "EvaluationPeriods": 1, "Threshold": 1.0,
-                 "ComparisonOperator": "GreaterThanThreshold"}
-        for call, kwargs in ((client.get_metric_statistics, statistics),
-                             (client.get_metric_data, {"MetricDataQueries": queries, **span}),
-                             (client.put_metric_alarm, alarm)):
-            with pytest.raises(ClientError) as caught:
-                call(**kwargs)
-            assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
-        return
 
     def nearest_rank(percent: float) -> float:  # every value was sent once
         ordered = sorted(values)
@@ -388,19 +376,6 @@ def test_extended_statistics(backend, protocol, gateway, creds, namespace, tmp_p
         "Metric": {"Namespace": namespace, "MetricName": "Latency"}, "Period": 60,
         "Stat": name}} for i, name in enumerate(EXTENDED)]
     queries.append({"Id": "twice", "Expression": "q0 * 2"})
-    if backend == "openstack":
-        alarm = {"AlarmName": f"tm90-{namespace[-8:]}", "Namespace": namespace,
-                 "MetricName": "Latency", "ExtendedStatistic": "tm90", "Period": 60,
-                 "EvaluationPeriods": 1, "Threshold": 1.0,
-                 "ComparisonOperator": "GreaterThanThreshold"}
-        for call, kwargs in ((client.get_metric_statistics, statistics),
-                             (client.get_metric_data, {"MetricDataQueries": queries, **span}),
-                             (client.put_metric_alarm, alarm)):
-            with pytest.raises(ClientError) as caught:
-                call(**kwargs)
-            assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501
-        return
-
     expected = {name: flat_reference(flat, *definition)
                 for name, definition in EXTENDED.items()}
     assert expected["tm90"] is not None and expected["TM(1000:)"] is None

@@ -4,8 +4,9 @@ Every scenario runs the same calls on an embedded store (a temporary SQLite file
 Gnocchi 4.7 (``tools/testbed/up.sh``), as tenant-a and tenant-b of the test bed, and
 compares the answers: statistics per period and unit, listings with every filter and with
 pagination, statistic sets, Values/Counts, exact dimension sets, late and high-resolution
-data, project isolation.  Each run writes under its own namespace, so runs never see each
-other's data in the long-lived test bed.
+data, project isolation, and the values kept beside Gnocchi for percentiles.  Each run
+writes under its own namespace, so runs never see each other's data in the long-lived
+test bed.
 
 ``test_latency`` prints the latency of both stores (run with ``-s`` to see it).
 """
@@ -23,10 +24,13 @@ from typing import Any
 import pytest
 
 from cfn_gateway.api.cloudwatch import views
-from cfn_gateway.backends.metrics import InvalidNextToken, MetricStore
+from cfn_gateway.backends.metrics import AggregateRequest, InvalidNextToken, MetricStore
+from cfn_gateway.backends.sqlite.metric_values import SQLiteMetricValues
 from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
 from cfn_gateway.domain import periods
 from cfn_gateway.domain.metrics import Datum, DimensionFilter, MetricFilter, MetricKey
+from cfn_gateway.engine.service import Engine, EngineSettings
+from cfn_gateway.engine.webhooks import RetryPolicy
 from tests import testbed as testbed_facts
 
 TESTBED = testbed_facts.load_testbed()
@@ -337,6 +341,85 @@ def test_projects_are_isolated(stores, projects):
         store.put(b, data_b, t)
     got = both(stores, lambda s: statistics_of(s, b, key, at, t + timedelta(minutes=1), 60))
     assert got[0].stats.sum == 1.0
+
+
+# --- percentiles: the values the gateway keeps beside Gnocchi -------------------------------
+
+@pytest.fixture
+def kept(configured, tmp_path) -> Iterator[GnocchiMetricStore]:
+    """A Gnocchi store that keeps values, as OpenStack mode opens it (15 days)."""
+    store = GnocchiMetricStore(values=SQLiteMetricValues(
+        str(tmp_path / "metric_values.sqlite3"), timedelta(days=15)))
+    yield store
+    store.close()
+
+
+def samples_of(store: MetricStore, project: str, key: MetricKey, start: datetime,
+               end: datetime, period: int, unit: str | None = None) -> list[Any]:
+    """Percentiles' store call, with the API's own period rules."""
+    at = now()
+    if not periods.period_serves_start(period, start, at):
+        return []
+    (found,) = store.samples(project, [AggregateRequest(
+        key, periods.align_start(start, period, at), end, period, unit)])
+    return found
+
+
+def test_samples_round_trip_through_the_value_store(sqlite, kept, projects):
+    stores = (sqlite, kept)
+    (p, other), ns, t = projects, namespace("values"), now()
+    at = periods.floor_to(t, 60) - timedelta(minutes=4)
+    members = [
+        {"MetricName": "Lat", "Unit": "Milliseconds", "Timestamp": at,
+         "Values": [float((v * 37) % 200 + 1) for v in range(150)]},
+        {"MetricName": "Lat", "Unit": "Milliseconds", "Timestamp": at,
+         "Values": [3.0, 1.0, 2.0], "Counts": [2, 0, 5]},
+        {"MetricName": "Lat", "Unit": "Milliseconds", "Timestamp": at + timedelta(minutes=1),
+         "StatisticValues": {"SampleCount": 4, "Sum": 10, "Minimum": 1, "Maximum": 4}},
+        {"MetricName": "Lat", "Unit": "Seconds", "Timestamp": at + timedelta(minutes=2),
+         "Value": 0.5},
+        {"MetricName": "Lat", "Unit": "Milliseconds", "Timestamp": at + timedelta(minutes=3),
+         "Value": -2.0},
+    ]
+    data = aws_data(ns, members, t)
+    for store in stores:
+        store.put(p, data, t)
+    assert kept.keeps_values
+    key = MetricKey.of(ns, "Lat")
+    for period in (60, 120, 300):
+        got = both(stores, lambda s, period=period: samples_of(s, p, key, at, t, period))
+        assert sum(len(b.samples) for b in got) == 155  # a count of 0 is no sample
+    got = both(stores, lambda s: samples_of(s, p, key, at, t, 60, "Seconds"))
+    assert [(b.start, b.samples[0].sum) for b in got] == [(at + timedelta(minutes=2), 0.5)]
+    assert both(stores, lambda s: samples_of(s, other, key, at, t, 60)) == []
+    # Gnocchi stays the store of record for the statistics
+    got = both(stores, lambda s: statistics_of(s, p, key, at, t, 60, "Milliseconds"))
+    assert [b.stats.sample_count for b in got] == [157.0, 4.0, 1.0]
+
+
+def test_values_past_the_retention_are_dropped(configured, sqlite, tmp_path, projects):
+    """Percentiles of periods older than the retention have no values, at once (samples
+    leaves them out) and for good (the engine's purge deletes them); Gnocchi's statistics
+    keep them."""
+    p, ns, t = projects[0], namespace("retention"), now()
+    values = SQLiteMetricValues(str(tmp_path / "short.sqlite3"), timedelta(hours=1))
+    store = GnocchiMetricStore(values=values)
+    try:
+        recent = periods.floor_to(t, 60) - timedelta(minutes=10)
+        old = recent - timedelta(hours=2)
+        data = aws_data(ns, [{"MetricName": "Lat", "Value": v, "Timestamp": ts}
+                             for v, ts in ((1.0, old), (2.0, old), (3.0, recent))], t)
+        store.put(p, data, t)
+        key = MetricKey.of(ns, "Lat")
+        assert [b.start for b in samples_of(store, p, key, old, t, 60)] == [recent]
+        engine = Engine(None, store, EngineSettings("us-east-1", RetryPolicy()), now)
+        assert engine.purge_history(now()) == 2
+        (found,) = values.samples(p, [AggregateRequest(key, old, t, 60)])
+        assert [(b.start, len(b.samples)) for b in found] == [(recent, 1)]
+        assert [b.stats.sample_count for b in statistics_of(store, p, key, old, t, 60)] == [
+            2.0, 1.0]
+    finally:
+        store.close()
 
 
 # --- latency ------------------------------------------------------------------------------

@@ -13,8 +13,20 @@ ListMetrics activity) is refreshed when older than ``[gnocchi]
 activity_update_interval``.  If anything fails the request fails (503): the batch either
 was accepted whole or not at all, apart from failures inside Gnocchi's storage.
 
+Values (``[gnocchi] keep_values``): percentiles need the values of each period, which
+Gnocchi does not keep, so once the batch was accepted the same data go to a value store
+of this gateway (``SQLiteMetricValues``: an SQLite file of the data folder, kept
+``values_retention_days``), which only ``samples`` reads.  Gnocchi is written first
+because it is the store of record: nothing ever reaches the value store that Gnocchi did
+not accept.  If the value write fails, the request fails (``InternalFailure``) although
+Gnocchi kept the data; a client that retries writes them to Gnocchi a second time (its
+sums and counts count them twice) and to the value store once.  The other order would
+turn every Gnocchi failure, which is far more common than a failure of a local file, into
+values counted twice and values of data Gnocchi never had.
+
 GetMetricStatistics: the resource is read (its metric ids), then each needed (metric,
 granularity) is fetched with ``refresh=true``, so what was acknowledged is visible.
+Percentiles read the value store; periods that start before its retention have none.
 
 ListMetrics: one resource search per page (``gnocchi_listing``).
 """
@@ -23,6 +35,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
+import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -54,6 +68,7 @@ from cfn_gateway.backends.openstack.gnocchi_listing import (
     token_secret,
 )
 from cfn_gateway.backends.openstack.gnocchi_setup import ensure_schema
+from cfn_gateway.backends.sqlite.metric_values import SQLiteMetricValues
 from cfn_gateway.domain.metrics import (
     BucketSamples,
     BucketStats,
@@ -62,20 +77,21 @@ from cfn_gateway.domain.metrics import (
     MetricKey,
 )
 
+LOG = logging.getLogger(__name__)
 _KNOWN_MAX = 100_000
 _SEARCH_MAX = 1000  # Gnocchi's default [api] max_limit
 SessionFactory = Callable[[str], ks_session.Session]
 
 
 class GnocchiMetricStore:
-    """``MetricStore`` on Gnocchi, reached through the catalog of the given sessions."""
-
-    #: Gnocchi keeps per-period sums, counts, minima and maxima, not the values.
-    keeps_values = False
+    """``MetricStore`` on Gnocchi, reached through the catalog of the given sessions;
+    ``values``: where the values percentiles need are kept (None: nowhere, and percentiles
+    answer ``NotImplemented``)."""
 
     def __init__(self, session_for: SessionFactory | None = None,
                  setup_session: Callable[[], ks_session.Session] | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 values: SQLiteMetricValues | None = None) -> None:
         from cfn_gateway.common import openstack_session as sessions
         from cfn_gateway.config import CONF
 
@@ -88,6 +104,8 @@ class GnocchiMetricStore:
         self._reads = Parallel(self._options.parallel_requests)
         self._data_token_secret = functools.cache(lambda: token_secret(
             self._options.list_token_secret, self._setup_session, "GetMetricData"))
+        self._values = values
+        self.keeps_values = values is not None
         self._lock = threading.Lock()
         self._schema_ready = False
         self._lister = MetricLister(
@@ -98,6 +116,8 @@ class GnocchiMetricStore:
     def close(self) -> None:
         self._reads.shutdown()
         self._pool.shutdown()
+        if self._values is not None:
+            self._values.close()
 
     def _api(self, project_id: str) -> GnocchiAPI:
         return GnocchiAPI(self._session_for(project_id), self._endpoint,
@@ -123,6 +143,21 @@ class GnocchiMetricStore:
         api = self._api(project_id)
         self._touch(api, project_id, body, keys, received_at)
         self._write(api, project_id, body, keys, received_at)
+        if self._values is not None:
+            self._keep_values(self._values, project_id, data, received_at)
+
+    @staticmethod
+    def _keep_values(values: SQLiteMetricValues, project_id: str, data: Sequence[Datum],
+                     received_at: datetime) -> None:
+        """After Gnocchi accepted ``data``: their values, for percentiles."""
+        try:
+            values.put(project_id, data, received_at)
+        except (sqlite3.Error, errors.ServiceUnavailable) as exc:
+            LOG.error("Gnocchi stored %d datums of project %s, but keeping their values "
+                      "failed: %s", len(data), project_id, exc)
+            raise errors.InternalFailure(
+                "The metric service stored the data, but the gateway failed to keep their "
+                "values for percentiles.") from None
 
     def _touch(self, api: GnocchiAPI, project_id: str, body: dict[str, Any],
                keys: dict[str, MetricKey], received_at: datetime) -> None:
@@ -226,7 +261,14 @@ class GnocchiMetricStore:
 
     def samples(self, project_id: str, requests: Sequence[AggregateRequest]
                 ) -> list[list[BucketSamples]]:
-        raise errors.NotImplemented(PERCENTILES_NEED_VALUES)
+        if self._values is None:
+            raise errors.NotImplemented(PERCENTILES_NEED_VALUES)
+        since = self._values.kept_since(self._clock())
+        return [[bucket for bucket in found if bucket.start >= since]
+                for found in self._values.samples(project_id, requests)]
+
+    def expire_values(self, now: datetime) -> int:
+        return 0 if self._values is None else self._values.expire_values(now)
 
     def aggregate(self, project_id: str, key: MetricKey, start: datetime, end: datetime,
                   period: int, unit: str | None = None) -> list[BucketStats]:

@@ -282,6 +282,12 @@ class SQLiteMetricStore:
         return [BucketSamples(from_millis(start_ms + bucket * period_ms), unit, tuple(sets))
                 for (bucket, unit), sets in grouped.items()]
 
+    def expire_values(self, now: datetime) -> int:
+        """Nothing expires here: the standalone store keeps every sample set for as long
+        as it keeps the metric (AWS keeps data 15 months).  OpenStack mode's value store
+        (``SQLiteMetricValues``) does expire them."""
+        return 0
+
     def _metric_id(self, project_id: str, key: MetricKey) -> int | None:
         found = self._conn.execute(
             "SELECT id FROM metrics WHERE project_id = ? AND namespace = ? AND name = ? "
