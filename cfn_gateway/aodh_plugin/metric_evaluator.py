@@ -2,7 +2,8 @@
 
 Aodh hands each evaluator node its share of the alarms every ``evaluation_interval``;
 for each, ``evaluate`` reads the evaluation range from Gnocchi (the metric's own data and
-what cfn-push-stats ``--watch`` sent), decides with ``domain.alarm_evaluation`` (M of N,
+what cfn-push-stats ``--watch`` sent; for an extended statistic, the values the gateway
+keeps: ``gateway_samples``), decides with ``domain.alarm_evaluation`` (M of N,
 TreatMissingData, AWS's reasons) and, on a change, stores the new state with its
 StateReasonData and AWS history item and notifies (``Evaluator._refresh``), which runs the
 alarm's AWS actions in aodh-notifier.  Gnocchi is read with Aodh's service credentials;
@@ -12,6 +13,7 @@ only resources that the alarm's own project made are read.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +23,7 @@ from typing import Any
 from aodh import evaluator, keystone_client, storage
 
 from cfn_gateway.aodh_plugin import history, options
+from cfn_gateway.aodh_plugin.gateway_samples import GatewaySamples, SamplesUnavailable
 from cfn_gateway.backends.openstack import aodh_mapping as mapping
 from cfn_gateway.backends.openstack import gnocchi_statistics
 from cfn_gateway.backends.openstack.gnocchi_api import GnocchiAPI
@@ -30,6 +33,7 @@ from cfn_gateway.domain.alarms import Alarm, AlarmState
 from cfn_gateway.domain.periods import from_millis, to_millis
 from cfn_gateway.engine.actions import repeats
 
+LOG = logging.getLogger(__name__)
 
 class ChangeRecorder(evaluator.Evaluator):
     """An evaluator base whose state changes carry AWS's state, reason data and history."""
@@ -99,7 +103,14 @@ class MetricAlarmEvaluator(ChangeRecorder):
             return self._lister.list_metrics(self._api, project_id, query, since, None,
                                              alarm_inputs.WATCH_MAX_METRICS).metrics
 
-        outcome = alarm_inputs.evaluate_alarm(alarm, now, aggregate, watched)
+        samples = GatewaySamples(aodh_alarm.rule or {}, project_id, alarm.name,
+                                 self.options.request_timeout)
+        try:
+            outcome = alarm_inputs.evaluate_alarm(alarm, now, aggregate, watched, samples)
+        except SamplesUnavailable as exc:
+            LOG.warning("alarm %s of project %s not evaluated: %s", alarm.name, project_id,
+                        exc)
+            return
         if outcome is None:
             return
         if outcome.state is None or outcome.state == alarm.state.value:

@@ -17,12 +17,18 @@ never call here (their alarms have no callback token, so every call answers 404)
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from typing import Any
 
 from cfn_gateway import errors
+from cfn_gateway.api.alarm_callbacks import (
+    Refused,
+    called_back_alarm,
+    json_reply,
+    post_body,
+    strings,
+)
 from cfn_gateway.api.autoscaling.group_support import scaling_settings
 from cfn_gateway.backends import Backends, OpenedOnFirstUse
 from cfn_gateway.common.clock import utcnow
@@ -30,24 +36,12 @@ from cfn_gateway.domain.alarms import AlarmState
 from cfn_gateway.engine.actions import ActionFailed, ScalingPolicies
 from cfn_gateway.engine.policies import PolicyRunner
 from cfn_gateway.engine.scaling import GroupScaler
-from cfn_gateway.middleware.wsgi import Environ, StartResponse, reply
+from cfn_gateway.middleware.wsgi import Environ, StartResponse
 
 LOG = logging.getLogger(__name__)
 
 PATH = "/cfn-gateway/alarm-actions/v1"
-MAX_BODY = 64 * 1024
 _FIELDS = ("project_id", "alarm_name", "action", "state_value", "message", "token")
-
-
-class Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:
-    return reply(start_response, status, [("Content-Type", "application/json")],
-                 json.dumps(body).encode("utf-8"))
 
 
 class AlarmActions:
@@ -71,25 +65,16 @@ class AlarmActions:
         try:
             result = self._handle(environ)
         except Refused as refused:
-            return _json(start_response, refused.status, {"error": str(refused)})
+            return json_reply(start_response, refused.status, {"error": str(refused)})
         except errors.AWSError as exc:
             status = exc.status if exc.status >= 500 else 503
-            return _json(start_response, status, {"error": str(exc)})
-        return _json(start_response, 200, result)
+            return json_reply(start_response, status, {"error": str(exc)})
+        return json_reply(start_response, 200, result)
 
     def _handle(self, environ: Environ) -> dict[str, Any]:
-        if environ.get("PATH_INFO") != PATH:
-            raise Refused(404, "No such route.")
-        if environ.get("REQUEST_METHOD") != "POST":
-            raise Refused(405, "POST only.")
-        request = _read(environ)
-        store = self.backends.alarms
-        stored = store.get(request["project_id"], request["alarm_name"])
-        expected = store.callback_token(request["project_id"], request["alarm_name"])
-        if stored is None or expected is None:
-            raise Refused(404, "No such alarm.")
-        if not hmac.compare_digest(expected.encode(), request["token"].encode()):
-            raise Refused(403, "The token does not match the alarm's.")
+        request = strings(post_body(environ, PATH), _FIELDS)
+        stored = called_back_alarm(self.backends.alarms, request["project_id"],
+                                   request["alarm_name"], request["token"])
         alarm, state_value, action = stored.alarm, request["state_value"], request["action"]
         if not alarm.actions_enabled or action not in alarm.actions_for(state_value):
             raise Refused(409, f"{action} is not an enabled action of the alarm for "
@@ -119,22 +104,6 @@ def _with_reason_data(message: str, state: AlarmState) -> str:
         return message
     body["NewStateReasonData"] = state.reason_data
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
-
-
-def _read(environ: Environ) -> dict[str, str]:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        raise Refused(400, "Bad Content-Length.") from None
-    if not 0 < length <= MAX_BODY:
-        raise Refused(400, f"The body must hold 1 to {MAX_BODY} bytes.")
-    try:
-        body = json.loads(environ["wsgi.input"].read(length))
-    except (ValueError, UnicodeDecodeError):
-        raise Refused(400, "The body is not JSON.") from None
-    if not isinstance(body, dict) or not all(isinstance(body.get(f), str) for f in _FIELDS):
-        raise Refused(400, f"The body must be an object with the strings {', '.join(_FIELDS)}.")
-    return {field: body[field] for field in _FIELDS}
 
 
 def app_factory(global_conf: dict, **local_conf: str) -> AlarmActions:

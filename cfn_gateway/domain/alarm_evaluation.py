@@ -130,11 +130,12 @@ _FILL_LABELS = {BREACHING: "Breaching", NOT_BREACHING: "NonBreaching", MISSING: 
 
 @dataclass(frozen=True)
 class Datapoint:
-    """One period of the alarm's metric: ``value`` is the alarm's statistic for it."""
+    """One period of the alarm's metric: ``value`` is the alarm's statistic for it (or its
+    metric-math expression's value, which has no sample count)."""
 
     timestamp: datetime
     value: float
-    sample_count: float
+    sample_count: float | None
 
 
 @dataclass(frozen=True)
@@ -327,7 +328,8 @@ def _low_samples(rule: MetricAlarmRule, evaluated: Sequence[EvaluatedPoint]
     if minimum is None:
         return None
     low = [e.datapoint for e in evaluated
-           if e.datapoint is not None and Fraction(e.datapoint.sample_count) < minimum]
+           if e.datapoint is not None and e.datapoint.sample_count is not None
+           and Fraction(e.datapoint.sample_count) < minimum]
     return (minimum, low) if low else None
 
 
@@ -486,7 +488,8 @@ def statistic_key(label: str) -> str | None:
 def _evaluated_json(point: EvaluatedPoint) -> dict[str, object]:
     item: dict[str, object] = {"timestamp": format_timestamp(point.timestamp)}
     if point.datapoint is not None:
-        item["sampleCount"] = float(point.datapoint.sample_count)
+        if point.datapoint.sample_count is not None:
+            item["sampleCount"] = float(point.datapoint.sample_count)
         item["value"] = float(point.datapoint.value)
     return item
 

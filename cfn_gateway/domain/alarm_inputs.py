@@ -1,12 +1,14 @@
 """Which data a metric alarm evaluates, and its evaluation over them.
 
-A metric alarm reads its own metric (or its metric-math query's single MetricStat) and,
-in cfn-push-stats' namespace, the metrics sent for it with ``--watch`` (Heat's watch
-rules: ``watch_filter``).  ``evaluate_alarm`` fetches them through callables the caller
-supplies (the engine's metric store, or the Aodh plugin's Gnocchi reads) and decides with
-``alarm_evaluation``; an alarm on an extended statistic (a percentile ``pNN``, a trimmed
-mean ``tm90``, ...) reads the stored samples and computes it per period
-(``extended_datapoints``, ``domain.extended_statistics``).
+A metric alarm reads its own metric, or the metrics of its metric-math queries and
+evaluates their expressions (``math_datapoints``, ``domain.metric_queries``: as
+GetMetricData does), and, in cfn-push-stats' namespace, the metrics sent for each with
+``--watch`` (Heat's watch rules: ``watch_filter``).  ``evaluate_alarm`` fetches them
+through callables the caller supplies (the engine's metric store, or the Aodh plugin's
+Gnocchi reads and the gateway's values) and decides with ``alarm_evaluation``; an alarm
+on an extended statistic (a percentile ``pNN``, a trimmed mean ``tm90``, ...) reads the
+stored samples and computes it per period (``extended_datapoints``,
+``domain.extended_statistics``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from datetime import datetime, timedelta
 
 from cfn_gateway.domain import alarm_evaluation
 from cfn_gateway.domain import extended_statistics as xs
+from cfn_gateway.domain import metric_queries as mq
 from cfn_gateway.domain.alarms import Alarm, MetricAlarmRule, MetricStat
 from cfn_gateway.domain.metrics import (
     BucketSamples,
@@ -64,8 +67,8 @@ def watch_filter(alarm_name: str, key: MetricKey) -> MetricFilter | None:
 
 
 def alarm_metric(rule: MetricAlarmRule) -> MetricStat | None:
-    """The metric a metric alarm watches: its own, or its returned query's MetricStat
-    (None for an expression, which PutMetricAlarm refuses until metric math exists)."""
+    """The metric a metric alarm watches directly: its own, or its returned query's
+    MetricStat (None when it watches a metric-math expression)."""
     if rule.metric is not None:
         return rule.metric
     (query,) = [q for q in rule.queries if q.return_data]
@@ -93,27 +96,69 @@ def evaluate_alarm(alarm: Alarm, now: datetime, aggregate: Aggregate,
     finds the metrics ``watch_filter`` names."""
     rule = alarm.metric_rule
     assert rule is not None
-    metric = alarm_metric(rule)
-    if metric is None:
-        return None
     start, end = alarm_evaluation.evaluation_window(rule, now)
+
+    def points_of(metric: MetricStat) -> list[alarm_evaluation.Datapoint] | None:
+        return metric_datapoints(alarm.name, metric, start, end, aggregate, watched, samples)
+
+    metric = alarm_metric(rule)
+    if metric is not None:
+        points = points_of(metric)
+        label: str | None = metric.statistic
+    else:
+        points = math_datapoints(rule, start, end, now, points_of)
+        label = None
+    if points is None:
+        return None
+    return alarm_evaluation.evaluate(rule, points, now, alarm.state.value,
+                                     statistic_label=label)
+
+
+def metric_datapoints(alarm_name: str, metric: MetricStat, start: datetime, end: datetime,
+                      aggregate: Aggregate, watched: Watched, samples: Samples | None,
+                      ) -> list[alarm_evaluation.Datapoint] | None:
+    """The datapoints of one metric of the alarm ``alarm_name`` in ``[start, end)``, with
+    what cfn-push-stats ``--watch`` sent for it (None: a store without the values an
+    extended statistic needs)."""
     keys = [metric.key]
-    query = watch_filter(alarm.name, metric.key)
+    query = watch_filter(alarm_name, metric.key)
     if query is not None:
         keys += [key for key in watched(query, start - WATCH_ACTIVITY_MARGIN)
                  if key != metric.key]
     if metric.extended:
         if samples is None:
-            return None  # a store without values (PutMetricAlarm refuses such alarms)
-        points = extended_datapoints(
+            return None  # PutMetricAlarm refuses such alarms where values are not kept
+        return extended_datapoints(
             [bucket for key in keys
              for bucket in samples(key, start, end, metric.period, metric.unit)],
             metric.statistic)
-    else:
-        # Through the module, so that a profiler (bench/alarms.py) can wrap it.
-        points = alarm_evaluation.datapoints(
-            [bucket for key in keys
-             for bucket in aggregate(key, start, end, metric.period, metric.unit)],
-            metric.statistic)
-    return alarm_evaluation.evaluate(rule, points, now, alarm.state.value,
-                                     statistic_label=metric.statistic)
+    # Through the module, so that a profiler (bench/alarms.py) can wrap it.
+    return alarm_evaluation.datapoints(
+        [bucket for key in keys
+         for bucket in aggregate(key, start, end, metric.period, metric.unit)],
+        metric.statistic)
+
+
+def math_datapoints(rule: MetricAlarmRule, start: datetime, end: datetime, now: datetime,
+                    points_of: Callable[[MetricStat], list[alarm_evaluation.Datapoint] | None],
+                    ) -> list[alarm_evaluation.Datapoint] | None:
+    """The datapoints of a metric-math alarm's returned expression in ``[start, end)``:
+    its metrics read with ``points_of``, its expressions evaluated on the alarm's grid as
+    GetMetricData evaluates them.  A period where the expression has no value (a division
+    by zero, say) is missing data."""
+    planned = mq.plan(rule.queries)  # checked when the alarm was put
+    found: dict[str, mq.Result] = {}
+    for query in rule.queries:
+        if query.metric_stat is None:
+            continue
+        points = points_of(query.metric_stat)
+        if points is None:
+            return None
+        points.sort(key=lambda p: p.timestamp)
+        found[query.id] = mq.stat_series(query, [p.timestamp for p in points],
+                                         [p.value for p in points], now=now)
+    mq.evaluate(rule.queries, planned, found, start=start, end=end, now=now, align=False)
+    (returned,) = [q for q in rule.queries if q.return_data]
+    (series,) = mq.each(found[returned.id])
+    return [alarm_evaluation.Datapoint(t, v, None)
+            for t, v in zip(series.timestamps, series.values, strict=True)]

@@ -16,7 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from cfn_gateway.domain.metrics import MetricKey
+from cfn_gateway.domain.metric_queries import (  # noqa: F401  (the alarm rule's parts)
+    STANDARD_STATISTICS,
+    MetricQuery,
+    MetricStat,
+)
 
 # --- AWS enumerations ---------------------------------------------------------------------
 
@@ -49,40 +53,9 @@ BAND_COMPARISONS = (
     "GreaterThanUpperThreshold",
 )
 
-#: The statistics a metric alarm may name as ``Statistic`` (others are extended statistics).
-STANDARD_STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 
 #: The reason every new alarm starts with (AWS's own text).
 INITIAL_REASON = "Unchecked: Initial alarm creation"
-
-
-@dataclass(frozen=True)
-class MetricStat:
-    """One metric and how to aggregate it: ``statistic`` is an AWS statistic name
-    ("Average", "Sum", ...) or an extended statistic ("p99")."""
-
-    key: MetricKey
-    period: int
-    statistic: str
-    unit: str | None = None
-
-    @property
-    def extended(self) -> bool:
-        """Whether ``statistic`` is an extended statistic (a percentile, ...)."""
-        return self.statistic not in STANDARD_STATISTICS
-
-
-@dataclass(frozen=True)
-class MetricQuery:
-    """One member of a metric-math alarm's ``Metrics``: a metric or an expression."""
-
-    id: str
-    metric_stat: MetricStat | None = None
-    expression: str | None = None
-    label: str | None = None
-    return_data: bool = True
-    period: int | None = None
-    account_id: str | None = None
 
 
 @dataclass(frozen=True)

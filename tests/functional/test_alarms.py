@@ -484,6 +484,84 @@ def test_alarm_name_dimension_feeds_the_alarm(cw, alarm_gateway):
     assert alarm(cw, other)["StateValue"] == "INSUFFICIENT_DATA"
 
 
+def math_alarm_queries(namespace: str, expression: str) -> list[dict]:
+    def metric(query_id: str, name: str) -> dict:
+        return {"Id": query_id, "ReturnData": False, "MetricStat": {
+            "Metric": {"Namespace": namespace, "MetricName": name}, "Period": 60,
+            "Stat": "Sum"}}
+    return [metric("errors", "Errors"), metric("requests", "Requests"),
+            {"Id": "rate", "Expression": expression, "Label": "Error rate"}]
+
+
+def test_metric_math_alarm(cw, alarm_gateway, receiver):
+    """An alarm on 100 * errors / requests: each period's value is the expression's over
+    the two metrics' sums; a period where it has no value (no requests: division by zero)
+    is missing data."""
+    namespace, name = unique("Test/Alarms"), unique("error-rate")
+    t0 = base_time()
+    queries = math_alarm_queries(namespace, "100 * errors / requests")
+    cw.put_metric_alarm(AlarmName=name, Metrics=queries, EvaluationPeriods=2,
+                        DatapointsToAlarm=2, Threshold=5.0,
+                        ComparisonOperator="GreaterThanThreshold",
+                        TreatMissingData="missing", AlarmActions=[receiver.url("/alarm")])
+    described = alarm(cw, name)
+    assert described["Metrics"][2] == {"Id": "rate", "Expression": "100 * errors / requests",
+                                       "Label": "Error rate", "ReturnData": True}
+    assert "MetricName" not in described and "Statistic" not in described
+
+    def send(minute: dt.datetime, errors: float, requests: float) -> None:
+        cw.put_metric_data(Namespace=namespace, MetricData=[
+            {"MetricName": "Errors", "Timestamp": minute, "Value": errors},
+            {"MetricName": "Requests", "Timestamp": minute, "Value": requests / 2},
+            {"MetricName": "Requests", "Timestamp": minute, "Value": requests / 2}])
+
+    send(t0, 3.0, 200.0)    # 1.5 %
+    send(t0 + MINUTE, 12.0, 150.0)   # 8 %
+    send(t0 + 2 * MINUTE, 9.0, 100.0)   # 9 %
+    alarm_gateway.evaluate(t0 + 3 * MINUTE + dt.timedelta(seconds=5))
+    state = alarm(cw, name)
+    assert state["StateValue"] == "ALARM", state["StateReason"]
+    data = json.loads(state["StateReasonData"])
+    assert [p["value"] for p in data["evaluatedDatapoints"]] == [9.0, 8.0]
+    assert sorted(data["recentDatapoints"]) == [1.5, 8.0, 9.0]
+    assert "statistic" not in data and data["period"] == 60
+    assert receiver.to("/alarm")[0]["NewStateValue"] == "ALARM"
+
+    send(t0 + 3 * MINUTE, 1.0, 100.0)   # 1 %
+    send(t0 + 4 * MINUTE, 0.0, 100.0)   # 0 %
+    alarm_gateway.evaluate(t0 + 5 * MINUTE + dt.timedelta(seconds=5))
+    assert alarm(cw, name)["StateValue"] == "OK"
+
+    # Errors but no requests: the expression has no value there (a division by zero), so
+    # those periods are missing data, not a breach: the alarm stays OK.
+    send(t0 + 5 * MINUTE, 4.0, 0.0)
+    send(t0 + 6 * MINUTE, 4.0, 0.0)
+    alarm_gateway.evaluate(t0 + 7 * MINUTE + dt.timedelta(seconds=5))
+    assert alarm(cw, name)["StateValue"] == "OK"
+    assert [i["HistorySummary"] for i in history(cw, name, "StateUpdate")] == [
+        "Alarm updated from ALARM to OK", "Alarm updated from INSUFFICIENT_DATA to ALARM"]
+
+
+@pytest.mark.parametrize(("expression", "code", "status"), [
+    ("100 * errors / ", "ValidationError", 400),
+    ("errors + missing", "ValidationError", 400),
+    ("METRICS()", "ValidationError", 400),   # an array, not one time series
+    ("SUM(METRICS()) + ", "ValidationError", 400),
+    ("SEARCH('{AWS/EC2} CPUUtilization', 'Average', 60)", "NotImplemented", 501),
+    ("SELECT AVG(Load) FROM SCHEMA(\"Test/Alarms\")", "NotImplemented", 501),
+])
+def test_metric_math_alarm_refuses_bad_expressions(cw, expression, code, status):
+    name = unique("bad-math")
+    with pytest.raises(ClientError) as error:
+        cw.put_metric_alarm(AlarmName=name, Metrics=math_alarm_queries("Test/Alarms",
+                                                                       expression),
+                            EvaluationPeriods=1, Threshold=1.0,
+                            ComparisonOperator="GreaterThanThreshold")
+    assert error.value.response["Error"]["Code"] == code
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []
+
+
 # --- serve's own engine and the other mode ------------------------------------------------
 
 def test_serve_runs_an_engine(gateway, creds, backend):

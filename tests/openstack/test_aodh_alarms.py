@@ -166,6 +166,72 @@ def test_treat_missing_data_breaching_without_any_data(cw):
                                     "[Breaching].")
 
 
+def test_metric_math_alarm(cw):
+    """An alarm on 100 * errors / requests, evaluated by the plugin from Gnocchi's sums
+    with the gateway's metric math: breaching in the last two minutes, then not."""
+    namespace, name = unique("Test/Aodh"), unique("error-rate")
+
+    def metric(query_id: str, metric_name: str) -> dict[str, Any]:
+        return {"Id": query_id, "ReturnData": False, "MetricStat": {
+            "Metric": {"Namespace": namespace, "MetricName": metric_name}, "Period": 60,
+            "Stat": "Sum"}}
+
+    cw.put_metric_alarm(
+        AlarmName=name, EvaluationPeriods=2, DatapointsToAlarm=2, Threshold=5.0,
+        ComparisonOperator="GreaterThanThreshold", TreatMissingData="missing",
+        Metrics=[metric("errors", "Errors"), metric("requests", "Requests"),
+                 {"Id": "rate", "Expression": "100 * errors / requests"}])
+
+    def send(ago: int, errors: float, requests: float) -> None:
+        cw.put_metric_data(Namespace=namespace, MetricData=[
+            {"MetricName": "Errors", "Value": errors, "Timestamp": minutes_ago(ago)},
+            {"MetricName": "Requests", "Value": requests, "Timestamp": minutes_ago(ago)}])
+
+    send(3, 1.0, 100.0)
+    send(2, 12.0, 150.0)
+    send(1, 9.0, 100.0)
+    alarm = wait_state(cw, name, "ALARM")
+    data = json.loads(alarm["StateReasonData"])
+    assert [p["value"] for p in data["evaluatedDatapoints"]] == [9.0, 8.0]
+    assert "statistic" not in data
+    assert state_of(cw, name)["Metrics"][2]["Expression"] == "100 * errors / requests"
+
+    send(1, 0.0, 1000.0)  # the last minute now holds 9 errors in 1100 requests
+    send(0, 0.0, 100.0)
+    wait_state(cw, name, "OK", timeout=90.0)
+
+
+def test_extended_statistic_alarms_read_the_gateways_values(cw):
+    """Gnocchi keeps no values: the plugin reads them from the gateway (its samples route,
+    with the alarm's token), for a percentile alarm and for a trimmed mean in metric
+    math."""
+    namespace = unique("Test/Aodh")
+    p90, tm = unique("p90"), unique("tm-math")
+    cw.put_metric_alarm(
+        AlarmName=p90, Namespace=namespace, MetricName="Latency", ExtendedStatistic="p90",
+        Period=60, EvaluationPeriods=2, Threshold=50.0,
+        ComparisonOperator="GreaterThanThreshold")
+    cw.put_metric_alarm(
+        AlarmName=tm, EvaluationPeriods=2, Threshold=100.0,
+        ComparisonOperator="GreaterThanThreshold", Metrics=[
+            {"Id": "m", "ReturnData": False, "MetricStat": {
+                "Metric": {"Namespace": namespace, "MetricName": "Latency"},
+                "Period": 60, "Stat": "TM(10%:90%)"}},
+            {"Id": "e", "Expression": "m * 2"}])
+    values = [float(v) for v in range(1, 101)]
+    for ago in (1, 2):
+        cw.put_metric_data(Namespace=namespace, MetricData=[
+            {"MetricName": "Latency", "Timestamp": minutes_ago(ago), "Values": values}])
+    alarm = wait_state(cw, p90, "ALARM")
+    data = json.loads(alarm["StateReasonData"])
+    assert data["extendedStatistic"] == "p90"
+    assert [p["value"] for p in data["evaluatedDatapoints"]] == [90.0, 90.0]
+    # TM(10%:90%) of 1..100 keeps 11..90: mean 50.5, doubled 101.
+    alarm = wait_state(cw, tm, "ALARM")
+    assert [p["value"] for p in json.loads(alarm["StateReasonData"])[
+        "evaluatedDatapoints"]] == [101.0, 101.0]
+
+
 def test_disabled_actions_do_not_run_and_webhooks_are_retried(cw, receiver):
     quiet, retried = unique("quiet"), unique("retried")
     receiver.fail["/retried"] = 2  # 503 twice, then 200

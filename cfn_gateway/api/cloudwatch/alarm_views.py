@@ -14,10 +14,10 @@ not known, the message says plainly what is wrong):
   ExtendedStatistic documentation: ``TM(X%:X%)`` "where X is between 10 and 90
   inclusive").  EvaluateLowSampleCountPercentile only with a percentile (``pNN``).
 - Features this gateway cannot evaluate yet answer ``NotImplemented`` (501) instead of
-  being stored and never evaluated: anomaly-detection bands, metric-math expressions,
-  extended statistics where the store keeps no values (OpenStack mode), and the newer
-  EvaluationWindow / EvaluationCriteria / WarmUpConfiguration / EvaluationInterval /
-  ActionConfiguration members.
+  being stored and never evaluated: anomaly-detection bands, Metrics Insights queries,
+  extended statistics where the store keeps no values, and the newer EvaluationWindow /
+  EvaluationCriteria / WarmUpConfiguration / EvaluationInterval / ActionConfiguration
+  members.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ from cfn_gateway.api.cloudwatch.views import check_namespace, dimensions_from_aw
 from cfn_gateway.domain import alarms as al
 from cfn_gateway.domain import dimensions as dims
 from cfn_gateway.domain import extended_statistics as xs
+from cfn_gateway.domain import metric_math as mm
+from cfn_gateway.domain import metric_queries as mq
 from cfn_gateway.domain.alarms import (
     Alarm,
     AlarmState,
@@ -109,9 +111,8 @@ def _statistic(value: str, member: str, keeps_values: bool) -> str:
             f"The value {value} for parameter {member} is invalid.")
     if not keeps_values:
         raise errors.NotImplemented(
-            f"Alarms on extended statistics ({member}) are not implemented in OpenStack "
-            "mode yet: Gnocchi keeps per-period sums, counts, minima and maxima, not the "
-            "values extended statistics need.")
+            f"Alarms on extended statistics ({member}) need the values of each period, "
+            "which this gateway is configured not to keep ([gnocchi] keep_values).")
     return value
 
 
@@ -143,45 +144,71 @@ def _metric_stat(params: dict[str, Any], keeps_values: bool) -> MetricStat:
 
 def _metric_queries(items: Sequence[dict[str, Any]],
                     keeps_values: bool) -> tuple[MetricQuery, ...]:
-    queries = []
-    for i, item in enumerate(items, 1):
-        if item.get("Expression") is not None:
-            raise errors.NotImplemented(
-                "Alarms on metric math expressions are not implemented by this gateway yet "
-                f"(Metrics.member.{i}.Expression).")
-        stat = item.get("MetricStat")
-        if stat is None:
-            raise errors.ValidationError(
-                f"Metrics.member.{i} must specify either Expression or MetricStat.")
-        metric = stat["Metric"]
-        if metric.get("MetricName") is None or metric.get("Namespace") is None:
-            raise errors.ValidationError(
-                f"Metrics.member.{i}.MetricStat.Metric must specify MetricName and Namespace.")
-        if not _valid_alarm_period(stat["Period"]):
-            raise errors.ValidationError(
-                f"The parameter Metrics.member.{i}.MetricStat.Period must be 10, 30 or a "
-                "multiple of 60.")
-        queries.append(MetricQuery(
-            id=item["Id"],
-            metric_stat=MetricStat(
-                key=MetricKey.of(metric["Namespace"], metric["MetricName"],
-                                 dimensions_from_aws(metric.get("Dimensions"))),
-                period=stat["Period"],
-                statistic=_statistic(stat["Stat"], f"Metrics.member.{i}.MetricStat.Stat",
-                                     keeps_values),
-                unit=stat.get("Unit")),
-            label=item.get("Label"),
-            return_data=item.get("ReturnData", True),
-            period=item.get("Period"),
-            account_id=item.get("AccountId"),
-        ))
+    """The ``Metrics`` of a metric-math alarm: metrics and expressions, exactly one of them
+    returned, and that one a single time series (``metric_queries.plan`` checks the
+    expressions as GetMetricData does)."""
+    queries = [_metric_query(item, f"Metrics.member.{i}", keeps_values)
+               for i, item in enumerate(items, 1)]
     returned = [q for q in queries if q.return_data]
     if len(returned) != 1:
         raise errors.ValidationError(
             "Exactly one element of the Metrics list must have ReturnData set to true.")
     if len({q.id for q in queries}) != len(queries):
         raise errors.ValidationError("The Ids of the Metrics list must be unique.")
+    try:
+        planned = mq.plan(queries)
+    except mm.MathError as exc:
+        if exc.unsupported:
+            raise errors.NotImplemented(str(exc)) from None
+        raise errors.ValidationError(str(exc)) from None
+    (alarmed,) = returned
+    if planned.kinds[alarmed.id] is not mm.Kind.SERIES:
+        raise errors.ValidationError(
+            f"The expression {alarmed.id} that the alarm watches must return a single time "
+            "series, not an array of them.")
+    if alarmed.metric_stat is None and alarmed.period is None and not any(
+            q.metric_stat for q in queries):
+        raise errors.ValidationError(
+            f"The Period of {alarmed.id} must be given: the alarm reads no metric to take "
+            "it from.")
     return tuple(queries)
+
+
+def _metric_query(item: dict[str, Any], member: str, keeps_values: bool) -> MetricQuery:
+    query_id = item["Id"]
+    if not mq.QUERY_ID.fullmatch(query_id):
+        raise errors.ValidationError(
+            f"The value {query_id} for parameter {member}.Id is invalid: an Id starts with a "
+            "lower-case letter and holds only letters, digits and underscores.")
+    stat, expression = item.get("MetricStat"), item.get("Expression")
+    if (stat is None) == (expression is None):
+        raise errors.ValidationError(f"{member} must specify either Expression or MetricStat.")
+    period = item.get("Period")
+    if period is not None and not _valid_alarm_period(period):
+        raise errors.ValidationError(
+            f"The parameter {member}.Period must be 10, 30 or a multiple of 60.")
+    common = {"id": query_id, "label": item.get("Label"),
+              "return_data": item.get("ReturnData", True), "period": period,
+              "account_id": item.get("AccountId")}
+    if expression is not None:
+        if mq.is_insights_query(expression):
+            raise errors.NotImplemented(
+                f"Alarms on Metrics Insights queries ({member}.Expression) are not "
+                "implemented by this gateway; use metric math.")
+        return MetricQuery(**common, expression=expression)
+    metric = stat["Metric"]
+    if metric.get("MetricName") is None or metric.get("Namespace") is None:
+        raise errors.ValidationError(
+            f"{member}.MetricStat.Metric must specify MetricName and Namespace.")
+    if not _valid_alarm_period(stat["Period"]):
+        raise errors.ValidationError(
+            f"The parameter {member}.MetricStat.Period must be 10, 30 or a multiple of 60.")
+    return MetricQuery(**common, metric_stat=MetricStat(
+        key=MetricKey.of(metric["Namespace"], metric["MetricName"],
+                         dimensions_from_aws(metric.get("Dimensions"))),
+        period=stat["Period"],
+        statistic=_statistic(stat["Stat"], f"{member}.MetricStat.Stat", keeps_values),
+        unit=stat.get("Unit")))
 
 
 def metric_rule_from_aws(params: dict[str, Any], keeps_values: bool) -> MetricAlarmRule:
@@ -209,8 +236,8 @@ def metric_rule_from_aws(params: dict[str, Any], keeps_values: bool) -> MetricAl
             f"The parameter Threshold is required with ComparisonOperator {comparison}.")
     metric = _metric_stat(params, keeps_values) if single else None
     queries = () if single else _metric_queries(params["Metrics"], keeps_values)
-    period = metric.period if metric else max(q.metric_stat.period for q in queries
-                                              if q.metric_stat)
+    period = metric.period if metric else MetricAlarmRule(
+        comparison, 1, 1, queries=queries).period
     if not _valid_alarm_period(period):
         raise errors.ValidationError("The parameter Period must be 10, 30 or a multiple of 60.")
     evaluation_periods = params["EvaluationPeriods"]

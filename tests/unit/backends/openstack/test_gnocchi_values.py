@@ -153,7 +153,6 @@ def test_open_backends_keeps_values_in_their_own_file(openstack_conf, tmp_path):
     backends = opened.get()
     try:
         assert backends.metrics.keeps_values
-        assert not backends.alarms.evaluates_percentiles  # Aodh cannot read the values
         kept = backends.metrics._values
         assert isinstance(kept, SQLiteMetricValues)
         assert kept.retention == timedelta(days=3)
