@@ -12,9 +12,11 @@ Tables:
   the project, so the index on (metric_id, ts) is already per project.
 - ``metric_store_meta``: the secret that signs ListMetrics tokens (shared by processes).
 
-One connection per store, shared by the threads of a process and guarded by a lock; writes
-run in ``BEGIN IMMEDIATE`` transactions so concurrent processes serialise cleanly (WAL and
-the busy timeout come from ``common.sqlite``).
+One connection per store, shared by the threads of a process and guarded by a lock.
+PutMetricData writes go through ``common.group_commit``: the writes that arrive together
+share one ``BEGIN IMMEDIATE`` transaction and one fsync, each acknowledged only after that
+commit, and worker processes take turns on a lock file instead of polling SQLite's lock
+(WAL and the busy timeout come from ``common.sqlite``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from cfn_gateway.backends.metrics import (
     InvalidNextToken,
     MetricPage,
 )
+from cfn_gateway.common.group_commit import GroupCommit
 from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
 from cfn_gateway.domain import pagination
 from cfn_gateway.domain.metrics import (
@@ -131,6 +134,7 @@ class SQLiteMetricStore:
         self._conn = connect(path)
         self._lock = threading.Lock()
         self._secret = create_schema(self._conn, self._lock, _SCHEMA, "metric_store_meta")
+        self._writes = GroupCommit(self._conn, self._lock)
         # (project, metric) -> (metric id, last_put this process wrote).  Metric rows are
         # never deleted by this store, so an id, once committed, stays valid.
         self._known: dict[tuple[str, MetricKey], tuple[int, int]] = {}
@@ -138,6 +142,7 @@ class SQLiteMetricStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        self._writes.close()
 
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         return write_transaction(self._conn, self._lock)
@@ -158,9 +163,12 @@ class SQLiteMetricStore:
 
     def _put(self, project_id: str, data: Sequence[Datum], last_put: int) -> None:
         keys = dict.fromkeys(d.key for d in data)
-        ids: dict[MetricKey, int] = {}
-        touched: list[tuple[int, int]] = []
-        with self._transaction() as conn:
+        samples = [(d.key, to_millis(d.timestamp), d.unit, s.sample_count, s.sum, s.minimum,
+                    s.maximum) for d in data for s in d.samples]
+
+        def write(conn: sqlite3.Connection) -> tuple[dict[MetricKey, int], list[tuple[int, int]]]:
+            ids: dict[MetricKey, int] = {}
+            touched: list[tuple[int, int]] = []
             for key in keys:
                 known = self._known.get((project_id, key))
                 if known is not None:
@@ -183,13 +191,11 @@ class SQLiteMetricStore:
                 "INSERT INTO metric_samples "
                 "(metric_id, ts, unit, sample_count, sum, minimum, maximum) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (ids[d.key], to_millis(d.timestamp), d.unit,
-                     s.sample_count, s.sum, s.minimum, s.maximum)
-                    for d in data
-                    for s in d.samples
-                ],
+                [(ids[key], *rest) for key, *rest in samples],
             )
+            return ids, touched
+
+        ids, touched = self._writes.run(write)
         # Only after the commit: a rolled-back metric row must never be remembered.
         fresh = {metric_id for _, metric_id in touched}
         with self._lock:

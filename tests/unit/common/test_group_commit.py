@@ -1,0 +1,149 @@
+"""Group commit (``common.group_commit``) on real SQLite files: writes of many threads and
+of several processes share transactions, each is kept exactly when its call returned, a
+failing write is rolled back alone, and a failing commit fails its whole batch."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from cfn_gateway.common.group_commit import GroupCommit
+from cfn_gateway.common.sqlite import connect, write_transaction
+
+SCHEMA = ("CREATE TABLE IF NOT EXISTS parent (id INTEGER PRIMARY KEY)",
+          "CREATE TABLE IF NOT EXISTS item (id INTEGER PRIMARY KEY, writer TEXT, n INTEGER, "
+          "parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)")
+
+
+class Recording(GroupCommit):
+    """Counts the transactions and the writes each held."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.batches: list[int] = []
+
+    def _commit(self, batch) -> None:
+        self.batches.append(len(batch))
+        super()._commit(batch)
+
+
+def open_store(path: str, cls=GroupCommit, **kwargs):
+    conn = connect(path)
+    lock = threading.Lock()
+    with write_transaction(conn, lock) as tx:
+        for statement in SCHEMA:
+            tx.execute(statement)
+    return conn, lock, cls(conn, lock, **kwargs)
+
+
+def insert(writer: str, n: int, delay: float = 0.0):
+    def work(conn: sqlite3.Connection) -> int:
+        if delay:
+            time.sleep(delay)
+        return conn.execute("INSERT INTO item (writer, n) VALUES (?, ?) RETURNING id",
+                            (writer, n)).fetchone()[0]
+    return work
+
+
+def rows(path: str) -> list[tuple[str, int]]:
+    conn = sqlite3.connect(path)
+    try:
+        return sorted(conn.execute("SELECT writer, n FROM item").fetchall())
+    finally:
+        conn.close()
+
+
+def test_concurrent_writes_share_transactions(tmp_path):
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path, Recording)
+    # A slow first write holds the lock while the others queue behind it.
+    with ThreadPoolExecutor(16) as pool:
+        first = pool.submit(commits.run, insert("t", 0, delay=0.2))
+        time.sleep(0.05)
+        others = [pool.submit(commits.run, insert("t", n)) for n in range(1, 64)]
+        ids = [first.result()] + [f.result() for f in others]
+    assert len(set(ids)) == 64
+    assert rows(path) == [("t", n) for n in range(64)]
+    assert sum(commits.batches) == 64
+    assert len(commits.batches) < 10, commits.batches  # not one commit per write
+
+
+def test_batches_are_bounded(tmp_path):
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path, Recording, max_batch=4)
+    with ThreadPoolExecutor(16) as pool:
+        first = pool.submit(commits.run, insert("t", 0, delay=0.2))
+        time.sleep(0.05)
+        others = [pool.submit(commits.run, insert("t", n)) for n in range(1, 20)]
+        for future in [first, *others]:
+            future.result()
+    assert max(commits.batches) <= 4 and sum(commits.batches) == 20
+
+
+def test_a_failing_write_is_rolled_back_alone(tmp_path):
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path)
+
+    def bad(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO item (writer, n) VALUES ('bad', 1)")
+        raise ValueError("refused")
+
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(commits.run, insert("good", 0, delay=0.2))
+        time.sleep(0.05)
+        failing = pool.submit(commits.run, bad)
+        rest = [pool.submit(commits.run, insert("good", n)) for n in range(1, 6)]
+        with pytest.raises(ValueError, match="refused"):
+            failing.result()
+        for future in [first, *rest]:
+            future.result()
+    assert rows(path) == [("good", n) for n in range(6)]
+
+
+def test_a_failing_commit_fails_every_write_of_its_batch(tmp_path):
+    """A deferred foreign key is checked at COMMIT: the batch that holds a write breaking
+    it is not kept, and every writer of that batch hears so."""
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path, Recording)
+
+    def orphan(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO item (writer, n, parent) VALUES ('orphan', 0, 42)")
+
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(commits.run, insert("early", 0, delay=0.2))
+        time.sleep(0.05)
+        batch = [pool.submit(commits.run, orphan)] + [
+            pool.submit(commits.run, insert("late", n)) for n in range(3)]
+        first.result()
+        for future in batch:
+            with pytest.raises(sqlite3.IntegrityError):
+                future.result()
+    assert rows(path) == [("early", 0)]
+    assert commits.run(insert("after", 1)) > 0  # the store works on
+    assert rows(path) == [("after", 1), ("early", 0)]
+
+
+def _process_writer(path: str, writer: str, count: int) -> None:
+    _, _, commits = open_store(path)
+    with ThreadPoolExecutor(4) as pool:
+        for future in [pool.submit(commits.run, insert(writer, n)) for n in range(count)]:
+            future.result()
+
+
+def test_processes_take_turns(tmp_path):
+    path = str(tmp_path / "db.sqlite3")
+    open_store(path)
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_process_writer, args=(path, f"p{i}", 300))
+               for i in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    assert rows(path) == sorted((f"p{i}", n) for i in range(3) for n in range(300))
