@@ -227,8 +227,9 @@ def _from_presigned_query(
 def _parse_amz_date(text: str) -> tuple[datetime, str]:
     if not AMZ_DATE.fullmatch(text):
         raise errors.IncompleteSignature(messages.bad_date(text))
-    try:
-        timestamp = datetime.strptime(text, messages.ISO8601_BASIC).replace(tzinfo=UTC)
+    try:  # YYYYMMDDTHHMMSSZ (AMZ_DATE): built directly, strptime costs tens of us
+        timestamp = datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]),
+                             int(text[9:11]), int(text[11:13]), int(text[13:15]), tzinfo=UTC)
     except ValueError as exc:
         raise errors.IncompleteSignature(messages.bad_date(text)) from exc
     return timestamp, text

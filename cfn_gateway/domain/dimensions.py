@@ -17,6 +17,7 @@ to send.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from cfn_gateway.domain.metrics import Dimension, DimensionFilter, MetricFilter, MetricKey
@@ -25,8 +26,11 @@ MAX_DIMENSIONS = 30
 RESERVED_NAMESPACE_PREFIX = "AWS/"
 
 
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f]")
+
+
 def _has_control_characters(text: str) -> bool:
-    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
+    return _CONTROL_CHARACTER.search(text) is not None
 
 
 def valid_namespace(namespace: str) -> bool:
