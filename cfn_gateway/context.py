@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from botocore.model import OperationModel
+
     from cfn_gateway.backends import Backends
 
 ENV_REQUEST_ID = "cfn_gateway.request_id"
@@ -50,6 +52,11 @@ class AWSRequest:
     # Query protocol only: query-string and form parameters merged (form wins); for other
     # protocols the query-string parameters.  Signature parameters are included.
     params: dict[str, str] = field(default_factory=dict)
+    #: The query string's pairs in order, parsed once by the router (None: parse
+    #: ``query_string``).
+    query_pairs: list[tuple[str, str]] | None = None
+    #: The operation's botocore model, looked up once by the router.
+    operation_model: OperationModel | None = None
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,8 @@ class Gateway:
         if identity is None:
             raise errors.MissingAuthenticationToken("Request is missing Authentication Token")
         service, name = aws_request.service, aws_request.operation
-        op = operation_model(service, name, aws_request.protocol)
+        op = aws_request.operation_model or operation_model(service, name,
+                                                            aws_request.protocol)
         handler = lookup(service, name)
         if handler is None:
             raise errors.NotImplemented(

@@ -88,7 +88,8 @@ def signed_request_from(request: AWSRequest, now: datetime, max_skew: int) -> Si
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     authorization = request.headers.get("authorization", "").strip()
-    query = parse_qsl(request.query_string, keep_blank_values=True)
+    query = (request.query_pairs if request.query_pairs is not None
+             else parse_qsl(request.query_string, keep_blank_values=True))
     presigned = any(name == "X-Amz-Algorithm" for name, _ in query)
     if authorization:
         if presigned:

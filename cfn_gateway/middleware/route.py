@@ -107,15 +107,20 @@ def gunzip(data: bytes) -> bytes:
             )
 
 
-def parse_form(text: bytes | str) -> dict[str, str]:
-    """Query-protocol parameters; malformed encodings are refused as AWS does."""
+def parse_pairs(text: bytes | str) -> list[tuple[str, str]]:
+    """The name/value pairs of a query string or form, in order; malformed encodings are
+    refused as AWS does."""
     try:
         if isinstance(text, bytes):
             text = text.decode("utf-8")
-        pairs = parse_qsl(text, keep_blank_values=True, errors="strict")
+        return parse_qsl(text, keep_blank_values=True, errors="strict")
     except (UnicodeDecodeError, ValueError) as exc:
         raise errors.MalformedQueryString("The query string is malformed.") from exc
-    return dict(pairs)
+
+
+def parse_form(text: bytes | str) -> dict[str, str]:
+    """Query-protocol parameters; malformed encodings are refused as AWS does."""
+    return dict(parse_pairs(text))
 
 
 def request_headers(environ: Environ) -> dict[str, str]:
@@ -186,7 +191,8 @@ class Route:
 
         body = read_body(environ)
         payload = decode_body(body, headers.get("content-encoding", ""))
-        params = parse_form(query_string)
+        query_pairs = parse_pairs(query_string)
+        params = dict(query_pairs)
 
         if protocol == JSON:
             prefix, _, operation = (target or "").partition(".")
@@ -209,7 +215,7 @@ class Route:
             service = query_service(params, headers)
             environ[ENV_PROTOCOL_HINT] = ProtocolHint(service, protocol)
 
-        operation_model(service, operation, protocol)  # refuses an unknown operation
+        model = operation_model(service, operation, protocol)  # refuses an unknown one
         return AWSRequest(
             service=service,
             protocol=protocol,
@@ -222,6 +228,8 @@ class Route:
             body=body,
             payload=payload,
             params=params,
+            query_pairs=query_pairs,
+            operation_model=model,
         )
 
 

@@ -34,14 +34,23 @@ def service_model(service: str) -> ServiceModel:
     return ServiceModel(description, service_name=service)
 
 
+#: (service, operation) -> its model, for the operations asked for (names that are no
+#: operation are never kept: a client chooses them).
+_OPERATIONS: dict[tuple[str, str], OperationModel] = {}
+
+
 def operation_model(service: str, name: str, protocol: str = QUERY) -> OperationModel:
     """The model of one operation; an unknown name is the AWS error of ``protocol``.
 
     Query answers ``InvalidAction``; JSON and CBOR answer ``UnknownOperationException``.
     """
+    found = _OPERATIONS.get((service, name))
+    if found is not None:
+        return found
     model = service_model(service)
     if name in model.operation_names:
-        return model.operation_model(name)
+        found = _OPERATIONS[(service, name)] = model.operation_model(name)
+        return found
     if protocol == QUERY:
         raise errors.InvalidAction(f"The action {name} is not valid for this web service.")
     raise errors.UnknownOperationException(f"Unknown operation {name}.")
