@@ -105,3 +105,16 @@ class WebhookReceiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def delete_all_alarms(cw) -> None:
+    """Delete every alarm of ``cw``'s project, composites first (on the test bed, Aodh
+    evaluates every alarm every second: leftovers load Gnocchi for the rest of the run)."""
+    for kind in ("CompositeAlarms", "MetricAlarms"):
+        names = [alarm["AlarmName"]
+                 for page in cw.get_paginator("describe_alarms").paginate(
+                     AlarmTypes=[kind[:-1]])
+                 for alarm in page[kind]]
+        for start in range(0, len(names), 100):
+            cw.delete_alarms(AlarmNames=names[start:start + 100])
+

@@ -111,7 +111,7 @@ def test_step_policy_chooses_its_step(autoscaling):
     delete_group(autoscaling, name)
 
 
-def test_alarm_runs_policy_from_pushed_metrics(gateway, creds, autoscaling):
+def test_alarm_runs_policy_from_pushed_metrics(gateway, creds, autoscaling, request):
     """PutMetricData -> an alarm that really evaluates -> its action runs the policy ->
     the group launches an instance."""
     name = create_group(autoscaling, unique("alarmed"), MinSize=1, MaxSize=2,
@@ -129,6 +129,7 @@ def test_alarm_runs_policy_from_pushed_metrics(gateway, creds, autoscaling):
         AlarmName=alarm, Namespace=namespace, MetricName="CPUUtilization",
         Dimensions=dimensions, Statistic="Average", Period=10, EvaluationPeriods=1,
         Threshold=70.0, ComparisonOperator="GreaterThanThreshold", AlarmActions=[arn])
+    request.addfinalizer(lambda: cloudwatch.delete_alarms(AlarmNames=[alarm]))
 
     def push() -> bool:
         cloudwatch.put_metric_data(Namespace=namespace, MetricData=[{

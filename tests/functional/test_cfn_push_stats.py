@@ -357,7 +357,7 @@ def evaluate_alarms(gateway: GatewayProcess, backend: str, at: dt.datetime) -> N
 
 
 def test_watch_feeds_the_alarm_of_that_name(push_stats, cloudwatch, instance_id, gateway,
-                                            backend):
+                                            backend, request):
     """Heat's HA templates: ``cfn-push-stats --heartbeat --watch NAME`` on the server, and an
     alarm NAME on Heartbeat in system/linux.  The agent adds AlarmName=NAME to the server's
     own dimensions; that data feeds the alarm (Heat's CloudWatch API did the same)."""
@@ -366,6 +366,7 @@ def test_watch_feeds_the_alarm_of_that_name(push_stats, cloudwatch, instance_id,
         AlarmName=name, Namespace=NAMESPACE, MetricName="Heartbeat", Statistic="SampleCount",
         Period=60, EvaluationPeriods=1, Threshold=1.0, TreatMissingData="notBreaching",
         ComparisonOperator="GreaterThanOrEqualToThreshold")
+    request.addfinalizer(lambda: cloudwatch.delete_alarms(AlarmNames=[name]))
     run = push_stats.run("--heartbeat", "--watch", name, instance_id=instance_id)
     assert run.returncode == 0, run.explain()
     sent_at = dt.datetime.now(dt.UTC)

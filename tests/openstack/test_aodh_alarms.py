@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.functional.alarm_support import WebhookReceiver
+from tests.functional.alarm_support import WebhookReceiver, delete_all_alarms
 from tests.functional.clients import boto3_client
 from tests.functional.conftest import openstack_config, tenant_credentials
 from tests.functional.server import Credentials, GatewayProcess, serving
@@ -53,7 +53,9 @@ def creds(testbed) -> Credentials:
 
 @pytest.fixture(scope="module")
 def cw(gateway, creds):
-    return boto3_client("cloudwatch", gateway.endpoint, creds)
+    client = boto3_client("cloudwatch", gateway.endpoint, creds)
+    yield client
+    delete_all_alarms(client)
 
 
 @pytest.fixture
