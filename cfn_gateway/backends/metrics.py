@@ -9,7 +9,8 @@ set with ``sample_count=1, sum=minimum=maximum=value``; each ``Values``/``Counts
 set with ``minimum == maximum`` (so individual values survive, which percentiles need: AWS
 computes percentiles only on samples whose minimum equals maximum); ``StatisticValues`` is
 stored as given.  Reads return per-bucket, per-unit *aggregates* (``BucketStats``) rather
-than raw samples: SQLite computes them with one ``GROUP BY``, and Gnocchi can answer them
+than raw samples: SQLite computes them with one ``GROUP BY`` (over minute and hour roll-ups
+kept at ingest when the period is whole minutes), and Gnocchi can answer them
 from its own pre-aggregated archives (fetching 60 s granularity and merging it into the
 requested period with ``domain.statistics.merge``), so neither driver ships raw samples.
 Percentiles alone read the sample sets (``samples``): the SQLite store has them; Gnocchi

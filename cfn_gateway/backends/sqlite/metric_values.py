@@ -5,7 +5,9 @@ OpenStack mode the Gnocchi driver hands every datum to this store too, and reads
 only through ``samples``.  It is ``SQLiteMetricStore`` (same tables, same ``put`` and
 ``samples``, project scoping included) on a file of its own, plus a retention: unlike the
 standalone store, whose data live as long as AWS keeps them, this one only serves recent
-periods, and ``expire_values`` drops what is older than ``retention``.
+periods, and ``expire_values`` drops what is older than ``retention``.  It keeps no
+minute or hour roll-ups (``keeps_rollups`` False): nothing reads its ``aggregate``, so its
+``put`` writes the samples only and its expiry has no roll-ups to keep in step.
 
 Expiry deletes ``metric_samples`` rows in batches of ``PURGE_BATCH`` (tens of ms), one
 write transaction each, found through an index on ``ts`` that only this store's file has
@@ -32,6 +34,8 @@ _TIME_INDEX = "CREATE INDEX IF NOT EXISTS metric_samples_by_ts ON metric_samples
 
 class SQLiteMetricValues(SQLiteMetricStore):
     """The values of the last ``retention`` of data, on the SQLite file at ``path``."""
+
+    keeps_rollups = False
 
     def __init__(self, path: str, retention: timedelta) -> None:
         super().__init__(path)
