@@ -2,9 +2,11 @@
 
 granian was chosen by measurement (bench/wsgi_servers.py, results in bench/README.md): a
 third of gunicorn's server CPU per request, keep-alive without pinning a worker, and the
-only candidate that kept serving while clients stalled in their headers.  One Python
-thread per worker by default (more threads hurt tail latency on the SQLite write path);
-OpenStack mode, where requests wait on Keystone and Gnocchi, defaults to more threads.
+only candidate that kept serving while clients stalled in their headers.  Eight Python
+threads per worker by default in both modes: in standalone mode concurrent PutMetricData
+requests then share one commit (``common.group_commit``; one thread per worker, which
+measured better before group commit, commits each alone), and in OpenStack mode requests
+wait on Keystone and Gnocchi.
 
 By default granian serves the RSGI front (``cfn_gateway.server.front``), which reads each
 body with a deadline (``request_body_timeout``) before the WSGI pipeline runs on it, so
@@ -46,7 +48,7 @@ from cfn_gateway.server.front import BufferingFront
 LOG = logging.getLogger("cfn_gateway")
 # How a worker that did not inherit CONF (a spawned, not forked, process) rebuilds it.
 CONF_ENV = "CFN_GATEWAY_SERVE_CONF"
-THREADS_BY_MODE = {"standalone": 1, "openstack": 8}
+THREADS_BY_MODE = {"standalone": 8, "openstack": 8}
 SERVE_OPTIONS = ("host", "port", "workers", "threads", "data_dir")
 BACKLOG = 1024  # granian's default
 _conf_loaded = False  # true in serve()'s process and in the workers it forks
