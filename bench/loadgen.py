@@ -13,6 +13,12 @@ request captured from botocore just before the run (``signed``): the signature c
 timestamp the gateway accepts for 15 minutes, and a run lasts seconds.  The generated Lua
 script sets method, path, headers and body, and its ``done`` hook prints one JSON line
 with the counts and latency percentiles, so nothing is parsed out of wrk's human output.
+
+wrk is closed-loop: each connection sends its next request as soon as the previous one is
+answered.  With ``rate`` the script also defines wrk's ``delay()`` hook so that each wrk
+thread sends at most ``rate / threads`` requests per second on a fixed schedule (read from
+``CLOCK_MONOTONIC`` through LuaJIT's ffi), which is what a soak at a fraction of the peak
+needs; if the server falls behind, the rate is whatever it manages, as with wrk2.
 """
 
 from __future__ import annotations
@@ -32,10 +38,35 @@ done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     '%s{"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,'
-    .. '"status":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d}\\n',
+    .. '"status":%d,"timeout":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"max_us":%d,'
+    .. '"mean_us":%d}\\n',
     "__MARK__", summary.requests, summary.duration, summary.bytes, e.connect, e.read,
     e.write, e.status, e.timeout, latency:percentile(50.0), latency:percentile(90.0),
-    latency:percentile(99.0), latency.max))
+    latency:percentile(99.0), latency.max, latency.mean))
+end
+"""
+
+RATE_HOOK = """
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_nsec; } bench_timespec;
+int clock_gettime(int clock_id, bench_timespec *tp);
+]]
+local bench_ts = ffi.new("bench_timespec")
+local function now_ms()
+  ffi.C.clock_gettime(1, bench_ts)
+  return tonumber(bench_ts.tv_sec) * 1000 + tonumber(bench_ts.tv_nsec) / 1e6
+end
+local interval_ms = __INTERVAL__
+local next_ms = nil
+delay = function()
+  local now = now_ms()
+  -- never burst more than one second's worth to catch up after a stall
+  if next_ms == nil or next_ms < now - 1000 then next_ms = now end
+  local wait = next_ms - now
+  next_ms = next_ms + interval_ms
+  if wait < 0 then return 0 end
+  return math.floor(wait)
 end
 """
 
@@ -61,6 +92,7 @@ class WrkResult:
     max_ms: float
     client_cpu_s: float
     """CPU seconds wrk itself used (user + system)."""
+    mean_ms: float = 0.0
 
     @property
     def rps(self) -> float:
@@ -90,7 +122,9 @@ def lua_string(data: bytes) -> str:
     return '"' + "".join(out) + '"'
 
 
-def lua_script(request: HTTPRequest) -> str:
+def lua_script(request: HTTPRequest, thread_rate: float | None = None) -> str:
+    """The wrk script for ``request``; with ``thread_rate``, at most that many requests per
+    second from each wrk thread."""
     lines = [
         f"wrk.method = {lua_string(request.method.encode())}",
         f"wrk.path = {lua_string(request.path.encode())}",
@@ -101,6 +135,8 @@ def lua_script(request: HTTPRequest) -> str:
         if name.lower() == "content-length":
             continue  # wrk computes it from wrk.body
         lines.append(f"wrk.headers[{lua_string(name.encode())}] = {lua_string(value.encode())}")
+    if thread_rate:
+        lines.append(RATE_HOOK.replace("__INTERVAL__", repr(1000.0 / thread_rate)))
     return "\n".join(lines) + "\n" + DONE_HOOK.replace("__MARK__", RESULT_MARK)
 
 
@@ -112,13 +148,15 @@ def run_wrk(
     threads: int = 1,
     timeout_s: float = 10.0,
     cpus: str | None = None,
+    rate: float | None = None,
 ) -> WrkResult:
     """Run wrk once against ``url`` (scheme and host:port; the path comes from ``request``).
 
     wrk stops by itself after ``duration_s``; a watchdog kills it if it overruns by 30 s.
+    ``rate`` caps the requests per second (all threads together); None: as fast as it can.
     """
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(lua_script(request))
+        script.write(lua_script(request, rate / threads if rate else None))
     command = [
         wrk_path(),
         "-t", str(threads),
@@ -159,4 +197,5 @@ def run_wrk(
         p99_ms=data["p99_us"] / 1000,
         max_ms=data["max_us"] / 1000,
         client_cpu_s=usage.ru_utime + usage.ru_stime,
+        mean_ms=data.get("mean_us", 0) / 1000,
     )

@@ -162,6 +162,10 @@ class RunningServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     startup_s: float = 0.0
+    health_path: str = "/healthcheck"
+    """What ``start`` polls until it answers 200."""
+    env_update: dict[str, str | None] = field(default_factory=dict)
+    """Applied to the server's environment last; None removes a variable."""
 
     @property
     def name(self) -> str:
@@ -189,6 +193,11 @@ class RunningServer:
         env["CFN_BENCH_LOG_LEVEL"] = self.log_level
         if self.paste_config:
             env["CFN_BENCH_PASTE_CONFIG"] = self.paste_config
+        for name, value in self.env_update.items():
+            if value is None:
+                env.pop(name, None)
+            else:
+                env[name] = value
         command = self.candidate.command(self.port, self.workers)
         if self.cpus:
             command = ["taskset", "-c", self.cpus, *command]
@@ -204,7 +213,7 @@ class RunningServer:
                 raise RuntimeError(f"{self.name} exited {self.process.returncode}:\n"
                                    f"{self.log_tail()}")
             try:
-                if http_get(self.port, "/healthcheck", 1.0)[0] == 200 and len(
+                if http_get(self.port, self.health_path, 1.0)[0] == 200 and len(
                     self.worker_pids()
                 ) >= self.workers:
                     self.startup_s = time.monotonic() - started
@@ -213,7 +222,7 @@ class RunningServer:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"{self.name} did not answer /healthcheck in {timeout:.0f} s:\n"
+        raise RuntimeError(f"{self.name} did not answer {self.health_path} in {timeout:.0f} s:\n"
                            f"{self.log_tail()}")
 
     def worker_pids(self) -> list[int]:

@@ -3,12 +3,16 @@
 botocore (a runtime dependency of the gateway) serializes and signs the call exactly as
 boto3 would: JSON 1.0 with ``X-Amz-Target: GraniteServiceVersion20100801.<Op>`` and SigV4.
 A ``before-send`` hook captures the prepared request and stops botocore there, so nothing is
-sent by botocore; the captured method, path, headers and body are replayed by wrk.
+sent by botocore; the captured method, path, headers and body are replayed by wrk.  With
+``data_path`` (a folder holding a CloudWatch model whose ``protocols`` lists one protocol,
+as ``tests/protocol_models.write_protocol_model`` writes it), botocore speaks that protocol,
+e.g. Query, instead of JSON.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,15 +37,21 @@ def _capture(request: Any, **_: Any) -> None:
 class SignedRequests:
     """Builds freshly signed requests for one gateway endpoint and one credential."""
 
-    def __init__(self, endpoint: str, access_key: str, secret_key: str) -> None:
+    def __init__(self, endpoint: str, access_key: str, secret_key: str,
+                 data_path: Path | None = None, compress: bool = True) -> None:
+        """``compress=False`` turns off botocore's gzip of large bodies (PutMetricData
+        from 10 KiB), for servers that cannot read it."""
         session = botocore.session.get_session()
+        if data_path is not None:
+            session.get_component("data_loader").search_paths.insert(0, str(data_path))
         self.client = session.create_client(
             "cloudwatch",
             endpoint_url=endpoint,
             region_name="us-east-1",
             aws_access_key_id=access_key,
             aws_secret_access_key=secret_key,
-            config=Config(retries={"max_attempts": 0, "mode": "standard"}),
+            config=Config(retries={"max_attempts": 0, "mode": "standard"},
+                          disable_request_compression=not compress),
         )
         self.client.meta.events.register("before-send.cloudwatch.*", _capture)
         self.host = urlsplit(endpoint).netloc
@@ -67,6 +77,10 @@ class SignedRequests:
         }
         headers.setdefault("Host", self.host)
         return HTTPRequest(prepared.method, path, headers, body)
+
+    def call(self, method: str, **params: Any) -> HTTPRequest:
+        """Any client method (``put_metric_data``, ``get_metric_statistics``...), signed."""
+        return self._call(method, **params)
 
     def list_metrics(self) -> HTTPRequest:
         return self._call("list_metrics", Namespace=NAMESPACE)
