@@ -5,6 +5,10 @@ and RPC v2 CBOR) and ``autoscaling`` (Query).  Parsed values use AWS member name
 timestamps are tz-aware UTC ``datetime``, blobs ``bytes``, integers and longs ``int``,
 doubles ``float``, booleans ``bool``, lists and maps ``list`` and ``dict``.  Handlers
 answer with the same kinds of values, which the renderers serialize per output shape.
+
+JSON and CBOR bodies are parsed, and every input validated, by functions compiled from
+the model per operation (``compiled_document``, ``compiled_validation``); the walks of
+``document_parser`` and ``validation`` are their reference.
 """
 
 from __future__ import annotations
@@ -15,12 +19,12 @@ from botocore.model import OperationModel
 
 from cfn_gateway.context import CBOR, JSON, QUERY, AWSRequest
 from cfn_gateway.errors import AWSError
-from cfn_gateway.protocol.document_parser import parse_cbor, parse_json
+from cfn_gateway.protocol.compiled_document import parse_cbor, parse_json
+from cfn_gateway.protocol.compiled_validation import validate_params
 from cfn_gateway.protocol.document_render import render_document_error, render_document_result
 from cfn_gateway.protocol.query_parser import Spellings, parse_query
 from cfn_gateway.protocol.query_render import render_query_error, render_query_result
 from cfn_gateway.protocol.reply import HTTPReply
-from cfn_gateway.protocol.validation import validate_params
 
 __all__ = ["HTTPReply", "Spellings", "parse_params", "render_error", "render_result",
            "validate_params"]
@@ -37,9 +41,9 @@ def parse_params(request: AWSRequest, op: OperationModel,
     if request.protocol == QUERY:
         return parse_query(request.params, shape, query_spellings or {})
     if request.protocol == JSON:
-        return parse_json(request.payload, shape)
+        return parse_json(request.payload, op)
     if request.protocol == CBOR:
-        return parse_cbor(request.payload, shape)
+        return parse_cbor(request.payload, op)
     raise ValueError(f"unknown protocol {request.protocol!r}")
 
 

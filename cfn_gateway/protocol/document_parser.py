@@ -11,6 +11,10 @@ as AWS's JSON front end answers (``com.amazon.coral.service#SerializationExcepti
 bytes that do not decode, a top level that is no object, a value of the wrong type (a
 string where a list belongs), ``null`` inside a list or map, an integer beyond
 int32/int64 for its shape, bare ``NaN``/``Infinity`` JSON tokens, bad base64.
+
+The walk here is the reference: requests go through the per-operation functions
+``compiled_document`` generates from it, which hand every value off their fast paths back
+to this walker's handlers.
 """
 
 from __future__ import annotations
@@ -40,16 +44,27 @@ _TYPE_NAMES = {dict: "an object", list: "a list", str: "a string", bool: "a bool
 def parse_json(payload: bytes, shape: StructureShape | None) -> dict[str, Any]:
     if not payload.strip():
         return {}
-    try:
-        document = json.loads(payload, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as exc:
-        raise errors.SerializationException("The request body is not valid JSON.") from exc
-    return _top(document, shape, cbor=False)
+    return _top(load_json(payload), shape, cbor=False)
 
 
 def parse_cbor(payload: bytes, shape: StructureShape | None) -> dict[str, Any]:
     if not payload:
         return {}
+    return _top(load_cbor(payload), shape, cbor=True)
+
+
+def load_json(payload: bytes) -> Any:
+    """The decoded JSON document of a non-empty body."""
+    try:
+        # What json.loads(payload, parse_constant=...) does, without a decoder per call.
+        text = payload.decode(json.detect_encoding(payload), "surrogatepass")
+        return _JSON_DECODER.decode(text)
+    except (ValueError, RecursionError) as exc:
+        raise errors.SerializationException("The request body is not valid JSON.") from exc
+
+
+def load_cbor(payload: bytes) -> Any:
+    """The decoded CBOR item of a non-empty body (exactly one item)."""
     stream = io.BytesIO(payload)
     try:
         document = cbor2.CBORDecoder(stream).decode()
@@ -58,19 +73,40 @@ def parse_cbor(payload: bytes, shape: StructureShape | None) -> dict[str, Any]:
         raise errors.SerializationException("The request body is not valid CBOR.") from exc
     if stream.tell() != len(payload):
         raise errors.SerializationException("The request body has data after its CBOR item.")
-    return _top(document, shape, cbor=True)
+    return document
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_JSON_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _top(document: Any, shape: StructureShape | None, cbor: bool) -> dict[str, Any]:
-    if not isinstance(document, dict):
-        raise errors.SerializationException("The request body must be an object.")
+    check_top(document)
     if shape is None:
         return {}
-    return _Walker(cbor).t_structure(document, shape, "")
+    return walker(cbor).t_structure(document, shape, "")
+
+
+def check_top(document: Any) -> None:
+    """Refuse a document whose top level is no object."""
+    if not isinstance(document, dict):
+        raise errors.SerializationException("The request body must be an object.")
+
+
+def walker(cbor: bool) -> _Walker:
+    """The (stateless) walker of JSON or CBOR documents."""
+    return _WALKERS[cbor]
+
+
+def wrong_type(value: Any, path: str, expected: str) -> errors.AWSError:
+    """The error for a value of the wrong type at ``path``."""
+    where = path or "the top level"
+    return errors.SerializationException(
+        f"Expected {expected} at {where}, found {_describe(value)}."
+    )
 
 
 def _absent(value: Any) -> bool:
@@ -91,10 +127,7 @@ class _Walker:
         self.cbor = cbor
 
     def wrong(self, value: Any, path: str, expected: str) -> errors.AWSError:
-        where = path or "the top level"
-        return errors.SerializationException(
-            f"Expected {expected} at {where}, found {_describe(value)}."
-        )
+        return wrong_type(value, path, expected)
 
     def value(self, value: Any, shape: Shape, path: str) -> Any:
         handler = getattr(self, f"t_{shape.type_name}", None)
@@ -197,3 +230,6 @@ class _Walker:
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError) as exc:
             raise errors.SerializationException(f"Invalid base64 at {path}.") from exc
+
+
+_WALKERS = {False: _Walker(cbor=False), True: _Walker(cbor=True)}

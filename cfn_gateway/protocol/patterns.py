@@ -28,6 +28,11 @@ def compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(translate(pattern), re.DOTALL)
 
 
+def uses_categories(pattern: str) -> bool:
+    """Whether the pattern names Unicode categories (the first compile of those is slow)."""
+    return _CATEGORY.search(pattern) is not None
+
+
 def matches(pattern: str, value: str) -> bool:
     return compiled(pattern).fullmatch(value) is not None
 

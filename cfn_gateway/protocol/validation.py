@@ -24,6 +24,9 @@ Decisions, each from what the services answer on the wire:
 - Numbers beyond int32 (``integer``) or int64 (``long``) -> ``ValidationError`` here;
   the parsers already refuse them on the wire (see ``query_parser``, ``document_parser``).
 - Unknown members are not an error (the parsers drop them, as AWS ignores them).
+
+The walk here is the reference: requests are checked by the per-operation functions
+``compiled_validation`` generates, which share ``violation`` and ``raise_for``.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from cfn_gateway.protocol import patterns
 from cfn_gateway.protocol.limits import INT_RANGES
 from cfn_gateway.protocol.models import wire_name
 
-_PYTHON_TYPES: dict[str, tuple[type, ...]] = {
+PYTHON_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,), "integer": (int,), "long": (int,), "double": (int, float),
     "float": (int, float), "boolean": (bool,), "timestamp": (dt.datetime,),
     "blob": (bytes, bytearray), "structure": (dict,), "list": (list, tuple),
@@ -48,24 +51,45 @@ _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
 
 
 def validate_params(op: OperationModel, params: dict[str, Any]) -> None:
-    """Raise the AWS error for the first kind of problem found in ``params``, if any."""
+    """Raise the AWS error for the first kind of problem found in ``params``, if any.
+
+    The interpretive walk, kept as the reference of ``compiled_validation``."""
     shape = op.input_shape
     if shape is None:
         return
     service = op.service_model.service_name
     checker = _Checker(missing_is_violation=service != CLOUDWATCH)
     checker.structure(params, shape, "", "")
-    if checker.missing:
-        raise errors.MissingParameter(f"The parameter {checker.missing[0]} is required.")
-    if checker.violations:
-        count = len(checker.violations)
+    raise_for(checker.missing, checker.violations)
+
+
+def raise_for(missing: list[str], violations: list[str]) -> None:
+    """``MissingParameter`` for the first missing member, else one ``ValidationError``
+    listing every violation; nothing when both are empty."""
+    if missing:
+        raise errors.MissingParameter(f"The parameter {missing[0]} is required.")
+    if violations:
+        count = len(violations)
         plural = "error" if count == 1 else "errors"
         raise errors.ValidationError(
-            f"{count} validation {plural} detected: {'; '.join(checker.violations)}"
+            f"{count} validation {plural} detected: {'; '.join(violations)}"
         )
 
 
-def _camel(name: str) -> str:
+def violation(value: Any, sensitive: bool, path: str, constraint: str) -> str:
+    """One violation as AWS words it (the value of a sensitive shape is not quoted)."""
+    if value is None:
+        shown = "null"
+    elif sensitive:
+        shown = ""
+    else:
+        shown = f"'{_java_text(value)}'"
+    where = f"Value {shown} at" if shown else "Value at"
+    return f"{where} '{path}' failed to satisfy constraint: Member must {constraint}"
+
+
+def camel(name: str) -> str:
+    """A member name as AWS paths write it (lower-case first letter)."""
     return name[:1].lower() + name[1:]
 
 
@@ -84,7 +108,7 @@ def _java_text(value: Any) -> str:
     return str(value)
 
 
-def _utf16_length(text: str) -> int:
+def utf16_length(text: str) -> int:
     if text.isascii():
         return len(text)
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
@@ -97,20 +121,12 @@ class _Checker:
         self.violations: list[str] = []
 
     def fail(self, value: Any, shape: Shape, path: str, constraint: str) -> None:
-        if value is None:
-            shown = "null"
-        elif shape.metadata.get("sensitive"):
-            shown = ""
-        else:
-            shown = f"'{_java_text(value)}'"
-        where = f"Value {shown} at" if shown else "Value at"
         self.violations.append(
-            f"{where} '{path}' failed to satisfy constraint: Member must {constraint}"
-        )
+            violation(value, bool(shape.metadata.get("sensitive")), path, constraint))
 
     def value(self, value: Any, shape: Shape, path: str, query_path: str) -> None:
         kind = shape.type_name
-        if not isinstance(value, _PYTHON_TYPES.get(kind, (object,))) or (
+        if not isinstance(value, PYTHON_TYPES.get(kind, (object,))) or (
             kind in ("integer", "long", "double", "float") and isinstance(value, bool)
         ):
             self.fail(value, shape, path, f"be of type {kind}")
@@ -147,7 +163,7 @@ class _Checker:
                   query_path: str) -> None:
         for name in shape.required_members:
             if value.get(name) is None:
-                member_path = f"{path}.{_camel(name)}" if path else _camel(name)
+                member_path = f"{path}.{camel(name)}" if path else camel(name)
                 if self.missing_is_violation:
                     self.fail(None, shape.members[name], member_path, "not be null")
                 else:
@@ -160,7 +176,7 @@ class _Checker:
             if item is None:
                 continue
             wire = wire_name(member, name)
-            self.value(item, member, f"{path}.{_camel(name)}" if path else _camel(name),
+            self.value(item, member, f"{path}.{camel(name)}" if path else camel(name),
                        f"{query_path}.{wire}" if query_path else wire)
 
     def sized(self, value: Any, shape: Shape, path: str, size: int) -> None:
@@ -174,7 +190,7 @@ class _Checker:
         enum = shape.metadata.get("enum")
         if enum and value not in enum:
             self.fail(value, shape, path, f"satisfy enum value set: [{', '.join(enum)}]")
-        self.sized(value, shape, path, _utf16_length(value))
+        self.sized(value, shape, path, utf16_length(value))
         pattern = shape.metadata.get("pattern")
         if pattern and not patterns.matches(pattern, value):
             self.fail(value, shape, path, f"satisfy regular expression pattern: {pattern}")
