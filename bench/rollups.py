@@ -58,18 +58,7 @@ MAIN = MetricKey.of("Bench", "Latency", [("Host", "main")])
 LONG = MetricKey.of("Bench", "Latency", [("Host", "long")])
 BATCH = 1000
 
-_ROWID_TABLE = """
-CREATE TABLE {table} (
-    metric_id INTEGER NOT NULL REFERENCES metrics (id),
-    {slot} INTEGER NOT NULL,
-    unit TEXT NOT NULL,
-    sample_count REAL NOT NULL,
-    sum REAL NOT NULL,
-    minimum REAL NOT NULL,
-    maximum REAL NOT NULL,
-    PRIMARY KEY (metric_id, {slot}, unit)
-)
-"""
+_ROWID_TABLE = metric_rollups.CREATE_TABLE.replace(" WITHOUT ROWID", "")
 
 
 class RawStore(SQLiteMetricStore):

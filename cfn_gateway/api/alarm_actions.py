@@ -21,22 +21,20 @@ import json
 import logging
 from typing import Any
 
-from cfn_gateway import errors
 from cfn_gateway.api.alarm_callbacks import (
+    CallbackRoute,
     Refused,
     called_back_alarm,
-    json_reply,
     post_body,
     strings,
 )
 from cfn_gateway.api.autoscaling.group_support import scaling_settings
-from cfn_gateway.backends import Backends, OpenedOnFirstUse
 from cfn_gateway.common.clock import utcnow
 from cfn_gateway.domain.alarms import AlarmState
 from cfn_gateway.engine.actions import ActionFailed, ScalingPolicies
 from cfn_gateway.engine.policies import PolicyRunner
 from cfn_gateway.engine.scaling import GroupScaler
-from cfn_gateway.middleware.wsgi import Environ, StartResponse
+from cfn_gateway.middleware.wsgi import Environ
 
 LOG = logging.getLogger(__name__)
 
@@ -44,14 +42,10 @@ PATH = "/cfn-gateway/alarm-actions/v1"
 _FIELDS = ("project_id", "alarm_name", "action", "state_value", "message", "token")
 
 
-class AlarmActions:
+class AlarmActions(CallbackRoute):
     def __init__(self, policies: ScalingPolicies | None = None) -> None:
+        super().__init__()
         self._policies = policies
-        self._backends = OpenedOnFirstUse()
-
-    @property
-    def backends(self) -> Backends:
-        return self._backends.get()
 
     @property
     def policies(self) -> ScalingPolicies:
@@ -61,17 +55,7 @@ class AlarmActions:
                 GroupScaler.of(self.backends, utcnow, scaling_settings()), utcnow)
         return self._policies
 
-    def __call__(self, environ: Environ, start_response: StartResponse) -> Any:
-        try:
-            result = self._handle(environ)
-        except Refused as refused:
-            return json_reply(start_response, refused.status, {"error": str(refused)})
-        except errors.AWSError as exc:
-            status = exc.status if exc.status >= 500 else 503
-            return json_reply(start_response, status, {"error": str(exc)})
-        return json_reply(start_response, 200, result)
-
-    def _handle(self, environ: Environ) -> dict[str, Any]:
+    def handle(self, environ: Environ) -> dict[str, Any]:
         request = strings(post_body(environ, PATH), _FIELDS)
         stored = called_back_alarm(self.backends.alarms, request["project_id"],
                                    request["alarm_name"], request["token"])

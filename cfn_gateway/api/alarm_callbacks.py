@@ -11,6 +11,8 @@ import hmac
 import json
 from typing import Any
 
+from cfn_gateway import errors
+from cfn_gateway.backends import Backends, OpenedOnFirstUse
 from cfn_gateway.backends.alarms import AlarmStore, StoredAlarm
 from cfn_gateway.middleware.wsgi import Environ, StartResponse, reply
 
@@ -23,6 +25,33 @@ class Refused(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+class CallbackRoute:
+    """A callback route: ``handle`` answers one call with a JSON object (200), or raises
+    ``Refused`` (its status) or an AWS error (its 5xx status; 503 for the others, which
+    mean a backend could not be asked).  Its backends are opened on first use."""
+
+    def __init__(self, backends: Backends | None = None) -> None:
+        self._given = backends
+        self._opened = OpenedOnFirstUse()
+
+    @property
+    def backends(self) -> Backends:
+        return self._given or self._opened.get()
+
+    def handle(self, environ: Environ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Any:
+        try:
+            result = self.handle(environ)
+        except Refused as refused:
+            return json_reply(start_response, refused.status, {"error": str(refused)})
+        except errors.AWSError as exc:
+            status = exc.status if exc.status >= 500 else 503
+            return json_reply(start_response, status, {"error": str(exc)})
+        return json_reply(start_response, 200, result)
 
 
 def json_reply(start_response: StartResponse, status: int,

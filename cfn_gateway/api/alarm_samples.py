@@ -21,21 +21,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from cfn_gateway import errors
 from cfn_gateway.api.alarm_callbacks import (
+    CallbackRoute,
     Refused,
     called_back_alarm,
-    json_reply,
     post_body,
     strings,
 )
-from cfn_gateway.backends import Backends, OpenedOnFirstUse
 from cfn_gateway.backends.metrics import AggregateRequest
 from cfn_gateway.domain import alarm_inputs, periods
 from cfn_gateway.domain import dimensions as dims
 from cfn_gateway.domain.alarms import Alarm
 from cfn_gateway.domain.metrics import BucketSamples, MetricKey
-from cfn_gateway.middleware.wsgi import Environ, StartResponse
+from cfn_gateway.middleware.wsgi import Environ
 
 LOG = logging.getLogger(__name__)
 
@@ -46,26 +44,8 @@ _FIELDS = ("project_id", "alarm_name", "token", "namespace", "metric_name")
 MAX_RANGE_SECONDS = 2 * 86400
 
 
-class AlarmSamples:
-    def __init__(self, backends: Backends | None = None) -> None:
-        self._given = backends
-        self._backends = OpenedOnFirstUse()
-
-    @property
-    def backends(self) -> Backends:
-        return self._given or self._backends.get()
-
-    def __call__(self, environ: Environ, start_response: StartResponse) -> Any:
-        try:
-            result = self._handle(environ)
-        except Refused as refused:
-            return json_reply(start_response, refused.status, {"error": str(refused)})
-        except errors.AWSError as exc:
-            status = exc.status if exc.status >= 500 else 503
-            return json_reply(start_response, status, {"error": str(exc)})
-        return json_reply(start_response, 200, result)
-
-    def _handle(self, environ: Environ) -> dict[str, Any]:
+class AlarmSamples(CallbackRoute):
+    def handle(self, environ: Environ) -> dict[str, Any]:
         body = post_body(environ, PATH)
         request = strings(body, _FIELDS)
         key = MetricKey.of(request["namespace"], request["metric_name"],

@@ -53,7 +53,7 @@ Row = tuple[int, int, str, float, float, float, float]
 
 _COLUMNS = "metric_id, {slot}, unit, sample_count, sum, minimum, maximum"
 
-_CREATE = """
+CREATE_TABLE = """
 CREATE TABLE {table} (
     metric_id INTEGER NOT NULL REFERENCES metrics (id),
     {slot} INTEGER NOT NULL,
@@ -130,7 +130,7 @@ def ensure_tables(conn: sqlite3.Connection) -> list[str]:
     source, source_table, span = "ts", "metric_samples", 1
     for level in LEVELS:
         if level.table not in have:
-            conn.execute(_CREATE.format(table=level.table, slot=level.slot))
+            conn.execute(CREATE_TABLE.format(table=level.table, slot=level.slot))
             conn.execute(_FILL.format(table=level.table, columns=_columns(level),
                                       source=source, source_table=source_table,
                                       ratio=level.span_ms // span))
