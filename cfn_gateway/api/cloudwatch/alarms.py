@@ -22,8 +22,8 @@ from datetime import datetime
 from typing import Any
 
 from cfn_gateway import errors
+from cfn_gateway.api.cloudwatch import alarm_rules, dashboards
 from cfn_gateway.api.cloudwatch import alarm_views as views
-from cfn_gateway.api.cloudwatch import dashboards
 from cfn_gateway.api.cloudwatch.views import dimensions_from_aws, utc
 from cfn_gateway.api.registry import action
 from cfn_gateway.backends.alarms import (
@@ -70,7 +70,7 @@ def _put(ctx: RequestContext, alarm: Alarm, params: dict[str, Any]) -> None:
 
 @action(CLOUDWATCH, "PutMetricAlarm")
 def put_metric_alarm(ctx: RequestContext, params: dict[str, Any]) -> None:
-    rule = views.metric_rule_from_aws(params, ctx.backends.metrics.keeps_values)
+    rule = alarm_rules.metric_rule_from_aws(params, ctx.backends.metrics.keeps_values)
     name = params["AlarmName"]
     alarm = views.alarm_from_aws(params, _arn(ctx, name), utcnow(), metric_rule=rule)
     existing = _store(ctx).get(ctx.project_id, name)
