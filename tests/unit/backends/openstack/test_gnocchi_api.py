@@ -62,16 +62,6 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def gnocchi() -> Iterator[FakeGnocchi]:
-    server = FakeGnocchi()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 def api_for(url: str, timeout: float | None = 5.0) -> GnocchiAPI:
     return GnocchiAPI(ks_session.Session(), {"endpoint_override": url}, timeout)
 

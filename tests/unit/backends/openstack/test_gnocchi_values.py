@@ -4,7 +4,6 @@ the values, within their retention; ``open_backends`` wires it from ``[gnocchi]`
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -28,16 +27,6 @@ KEY = MetricKey.of("ns", "Latency", [("Host", "a")])
 RETENTION = timedelta(days=15)
 #: What Gnocchi answers a first put: the resource search, its creation, the batch.
 ACCEPTED = [(200, [], 0.0), (201, {}, 0.0), (202, None, 0.0)]
-
-
-@pytest.fixture
-def gnocchi() -> Iterator[FakeGnocchi]:
-    server = FakeGnocchi()
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture
