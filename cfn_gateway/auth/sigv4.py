@@ -12,6 +12,9 @@ corners, so where a request falls into one of them its variant is tried too:
   sorted as whole ``name:value`` strings.
 
 The scope is the one the client sent (region and service included), never one we expect.
+
+A signing key depends only on the secret and the scope (one date, region and service), so
+it is derived once a day per credential and kept, as AWS's SDKs keep theirs.
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ from urllib.parse import quote
 from cfn_gateway.auth.signed_request import SIGV4_ALGORITHM, SignedRequest
 
 UNRESERVED = "-_.~"
+#: Signing keys by (secret, date, region, service, terminator); emptied when it holds
+#: MAX_SIGNING_KEYS (dict operations are atomic under the GIL: threads may share it).
+_SIGNING_KEYS: dict[tuple[str, str, str, str, str], bytes] = {}
+MAX_SIGNING_KEYS = 4096
 
 
 def uri_encode(text: str) -> str:
@@ -100,11 +107,24 @@ def string_to_sign(signed: SignedRequest, canonical_request: str) -> str:
 
 
 def signing_key(secret_key: str, signed: SignedRequest) -> bytes:
-    assert signed.scope is not None
+    scope = signed.scope
+    assert scope is not None
+    cache_key = (secret_key, scope.date, scope.region, scope.service, scope.terminator)
+    key = _SIGNING_KEYS.get(cache_key)
+    if key is None:
+        key = derive_signing_key(secret_key, *cache_key[1:])
+        if len(_SIGNING_KEYS) >= MAX_SIGNING_KEYS:
+            _SIGNING_KEYS.clear()
+        _SIGNING_KEYS[cache_key] = key
+    return key
+
+
+def derive_signing_key(secret_key: str, date: str, region: str, service: str,
+                       terminator: str) -> bytes:
     key = ("AWS4" + secret_key).encode("utf-8")
-    for part in (signed.scope.date, signed.scope.region, signed.scope.service):
-        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
-    return hmac.new(key, signed.scope.terminator.encode("utf-8"), hashlib.sha256).digest()
+    for part in (date, region, service, terminator):
+        key = hmac.digest(key, part.encode("utf-8"), "sha256")
+    return key
 
 
 def signatures(signed: SignedRequest, secret_key: str) -> Iterator[str]:
@@ -112,7 +132,7 @@ def signatures(signed: SignedRequest, secret_key: str) -> Iterator[str]:
     key = signing_key(secret_key, signed)
     for canonical_request in canonical_requests(signed):
         sts = string_to_sign(signed, canonical_request).encode("utf-8")
-        yield hmac.new(key, sts, hashlib.sha256).hexdigest()
+        yield hmac.digest(key, sts, "sha256").hex()
 
 
 def matches(signed: SignedRequest, secret_key: str) -> bool:

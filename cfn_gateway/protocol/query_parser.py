@@ -74,7 +74,10 @@ def parse_query(params: dict[str, str], shape: StructureShape | None,
             continue
         node = root
         for part in parts:
-            node = node.children.setdefault(part, _Node())
+            child = node.children.get(part)
+            if child is None:
+                child = node.children[part] = _Node()
+            node = child
         node.value = value
     return _structure(root, shape, "", spellings)
 

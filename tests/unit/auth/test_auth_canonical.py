@@ -83,13 +83,12 @@ def test_sigv2_string_and_signature_are_boto2s(params, path):
     assert base64.b64encode(sigv2.signature("SK", "HmacSHA256", sts)) == signature
 
 
-def test_known_answer_aws_get_vanilla_query():
-    """AWS's SigV4 test suite case get-vanilla-query (published signature)."""
+def _vanilla_query():
     from datetime import UTC, datetime
 
     from cfn_gateway.auth.signed_request import CredentialScope, SignedRequest
 
-    signed = SignedRequest(
+    return SignedRequest(
         version="4",
         access_key="AKIDEXAMPLE",
         signature="",
@@ -105,5 +104,32 @@ def test_known_answer_aws_get_vanilla_query():
         timestamp=datetime(2015, 8, 30, 12, 36, tzinfo=UTC),
         amz_date="20150830T123600Z",
     )
-    (signature,) = sigv4.signatures(signed, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
-    assert signature == "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+
+
+VANILLA_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+VANILLA_SIGNATURE = "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+
+
+def test_known_answer_aws_get_vanilla_query():
+    """AWS's SigV4 test suite case get-vanilla-query (published signature)."""
+    (signature,) = sigv4.signatures(_vanilla_query(), VANILLA_SECRET)
+    assert signature == VANILLA_SIGNATURE
+
+
+def test_signing_keys_kept_per_secret_and_scope(monkeypatch):
+    """A kept signing key serves only its own secret and scope, also once the cache was
+    emptied for being full."""
+    import dataclasses
+
+    from cfn_gateway.auth.signed_request import CredentialScope
+
+    monkeypatch.setattr(sigv4, "_SIGNING_KEYS", {})
+    monkeypatch.setattr(sigv4, "MAX_SIGNING_KEYS", 2)
+    signed = _vanilla_query()
+    for _ in range(2):
+        assert list(sigv4.signatures(signed, VANILLA_SECRET)) == [VANILLA_SIGNATURE]
+        assert list(sigv4.signatures(signed, VANILLA_SECRET + "x")) != [VANILLA_SIGNATURE]
+        other_day = dataclasses.replace(
+            signed, scope=CredentialScope("20150831", "us-east-1", "service", "aws4_request"))
+        assert list(sigv4.signatures(other_day, VANILLA_SECRET)) != [VANILLA_SIGNATURE]
+    assert len(sigv4._SIGNING_KEYS) <= 2

@@ -36,6 +36,16 @@ def test_formatter_keeps_one_line_per_message_but_tracebacks_intact():
     assert rest[0] == "Traceback (most recent call last):"
 
 
+def test_formatter_time_is_logging_own_across_seconds():
+    ours, reference = OneLineFormatter(logs.LOG_FORMAT), logging.Formatter(logs.LOG_FORMAT)
+    for created in (1_700_000_000.0, 1_700_000_000.999, 1_700_000_001.0005, 1_700_000_001.5,
+                    1_699_999_999.25, 1_700_086_400.0):
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "m", (), None)
+        record.created, record.msecs = created, (created - int(created)) * 1000
+        assert ours.formatTime(record) == reference.formatTime(record)
+        assert ours.formatTime(record, "%H:%M") == reference.formatTime(record, "%H:%M")
+
+
 def test_throttled_log_reports_once_per_interval(caplog, monkeypatch):
     clock = [100.0]
     monkeypatch.setattr(logs.time, "monotonic", lambda: clock[0])
