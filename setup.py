@@ -21,6 +21,8 @@ setup(
         # 1.42.7 is the first release whose CloudWatch model lists json and rpc-v2-cbor.
         "botocore>=1.42.7,<2",
         "cbor2>=5.6",
+        # Valid JSON 1.0 bodies are decoded and validated in one pass (protocol.fast_json).
+        "msgspec>=0.23,<1",
         "oslo.config>=9.0",
         "granian>=2.5,<3",
         "keystoneauth1>=5.0",

@@ -27,7 +27,13 @@ from cfn_gateway.context import (
 )
 from cfn_gateway.domain import units
 from cfn_gateway.middleware.wsgi import Environ, StartResponse, reply
-from cfn_gateway.protocol import Spellings, parse_params, render_result, validate_params
+from cfn_gateway.protocol import (
+    Spellings,
+    parse_params,
+    parse_valid_json,
+    render_result,
+    validate_params,
+)
 from cfn_gateway.protocol.models import operation_model
 
 # Per service: string shape name -> reading of its legacy Query spellings.
@@ -63,8 +69,12 @@ class Gateway:
             raise errors.NotImplemented(
                 f"The action {name} is not implemented by this gateway yet."
             )
-        params = parse_params(aws_request, op, self._query_spellings.get(service))
-        validate_params(op, params)
+        # A valid JSON body in one pass; else (and for any invalid body) the parser and
+        # validator, which answer the AWS errors.
+        params = parse_valid_json(aws_request, op)
+        if params is None:
+            params = parse_params(aws_request, op, self._query_spellings.get(service))
+            validate_params(op, params)
         request_id = environ[ENV_REQUEST_ID]
         ctx = RequestContext(
             request_id=request_id,

@@ -8,7 +8,9 @@ answer with the same kinds of values, which the renderers serialize per output s
 
 JSON and CBOR bodies are parsed, and every input validated, by functions compiled from
 the model per operation (``compiled_document``, ``compiled_validation``); the walks of
-``document_parser`` and ``validation`` are their reference.
+``document_parser`` and ``validation`` are their reference.  In front of them, a valid JSON
+body is decoded and validated in one pass by msgspec (``fast_json``, see
+``parse_valid_json``); anything else takes the path above, which answers the AWS errors.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from botocore.model import OperationModel
 
 from cfn_gateway.context import CBOR, JSON, QUERY, AWSRequest
 from cfn_gateway.errors import AWSError
+from cfn_gateway.protocol import fast_json
 from cfn_gateway.protocol.compiled_document import parse_cbor, parse_json
 from cfn_gateway.protocol.compiled_validation import validate_params
 from cfn_gateway.protocol.document_render import render_document_error, render_document_result
@@ -26,8 +29,17 @@ from cfn_gateway.protocol.query_parser import Spellings, parse_query
 from cfn_gateway.protocol.query_render import render_query_error, render_query_result
 from cfn_gateway.protocol.reply import HTTPReply
 
-__all__ = ["HTTPReply", "Spellings", "parse_params", "render_error", "render_result",
-           "validate_params"]
+__all__ = ["HTTPReply", "Spellings", "parse_params", "parse_valid_json", "render_error",
+           "render_result", "validate_params"]
+
+
+def parse_valid_json(request: AWSRequest, op: OperationModel) -> dict[str, Any] | None:
+    """The input of a JSON request whose body is valid for ``op``, decoded and validated in
+    one pass (``fast_json``); None for any other request or body: then ``parse_params``
+    and ``validate_params`` answer, errors included, as without this."""
+    if request.protocol != JSON:
+        return None
+    return fast_json.parse_json(request.payload, op)
 
 
 def parse_params(request: AWSRequest, op: OperationModel,
