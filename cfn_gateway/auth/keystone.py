@@ -79,6 +79,7 @@ from cfn_gateway.auth.keystone_api import KeystoneAPI, unexpected
 from cfn_gateway.auth.keystone_secrets import Ec2Secret, KeystoneSecrets
 from cfn_gateway.auth.signed_request import SignedRequest
 from cfn_gateway.auth.verifier import mismatch_error, signature_matches
+from cfn_gateway.common.openstack_session import environment_once
 from cfn_gateway.config import CONF, KEYSTONE_EC2, SERVICE_CREDENTIALS
 from cfn_gateway.context import Identity
 
@@ -210,8 +211,8 @@ def _session(**auth_overrides: object) -> ks_session.Session:
     Its own auth plugin, so that its token fetches obey that timeout too.
     """
     auth = ks_loading.load_auth_from_conf_options(CONF, SERVICE_CREDENTIALS, **auth_overrides)
-    return ks_loading.load_session_from_conf_options(
-        CONF, SERVICE_CREDENTIALS, auth=auth, timeout=CONF.keystone_ec2.timeout)
+    return environment_once(ks_loading.load_session_from_conf_options(
+        CONF, SERVICE_CREDENTIALS, auth=auth, timeout=CONF.keystone_ec2.timeout))
 
 
 def _system_scope_overrides() -> dict[str, object]:

@@ -99,6 +99,7 @@ class GnocchiMetricStore:
         self._session_for = session_for or sessions.project_session
         self._setup_session = setup_session or sessions.service_session
         self._endpoint = sessions.endpoint_filter("metric")
+        self._with_catalog_endpoint = sessions.with_catalog_endpoint
         self._clock = clock or (lambda: datetime.now(UTC))
         self._pool = Parallel(self._options.parallel_requests)
         self._reads = Parallel(self._options.parallel_requests)
@@ -120,7 +121,8 @@ class GnocchiMetricStore:
             self._values.close()
 
     def _api(self, project_id: str) -> GnocchiAPI:
-        return GnocchiAPI(self._session_for(project_id), self._endpoint,
+        session = self._session_for(project_id)
+        return GnocchiAPI(session, self._with_catalog_endpoint(session, self._endpoint),
                           self._options.request_timeout)
 
     def _ensure_schema(self) -> None:
