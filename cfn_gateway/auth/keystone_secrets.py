@@ -16,6 +16,13 @@ the verifier leaves them to ``/v3/ec2tokens``.
 Reading other users' credentials needs ``identity:get_credential`` on them: by default
 the ``reader`` role on the system (or ``admin``).  ``KeystoneSecrets`` keeps what it read
 for ``ttl`` seconds in a least-recently-used cache of ``size`` entries.
+
+One read per key at a time: callers that find no entry for a key while it is being read
+wait for that read and take its entry (eight threads of a busy key once made eight reads
+of it at each expiry, each with its user, project and role reads).  In the last tenth of
+an entry's life (``REFRESH_AHEAD``) the first caller reads it again while the others go on
+with the entry they have, so a busy key is not held up at expiry at all; when that early
+read fails for want of Keystone, the entry serves until it expires.
 """
 
 from __future__ import annotations
@@ -26,8 +33,9 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +48,8 @@ from cfn_gateway.auth.keystone_api import KeystoneAPI, unexpected
 LOG = logging.getLogger(__name__)
 
 DELEGATION_KEYS = ("trust_id", "app_cred_id", "access_token_id")
+#: The share of ``ttl`` at the end of an entry's life in which it is read again early.
+REFRESH_AHEAD = 0.1
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,33 @@ class SecretCache:
         return len(self._entries)
 
 
+class KeyedLocks:
+    """One lock per key, held only while someone uses it (no lock is kept for a key
+    afterwards: unknown access keys cannot make it grow)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._locks: dict[str, tuple[threading.Lock, list[int]]] = {}
+
+    @contextmanager
+    def hold(self, key: str, blocking: bool = True) -> Iterator[bool]:
+        """Holds ``key``'s lock for the block; yields False (without it) when it is taken
+        and ``blocking`` is off."""
+        with self._lock:
+            lock, users = self._locks.setdefault(key, (threading.Lock(), [0]))
+            users[0] += 1
+        acquired = lock.acquire(blocking)
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                lock.release()
+            with self._lock:
+                users[0] -= 1
+                if not users[0]:
+                    del self._locks[key]
+
+
 def credential_id(access_key: str) -> str:
     """Keystone's id of the EC2 credential with ``access_key``."""
     return hashlib.sha256(access_key.encode("utf-8")).hexdigest()
@@ -110,17 +147,38 @@ class KeystoneSecrets:
         self.cache = SecretCache(ttl, size, clock)
         self._domains: dict[str, tuple[bool, float]] = {}  # id -> (enabled, fetched_at)
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keystone-read")
+        self._reads = KeyedLocks()
 
     def get(self, access_key: str, refresh: bool = False) -> Ec2Secret:
-        """The cached entry, or a fresh one (``refresh``: always fresh).
+        """The cached entry, or a fresh one (``refresh``: one read after this call began).
 
         Raises InvalidClientTokenId for an access key Keystone does not know, and
         ServiceUnavailable when Keystone cannot answer or refuses the service user.
         """
+        asked_at = self.clock()
         if not refresh:
             entry = self.cache.get(access_key)
             if entry is not None:
+                if asked_at - entry.fetched_at < self.cache.ttl * (1 - REFRESH_AHEAD):
+                    return entry
+                return self._refresh_ahead(entry)
+        with self._reads.hold(access_key):
+            entry = self.cache.get(access_key)  # read by another caller meanwhile?
+            if entry is not None and (not refresh or entry.fetched_at >= asked_at):
                 return entry
+            return self._read(access_key)
+
+    def _refresh_ahead(self, entry: Ec2Secret) -> Ec2Secret:
+        """A fresh entry if this caller is the one to read it early, else ``entry``."""
+        with self._reads.hold(entry.access_key, blocking=False) as reading:
+            if not reading:
+                return entry
+            try:
+                return self._read(entry.access_key)
+            except errors.ServiceUnavailable:
+                return entry  # still valid; the next caller in the window tries again
+
+    def _read(self, access_key: str) -> Ec2Secret:
         try:
             entry = self._fetch(access_key)
         except errors.InvalidClientTokenId:

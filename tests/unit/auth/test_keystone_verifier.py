@@ -385,3 +385,68 @@ def test_a_reset_connection_is_tried_once_more_a_timeout_is_not(fake, monkeypatc
     with pytest.raises(errors.ServiceUnavailable):
         verifier.verify(parsed(sigv4_post(A)))
     assert failures["calls"] == 1
+
+
+def _slow_reads(monkeypatch, secrets, seconds):
+    """Counts the secrets' Keystone reads and makes each take ``seconds``."""
+    import threading
+
+    reads, real, lock = [], secrets._fetch, threading.Lock()
+
+    def slow(access_key):
+        with lock:
+            reads.append(access_key)
+        time.sleep(seconds)
+        return real(access_key)
+
+    monkeypatch.setattr(secrets, "_fetch", slow)
+    return reads
+
+
+def _at_once(count, call):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(count) as pool:
+        return [f.result() for f in [pool.submit(call) for _ in range(count)]]
+
+
+def test_concurrent_misses_of_one_key_make_one_read(fake, monkeypatch):
+    clock = Clock()
+    verifier = make_verifier(fake, "always", clock=clock, ttl=60)
+    reads = _slow_reads(monkeypatch, verifier.secrets, 0.3)
+    answers = _at_once(8, lambda: verifier.verify(parsed(sigv4_post(A))))
+    assert answers == [IDENTITY_A] * 8
+    assert reads == [A.access_key]
+    clock.now += 60  # expired: again one read for all
+    assert _at_once(8, lambda: verifier.verify(parsed(sigv4_post(A)))) == [IDENTITY_A] * 8
+    assert reads == [A.access_key] * 2
+    assert not verifier.secrets._reads._locks  # no lock kept once nobody waits
+
+
+def test_an_entry_near_its_end_is_read_early_by_one_caller(fake, monkeypatch):
+    clock = Clock()
+    verifier = make_verifier(fake, "always", clock=clock, ttl=60)
+    assert verifier.verify(parsed(sigv4_post(A))) == IDENTITY_A
+    reads = _slow_reads(monkeypatch, verifier.secrets, 0.5)
+    clock.now += 55  # in the last tenth
+    started = time.monotonic()
+    answers = _at_once(8, lambda: (verifier.verify(parsed(sigv4_post(A))), time.monotonic()))
+    assert [identity for identity, _ in answers] == [IDENTITY_A] * 8
+    assert reads == [A.access_key]
+    waited = sorted(done - started for _, done in answers)
+    assert waited[-2] < 0.4  # only the reader waited for Keystone
+    clock.now += 10  # 65 s after the first read, 10 s after the early one: still cached
+    assert verifier.verify(parsed(sigv4_post(A))) == IDENTITY_A
+    assert reads == [A.access_key]
+
+
+def test_an_early_read_without_keystone_keeps_the_entry_until_it_expires(fake):
+    clock = Clock()
+    verifier = make_verifier(fake, "always", clock=clock, ttl=60)
+    assert verifier.verify(parsed(sigv4_post(A))) == IDENTITY_A
+    fake.stop()
+    clock.now += 57
+    assert verifier.verify(parsed(sigv4_post(A))) == IDENTITY_A
+    clock.now += 3
+    with pytest.raises(errors.ServiceUnavailable):
+        verifier.verify(parsed(sigv4_post(A)))
