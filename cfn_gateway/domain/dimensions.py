@@ -59,6 +59,23 @@ def has_duplicate_names(dimensions: Sequence[Dimension]) -> bool:
     return len(set(names)) != len(names)
 
 
+def valid_metric(name: str, dimensions: Sequence[Dimension]) -> bool:
+    """Whether a metric name and its dimensions pass every check above at once: a valid
+    metric name, at most ``MAX_DIMENSIONS`` valid dimensions, no dimension name twice.  One
+    control-character search covers all the strings (their concatenation has one iff one
+    of them has)."""
+    if not name or len(dimensions) > MAX_DIMENSIONS:
+        return False
+    texts = [name]
+    for dimension_name, value in dimensions:
+        if not dimension_name.strip() or dimension_name.startswith(":") or not value.strip():
+            return False
+        texts += (dimension_name, value)
+    if len({dimension_name for dimension_name, _ in dimensions}) != len(dimensions):
+        return False
+    return _CONTROL_CHARACTER.search("".join(texts)) is None
+
+
 def filter_matches(dimensions: Iterable[Dimension], filters: Iterable[DimensionFilter]) -> bool:
     """ListMetrics: the metric has every filtered dimension (and value, when given)."""
     held = dict(dimensions)

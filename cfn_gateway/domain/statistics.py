@@ -18,6 +18,8 @@ from cfn_gateway.domain.metrics import StatisticSet
 #: 8.515920e-109 to 1.174271e+108 (Base 10) or 2e-360 to 2e360 (Base 2)" (2^-359 and 2^359).
 MIN_MAGNITUDE = 8.515920e-109
 MAX_MAGNITUDE = 1.174271e108
+#: PutMetricData: at most this many Values (and Counts) in one MetricData member.
+MAX_VALUES = 150
 
 _PERCENTILE = re.compile(r"p(\d{1,3}(?:\.\d+)?)", re.ASCII)
 

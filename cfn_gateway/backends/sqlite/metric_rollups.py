@@ -6,7 +6,10 @@
 the epoch); ``metric_hours`` the same per hour.  ``put`` writes both in the same
 transaction as the samples: the request's rows are first merged per (metric, minute, unit)
 here, those groups per (metric, hour, unit), so one request does one upsert per group,
-which adds counts and sums and keeps the smaller minimum and the larger maximum.  Merging
+which adds counts and sums and keeps the smaller minimum and the larger maximum.  When no
+two rows of the request share a metric (the usual request: each metric once), every row is
+a group of its own at both levels, so the rows go to the upserts as they are, the slot
+computed by the statement (the same rows, without a Python pass over them).  Merging
 sets is exact for SampleCount, Minimum and Maximum; sums may differ from a sum over the raw
 rows in the last bits only, as floating-point additions done in another order do (integer
 and dyadic values add exactly either way).
@@ -29,8 +32,9 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ GROUP BY metric_id, slot, unit
 """
 
 _UPSERT = """
-INSERT INTO {table} ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO {table} ({columns}) VALUES ({values})
 ON CONFLICT (metric_id, {slot}, unit) DO UPDATE SET
     sample_count = sample_count + excluded.sample_count,
     sum = sum + excluded.sum,
@@ -112,8 +116,23 @@ def _columns(level: Level) -> str:
     return _COLUMNS.format(slot=level.slot)
 
 
-UPSERTS = {level: _UPSERT.format(table=level.table, slot=level.slot, columns=_columns(level))
-           for level in LEVELS}
+def _slot_of_ts(span: int) -> str:
+    return f"(?2 - ((?2 % {span}) + {span}) % {span}) / {span}"
+
+
+def _upsert(level: Level, values: str) -> str:
+    return _UPSERT.format(table=level.table, slot=level.slot, columns=_columns(level),
+                          values=values)
+
+
+#: Upserts of merged groups, one roll-up row each.
+UPSERTS = {level: _upsert(level, "?, ?, ?, ?, ?, ?, ?") for level in LEVELS}
+#: The same upserts taking a ``metric_samples`` row: its ``ts`` rounded down to the slot as
+#: ``slot_of`` (and ``_FILL``) does.
+ROW_UPSERTS = {level: _upsert(level, f"?1, {_slot_of_ts(level.span_ms)}, ?3, ?4, ?5, ?6, ?7")
+               for level in LEVELS}
+
+_metric_id = itemgetter(0)
 
 
 def slot_of(ts: int, level: Level = MINUTES) -> int:
@@ -168,8 +187,12 @@ def level_groups(rows: Iterable[Row]) -> dict[Level, list[Row]]:
     return groups
 
 
-def upsert(conn: sqlite3.Connection, rows: Iterable[Row]) -> None:
+def upsert(conn: sqlite3.Connection, rows: Sequence[Row]) -> None:
     """Add one request's sample ``rows`` to every roll-up (inside its write transaction)."""
+    if len(set(map(_metric_id, rows))) == len(rows):  # no group of two rows anywhere
+        for level in LEVELS:
+            conn.executemany(ROW_UPSERTS[level], rows)
+        return
     for level, groups in level_groups(rows).items():
         conn.executemany(UPSERTS[level], groups)
 

@@ -19,7 +19,9 @@ One connection per store, shared by the threads of a process and guarded by a lo
 PutMetricData writes go through ``common.group_commit``: the writes that arrive together
 share one ``BEGIN IMMEDIATE`` transaction and one fsync, each acknowledged only after that
 commit, and worker processes take turns on a lock file instead of polling SQLite's lock
-(WAL and the busy timeout come from ``common.sqlite``).
+(WAL and the busy timeout come from ``common.sqlite``).  What one write does (rows built
+before the lock, metric ids from a per-process cache, the SQL of the transaction) is
+``metric_writes``.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from cfn_gateway.backends.metrics import (
     InvalidNextToken,
     MetricPage,
 )
-from cfn_gateway.backends.sqlite import metric_rollups
+from cfn_gateway.backends.sqlite import metric_rollups, metric_writes
 from cfn_gateway.common.group_commit import GroupCommit
 from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
 from cfn_gateway.domain import pagination
@@ -85,19 +87,6 @@ CREATE TABLE IF NOT EXISTS metric_samples (
 CREATE INDEX IF NOT EXISTS metric_samples_by_time ON metric_samples (metric_id, ts);
 """
 
-#: ``last_put`` is rewritten at most this often per metric (ListMetrics' windows are hours
-#: or weeks; AWS itself says its RecentlyActive result may be 50 minutes off).
-_LAST_PUT_SLACK_MS = 60_000
-_KNOWN_METRICS_MAX = 100_000
-
-_UPSERT_METRIC = """
-INSERT INTO metrics (project_id, namespace, name, dimensions, last_put)
-VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (project_id, namespace, name, dimensions)
-DO UPDATE SET last_put = max(last_put, excluded.last_put)
-RETURNING id
-"""
-
 _SAMPLES = """
 SELECT (ts - :start) / :period AS bucket, unit, sample_count, sum, minimum, maximum
 FROM metric_samples
@@ -113,11 +102,6 @@ WHERE metric_id = :metric_id AND ts >= :start AND ts < :end {unit_clause}
 GROUP BY bucket, unit
 ORDER BY bucket, unit
 """
-
-
-def _encode_dimensions(key: MetricKey) -> str:
-    return json.dumps([list(d) for d in key.dimensions], ensure_ascii=False,
-                      separators=(",", ":"))
 
 
 def _decode_dimensions(text: str) -> tuple[tuple[str, str], ...]:
@@ -145,9 +129,7 @@ class SQLiteMetricStore:
             with self._transaction() as conn:
                 metric_rollups.ensure_tables(conn)
         self._writes = GroupCommit(self._conn, self._lock)
-        # (project, metric) -> (metric id, last_put this process wrote).  Metric rows are
-        # never deleted by this store, so an id, once committed, stays valid.
-        self._known: dict[tuple[str, MetricKey], tuple[int, int]] = {}
+        self._known: metric_writes.Ids = {}
 
     def close(self) -> None:
         with self._lock:
@@ -172,50 +154,14 @@ class SQLiteMetricStore:
             self._put(project_id, data, to_millis(received_at))
 
     def _put(self, project_id: str, data: Sequence[Datum], last_put: int) -> None:
-        keys = dict.fromkeys(d.key for d in data)
-        samples = [(d.key, to_millis(d.timestamp), d.unit, s.sample_count, s.sum, s.minimum,
-                    s.maximum) for d in data for s in d.samples]
-
-        def write(conn: sqlite3.Connection) -> tuple[dict[MetricKey, int], list[tuple[int, int]]]:
-            ids: dict[MetricKey, int] = {}
-            touched: list[tuple[int, int]] = []
-            for key in keys:
-                known = self._known.get((project_id, key))
-                if known is not None:
-                    ids[key] = known[0]
-                    if known[1] < last_put - _LAST_PUT_SLACK_MS:
-                        touched.append((last_put, known[0]))
-                    continue
-                (metric_id,) = conn.execute(_UPSERT_METRIC, (
-                    project_id, key.namespace, key.name, _encode_dimensions(key), last_put,
-                )).fetchone()
-                ids[key] = metric_id
-                conn.executemany(
-                    "INSERT OR IGNORE INTO metric_dimensions (metric_id, name, value) "
-                    "VALUES (?, ?, ?)",
-                    [(metric_id, name, value) for name, value in key.dimensions],
-                )
-            conn.executemany(
-                "UPDATE metrics SET last_put = max(last_put, ?) WHERE id = ?", touched)
-            rows = [(ids[key], *rest) for key, *rest in samples]
-            conn.executemany(
-                "INSERT INTO metric_samples "
-                "(metric_id, ts, unit, sample_count, sum, minimum, maximum) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-            if self.keeps_rollups:
-                metric_rollups.upsert(conn, rows)
-            return ids, touched
-
-        ids, touched = self._writes.run(write)
+        batch = metric_writes.prepare(project_id, data, last_put, self._known)
+        rollups = self.keeps_rollups
+        ids = self._writes.run(
+            lambda conn: metric_writes.write(conn, project_id, batch, rollups))
         # Only after the commit: a rolled-back metric row must never be remembered.
-        fresh = {metric_id for _, metric_id in touched}
-        with self._lock:
-            if len(self._known) + len(keys) > _KNOWN_METRICS_MAX:
-                self._known.clear()
-            for key, metric_id in ids.items():
-                known = self._known.get((project_id, key))
-                if known is None or metric_id in fresh:
-                    self._known[(project_id, key)] = (metric_id, last_put)
+        if ids or batch.stale:
+            with self._lock:
+                metric_writes.remember(self._known, project_id, batch, ids)
 
     # --- ListMetrics ----------------------------------------------------------------------
 
@@ -309,7 +255,8 @@ class SQLiteMetricStore:
         found = self._conn.execute(
             "SELECT id FROM metrics WHERE project_id = ? AND namespace = ? AND name = ? "
             "AND dimensions = ?",
-            (project_id, key.namespace, key.name, _encode_dimensions(key))).fetchone()
+            (project_id, key.namespace, key.name, metric_writes.encode_dimensions(key)),
+        ).fetchone()
         return None if found is None else found[0]
 
     def aggregate(
