@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from cfn_gateway.domain.metrics import StatisticSet
 
@@ -105,6 +105,23 @@ def statistic(stats: StatisticSet, name: str) -> float:
     if name not in STATISTICS:
         raise ValueError(f"unknown statistic {name!r}")
     return float(getattr(stats, name))
+
+
+_READERS: dict[str, Callable[[StatisticSet], float]] = {
+    "sample_count": lambda stats: float(stats.sample_count),
+    "average": average,
+    "sum": lambda stats: float(stats.sum),
+    "minimum": lambda stats: float(stats.minimum),
+    "maximum": lambda stats: float(stats.maximum),
+}
+
+
+def reader(name: str) -> Callable[[StatisticSet], float]:
+    """``statistic(stats, name)`` as a function of the set, for reading many sets."""
+    found = _READERS.get(name)
+    if found is None:
+        raise ValueError(f"unknown statistic {name!r}")
+    return found
 
 
 def holds_raw_values(stats: StatisticSet) -> bool:

@@ -11,6 +11,8 @@ the model per operation (``compiled_document``, ``compiled_validation``); the wa
 ``document_parser`` and ``validation`` are their reference.  In front of them, a valid JSON
 body is decoded and validated in one pass by msgspec (``fast_json``, see
 ``parse_valid_json``); anything else takes the path above, which answers the AWS errors.
+JSON and CBOR answers are likewise rendered by functions compiled per operation
+(``compiled_render``), with the walk of ``document_render`` as their reference.
 """
 
 from __future__ import annotations

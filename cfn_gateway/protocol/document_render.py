@@ -7,7 +7,9 @@ no output, no body).  Members under their wire names, missing or ``None`` left o
 Timestamps are epoch seconds (JSON number; CBOR tag 1 around an int, or a float when
 there is a fraction), blobs base64 text (JSON) or byte strings (CBOR), non-finite doubles
 the strings ``NaN``/``Infinity``/``-Infinity`` in JSON (Smithy's spelling) and native
-floats in CBOR.
+floats in CBOR.  Results go through a function compiled per operation and flavour
+(``compiled_render``); ``_Converter``'s walk is its reference and its fallback, and renders
+the extra members of errors.
 
 Errors: the same status as in Query, a body with ``__type`` (see ``wire_errors``),
 ``message`` when there is one and the error's extra members, and the header
@@ -26,7 +28,7 @@ import cbor2
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
 from cfn_gateway.errors import AWSError
-from cfn_gateway.protocol import timestamps
+from cfn_gateway.protocol import compiled_render, timestamps
 from cfn_gateway.protocol.models import error_shape, wire_name
 from cfn_gateway.protocol.reply import HTTPReply
 from cfn_gateway.protocol.wire_errors import error_type, extra_fields, message_key
@@ -41,8 +43,7 @@ def render_document_result(op: OperationModel, result: dict[str, Any] | None,
     shape = op.output_shape
     document: dict[str, Any] = {}
     if shape is not None:
-        assert isinstance(shape, StructureShape)
-        document = _Converter(cbor).structure(result or {}, shape)
+        document = compiled_render.renderer(op, _CONVERTERS[cbor])(result or {})
     if not cbor:
         return HTTPReply(200, [("Content-Type", JSON_CONTENT_TYPE)], _json(document))
     if shape is None:
@@ -68,8 +69,13 @@ def render_document_error(service: str, error: AWSError, cbor: bool) -> HTTPRepl
     return HTTPReply(error.status, headers, _json(document))
 
 
+# Documents are trees built afresh from a result, never circular: no need to check.
+_JSON_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False,
+                                 check_circular=False)
+
+
 def _json(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return _JSON_ENCODER.encode(document).encode("utf-8")
 
 
 class _Converter:
@@ -122,3 +128,7 @@ class _Converter:
         if math.isnan(number):
             return "NaN"
         return "Infinity" if number > 0 else "-Infinity"
+
+
+#: The reference converters, one per flavour (they keep no state but the flavour).
+_CONVERTERS = {False: _Converter(False), True: _Converter(True)}

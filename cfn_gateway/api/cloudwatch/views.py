@@ -81,10 +81,15 @@ def metric_to_aws(key: MetricKey) -> dict[str, Any]:
     }
 
 
+#: AWS statistic names -> the function reading that statistic from a set.
+_READERS = {name: stats.reader(domain_name) for name, domain_name in STATISTICS.items()}
+
+
 def datapoint_to_aws(bucket: BucketStats, statistics: Sequence[str]) -> dict[str, Any]:
     point: dict[str, Any] = {"Timestamp": bucket.start, "Unit": bucket.unit}
+    values = bucket.stats
     for name in statistics:
-        point[name] = stats.statistic(bucket.stats, STATISTICS[name])
+        point[name] = _READERS[name](values)
     return point
 
 

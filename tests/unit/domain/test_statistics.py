@@ -53,6 +53,15 @@ def test_statistic_names():
         stats.statistic(s, "p99")
 
 
+@pytest.mark.parametrize("values", [StatisticSet(4, 16, 1, 10),
+                                    StatisticSet(3.0, 16.5, -1.0, 10.25)])
+def test_readers_read_as_statistic_does(values):
+    for name in stats.STATISTICS:
+        assert repr(stats.reader(name)(values)) == repr(stats.statistic(values, name))
+    with pytest.raises(ValueError, match="unknown statistic 'p99'"):
+        stats.reader("p99")
+
+
 @given(st.lists(finite, min_size=1, max_size=50))
 def test_merging_singles_equals_direct_statistics(values):
     merged = stats.merge_all(stats.single(v) for v in values)
