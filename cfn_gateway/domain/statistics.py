@@ -100,11 +100,7 @@ def average(stats: StatisticSet) -> float:
 
 def statistic(stats: StatisticSet, name: str) -> float:
     """One of ``STATISTICS`` read from a set."""
-    if name == "average":
-        return average(stats)
-    if name not in STATISTICS:
-        raise ValueError(f"unknown statistic {name!r}")
-    return float(getattr(stats, name))
+    return reader(name)(stats)
 
 
 _READERS: dict[str, Callable[[StatisticSet], float]] = {
@@ -117,7 +113,7 @@ _READERS: dict[str, Callable[[StatisticSet], float]] = {
 
 
 def reader(name: str) -> Callable[[StatisticSet], float]:
-    """``statistic(stats, name)`` as a function of the set, for reading many sets."""
+    """The function reading one of ``STATISTICS`` from a set (for reading many sets)."""
     found = _READERS.get(name)
     if found is None:
         raise ValueError(f"unknown statistic {name!r}")
