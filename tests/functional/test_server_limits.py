@@ -335,6 +335,36 @@ def test_the_first_serve_keeps_the_port_while_a_second_tries(tmp_path):
                 p.wait(timeout=15)
 
 
+def test_connections_opened_at_once_are_spread_over_the_workers(tmp_path):
+    """32 keep-alive connections opened in one burst (a client pool): each worker serves
+    some of them (with one shared accept queue, one worker often took them all)."""
+    gateway = start_gateway(tmp_path, "spread")
+    try:
+        workers = gateway.worker_pids()
+        assert len(workers) == 2, workers
+        connections = [http.client.HTTPConnection("127.0.0.1", gateway.port, timeout=10)
+                       for _ in range(32)]
+        for connection in connections:
+            connection.connect()
+        for connection in connections:
+            connection.request("GET", "/healthcheck")
+            assert connection.getresponse().read() is not None
+        served = {}
+        for connection in connections:
+            connection.request("GET", "/healthcheck")
+            response = connection.getresponse()
+            response.read()
+            served[response.getheader("x-amzn-RequestId")] = response.status
+        time.sleep(0.5)
+        pids = {int(line.split()[2]) for line in gateway.log_text().splitlines()
+                if "cfn_gateway.access" in line and "path=/healthcheck" in line}
+        assert pids == set(workers), (pids, workers)
+        for connection in connections:
+            connection.close()
+    finally:
+        kill_all(gateway)
+
+
 # --- 3. kill -9 ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("body_timeout", [BODY_TIMEOUT, 0], ids=["rsgi-front", "wsgi"])
