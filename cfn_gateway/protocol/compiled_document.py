@@ -46,9 +46,7 @@ _NAMESPACE: dict[str, Any] = {
     "_datetime": dt.datetime,
 }
 _CONTAINERS = ("structure", "list", "map")
-# Epoch seconds a day inside datetime's range (years 1 to 9999).
-_EPOCH_LOW = -62135596800 + 86400
-_EPOCH_HIGH = 253402300799 - 86400
+_EPOCH_LOW, _EPOCH_HIGH = timestamps.INLINE_EPOCH_LOW, timestamps.INLINE_EPOCH_HIGH
 
 #: (service, operation, cbor) -> the operation's compiled decoder.
 _DECODERS: dict[tuple[str, str, bool], Decoder] = {}

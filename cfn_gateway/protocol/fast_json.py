@@ -260,13 +260,11 @@ class _Builder:
 
 
 def _timestamp(value: int | float) -> dt.datetime:
-    """``timestamps.from_epoch`` (msgspec gives only finite numbers, never booleans)."""
-    try:
-        if type(value) is int:
-            return _EPOCH + _timedelta(0, value)
-        return _EPOCH + _timedelta(0, 0, round(value * 1_000_000))
-    except (OverflowError, ValueError) as exc:
-        raise _Refused from exc
+    """``timestamps.from_epoch``; out of range: the reference decides."""
+    moment = timestamps.from_epoch(value)
+    if moment is None:
+        raise _Refused
+    return moment
 
 
 def _blob(value: str, low: int | None, high: int | None) -> bytes:
@@ -287,9 +285,7 @@ _NAMESPACE: dict[str, Any] = {
     "_blob": _blob,
     "_matches": patterns.matches,
 }
-# Epoch seconds a day inside datetime's range (years 1 to 9999).
-_EPOCH_LOW = -62135596800 + 86400
-_EPOCH_HIGH = 253402300799 - 86400
+_EPOCH_LOW, _EPOCH_HIGH = timestamps.INLINE_EPOCH_LOW, timestamps.INLINE_EPOCH_HIGH
 
 
 class _FixCompiler:

@@ -16,6 +16,10 @@ import math
 import re
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: Epoch seconds a day inside datetime's range (years 1 to 9999): between these, a number
+#: converts with ``EPOCH + timedelta`` without any range check (compiled code inlines it).
+INLINE_EPOCH_LOW = -62135596800 + 86400
+INLINE_EPOCH_HIGH = 253402300799 - 86400
 
 _ISO = re.compile(
     r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"

@@ -13,7 +13,6 @@ import copy
 import datetime as dt
 import json
 import linecache
-from collections.abc import Callable
 from typing import Any
 
 import cbor2
@@ -27,7 +26,7 @@ from cfn_gateway.protocol import compiled_render, document_render, timestamps
 from cfn_gateway.protocol.models import operation_model, service_model
 
 from .shaperesults import Moment, results
-from .test_compiled import DEPTH, TREE
+from .test_compiled import DEPTH, DIFFERENTIAL, TREE, outcome
 
 OPERATIONS = [
     (service, name)
@@ -35,18 +34,6 @@ OPERATIONS = [
     for name in service_model(service).operation_names
     if service_model(service).operation_model(name).output_shape is not None
 ]
-DIFFERENTIAL = settings(max_examples=400, deadline=None,
-                        suppress_health_check=[HealthCheck.too_slow,
-                                               HealthCheck.data_too_large])
-
-
-def outcome(call: Callable[[], Any]) -> tuple[str, ...]:
-    """What a call answered, comparable across implementations (repr keeps NaN, types,
-    key order and CBOR tags)."""
-    try:
-        return ("value", repr(call()))
-    except Exception as error:  # any answer must be the same answer
-        return ("error", type(error).__name__, str(error))
 
 
 def reference_body(document: dict[str, Any], cbor: bool) -> bytes:
