@@ -42,6 +42,7 @@ if TESTBED is None:
     pytest.skip(_reason, allow_module_level=True)
 
 from cfn_gateway.backends.openstack.gnocchi_metrics import GnocchiMetricStore  # noqa: E402
+from tests.tokens import forged  # noqa: E402
 
 RUN = uuid.uuid4().hex[:10]
 
@@ -320,7 +321,7 @@ def test_pagination(stores, projects):
         with pytest.raises(InvalidNextToken):
             store.list_metrics(projects[1], query, t - timedelta(weeks=2), token, 7)
         with pytest.raises(InvalidNextToken):
-            store.list_metrics(p, query, t - timedelta(weeks=2), token[:-2] + "AA", 7)
+            store.list_metrics(p, query, t - timedelta(weeks=2), forged(token), 7)
 
 
 def test_projects_are_isolated(stores, projects):

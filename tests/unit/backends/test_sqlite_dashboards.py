@@ -12,6 +12,7 @@ import pytest
 from cfn_gateway.backends.alarms import InvalidNextToken
 from cfn_gateway.backends.sqlite.dashboards import SQLiteDashboardStore
 from cfn_gateway.domain.dashboards import Dashboard, DashboardSummary
+from tests.tokens import forged
 
 T0 = datetime(2026, 11, 29, 12, 0, 0, 123000, tzinfo=UTC)
 BODY = '{"widgets": [],\n  "start": "-PT3H", "note": "caf\u00e9"}'
@@ -96,7 +97,7 @@ def test_tokens_are_bound_to_project_and_prefix(store):
     token = store.list("p1", "a", 1).next_token
     assert [d.name for d in store.list("p1", "a", 1, token).items] == ["a2"]
     for project, prefix, bad in (("p2", "a", token), ("p1", "", token), ("p1", "a2", token),
-                                 ("p1", "a", "nope"), ("p1", "a", token[:-2] + "AA")):
+                                 ("p1", "a", "nope"), ("p1", "a", forged(token))):
         with pytest.raises(InvalidNextToken):
             store.list(project, prefix, 1, bad)
 

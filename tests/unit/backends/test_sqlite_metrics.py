@@ -19,6 +19,7 @@ from cfn_gateway.domain.metrics import (
     MetricKey,
     StatisticSet,
 )
+from tests.tokens import forged
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 T0 = NOW - timedelta(minutes=30)
@@ -182,7 +183,7 @@ def test_bad_tokens(store):
     with pytest.raises(InvalidNextToken):
         store.list_metrics("p1", MetricFilter(namespace="ns"), LONG_AGO, token, limit=1)
     with pytest.raises(InvalidNextToken):
-        store.list_metrics("p1", MetricFilter(), LONG_AGO, token[:-2] + "AA", limit=1)
+        store.list_metrics("p1", MetricFilter(), LONG_AGO, forged(token), limit=1)
     with pytest.raises(InvalidNextToken):
         store.list_metrics("p1", MetricFilter(), LONG_AGO, "garbage", limit=1)
 

@@ -17,6 +17,7 @@ from cfn_gateway.backends.openstack.gnocchi_listing import (
     token_secret,
 )
 from cfn_gateway.domain.metrics import DimensionFilter, MetricFilter, MetricKey
+from tests.tokens import forged
 from tests.unit.backends.openstack.gnocchi_filters import matches
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -85,7 +86,7 @@ def test_tokens_are_bound_to_project_query_and_signature(lister):
                            ("p1", MetricFilter(namespace="ns", recently_active=True))):
         with pytest.raises(InvalidNextToken):
             lister.list_metrics(api, project, other, SINCE, token, 5)
-    for bad in (token[:-3] + "AAA", "x", token + "."):
+    for bad in (forged(token), "x", token + "."):
         with pytest.raises(InvalidNextToken):
             lister.list_metrics(api, "p1", query, SINCE, bad, 5)
     other_key = MetricLister(lambda: b"other" * 8)
