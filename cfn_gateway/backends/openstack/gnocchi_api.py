@@ -1,4 +1,7 @@
-"""Gnocchi's REST API through gnocchiclient's keystoneauth1 adapter, failures as AWS errors.
+"""Gnocchi's REST API, failures as AWS errors.
+
+Requests go over ``keepalive`` connections where it can serve the endpoint, through
+gnocchiclient's keystoneauth1 adapter otherwise.
 
 ``GnocchiAPI.call`` returns the decoded JSON answer.  The answers a caller says it handles
 (``handled``: gnocchiclient's ``NotFound``, ``Conflict``, ``BadRequest``) come back as those
@@ -30,6 +33,7 @@ from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 
 from cfn_gateway import errors
+from cfn_gateway.backends.openstack import keepalive
 
 LOG = logging.getLogger(__name__)
 
@@ -56,7 +60,9 @@ class GnocchiAPI:
     def __init__(self, session: ks_session.Session, endpoint_filter: dict[str, Any],
                  timeout: float | None = None) -> None:
         adapter_options = {k: v for k, v in endpoint_filter.items() if v is not None}
-        self._api = Client(session=session, adapter_options=adapter_options).api
+        self._transport = keepalive.transport_for(
+            session, adapter_options, timeout,
+            lambda: Client(session=session, adapter_options=adapter_options).api)
         self._timeout = timeout
 
     def call(self, method: str, path: str, *, json: Any = None,
@@ -76,6 +82,8 @@ class GnocchiAPI:
         for delay in (*_LOCKED_RETRIES, None):
             try:
                 response = self._send_once_more_on_connect_failure(path, method, kwargs)
+                if response.status_code >= 400:  # gnocchiclient's adapter raises these
+                    raise g_exc.from_response(response, method)
             except g_exc.ClientException as exc:
                 if isinstance(exc, handled):
                     raise
@@ -98,10 +106,10 @@ class GnocchiAPI:
     def _send_once_more_on_connect_failure(self, path: str, method: str,
                                            kwargs: dict[str, Any]) -> Any:
         try:
-            return self._api.request(path, method, **kwargs)
+            return self._transport.request(path, method, **kwargs)
         except (g_exc.ConnectionFailure, ks_exc.ConnectFailure) as exc:
             LOG.info("Gnocchi connection failed (%s); sending %s %s again", exc, method, path)
-            return self._api.request(path, method, **kwargs)
+            return self._transport.request(path, method, **kwargs)
 
 
 def description(exc: g_exc.ClientException) -> Any:

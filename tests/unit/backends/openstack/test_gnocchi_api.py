@@ -147,7 +147,7 @@ def test_keystone_and_catalog_failures_are_service_unavailable(failure):
         def request(self, *args: object, **kwargs: object) -> None:
             raise failure
 
-    api._api = Failing()  # type: ignore[assignment]
+    api._transport = Failing()  # type: ignore[assignment]
     with pytest.raises(errors.ServiceUnavailable):
         api.call("GET", "v1/resource/x")
 
