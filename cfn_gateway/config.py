@@ -114,14 +114,15 @@ keystone_ec2_opts = [
         default=5.0,
         min=0.1,
         help="Seconds to wait for Keystone (connect, then each read) on every call made to "
-        "verify a signature, the verifier's own service token included. A Keystone that "
-        "does not answer in time makes the request fail with ServiceUnavailable (503).",
+        "verify a signature, the verifier's own service token included, and on every "
+        "validation of a caller's Keystone token ([keystone_token]). A Keystone that does "
+        "not answer in time makes the request fail with ServiceUnavailable (503).",
     ),
     cfg.StrOpt(
         "endpoint_override",
-        help="URL of Keystone's v3 API (e.g. http://keystone:5000/v3) for ec2tokens and the "
-        "credentials API; empty: the identity endpoint of the catalog ([openstack] interface "
-        "and region_name).",
+        help="URL of Keystone's v3 API (e.g. http://keystone:5000/v3) for ec2tokens, the "
+        "credentials API and the validation of callers' Keystone tokens; empty: the identity "
+        "endpoint of the catalog ([openstack] interface and region_name).",
     ),
     cfg.StrOpt(
         "local_check",
@@ -175,10 +176,44 @@ keystone_ec2_opts = [
     ),
 ]
 
+# OpenStack mode: callers that send a Keystone token instead of an AWS signature
+# (cfn_gateway.auth.keystone_tokens).
+KEYSTONE_TOKEN = "keystone_token"
+
+keystone_token_opts = [
+    cfg.BoolOpt(
+        "enabled",
+        default=True,
+        help="OpenStack mode: accept a request that carries a project-scoped Keystone token "
+        "in X-Auth-Token and no AWS signature at all (Heat resource plugins calling on "
+        "behalf of a stack's owner). The token is validated with Keystone (GET "
+        "/v3/auth/tokens with the [service_credentials] session; Keystone's "
+        "identity:validate_token lets the service role do that) and the caller acts in the "
+        "token's project. A signed request is always verified by its signature, whatever "
+        "X-Auth-Token it carries. Ignored in standalone mode.",
+    ),
+    cfg.IntOpt(
+        "cache_ttl",
+        default=300,
+        min=1,
+        max=3600,
+        help="Seconds a validated token is used without asking Keystone again (never past "
+        "the token's own expiry): the longest a revoked token keeps working per gateway "
+        "process. Refusals are kept a few seconds only.",
+    ),
+    cfg.IntOpt(
+        "cache_size",
+        default=4096,
+        min=1,
+        help="Most validated tokens kept per gateway process (the oldest dropped first).",
+    ),
+]
+
 CONF = cfg.CONF
 CONF.register_opts(server_opts)
 CONF.register_opts(openstack_opts, group="openstack")
 CONF.register_opts(keystone_ec2_opts, group=KEYSTONE_EC2)
+CONF.register_opts(keystone_token_opts, group=KEYSTONE_TOKEN)
 ks_loading.register_session_conf_options(CONF, SERVICE_CREDENTIALS)
 ks_loading.register_auth_conf_options(CONF, SERVICE_CREDENTIALS)
 
@@ -192,6 +227,7 @@ def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
     )
     return [(None, server_opts), ("openstack", openstack_opts),
             (SERVICE_CREDENTIALS, service_credentials), (KEYSTONE_EC2, keystone_ec2_opts),
+            (KEYSTONE_TOKEN, keystone_token_opts),
             (GNOCCHI, gnocchi_opts), (ALARMS, alarm_opts), (AUTOSCALING, autoscaling_opts),
             (HEAT, heat_opts)]
 

@@ -1,7 +1,8 @@
 """What one request carries through the pipeline: the routed AWS request and the caller.
 
 The route filter stores an ``AWSRequest`` in the WSGI environ, the ec2auth filter an
-``Identity``; the dispatcher builds a ``RequestContext`` from both for the handler.
+``Identity`` (from an AWS signature, or in OpenStack mode from a Keystone token); the
+dispatcher builds a ``RequestContext`` from both for the handler.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ ENV_REQUEST_ID = "cfn_gateway.request_id"
 ENV_AWS_REQUEST = "cfn_gateway.aws_request"
 ENV_PROTOCOL_HINT = "cfn_gateway.protocol_hint"
 ENV_IDENTITY = "cfn_gateway.identity"
+
+#: How a caller authenticated (``Identity.authenticated_by``).
+BY_SIGNATURE = "signature"  # an AWS signature (SigV4 / SigV2) over an access key
+BY_KEYSTONE_TOKEN = "keystone-token"  # a project-scoped Keystone token in X-Auth-Token
 
 CLOUDWATCH = "cloudwatch"
 AUTOSCALING = "autoscaling"
@@ -61,12 +66,17 @@ class AWSRequest:
 
 @dataclass(frozen=True)
 class Identity:
-    """Who signed the request: the project owns everything the request touches."""
+    """Who made the request: the project owns everything the request touches.
+
+    ``access_key`` is the signing key's id for a signed request and "" for a Keystone
+    token caller; ``authenticated_by`` says which (``BY_SIGNATURE`` / ``BY_KEYSTONE_TOKEN``).
+    """
 
     project_id: str
-    access_key: str
+    access_key: str = ""
     user_id: str = ""
     roles: tuple[str, ...] = ()
+    authenticated_by: str = BY_SIGNATURE
 
 
 @dataclass

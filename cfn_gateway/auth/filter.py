@@ -1,4 +1,5 @@
-"""Paste filter ``ec2auth``: the caller's identity from the request's AWS signature.
+"""Paste filter ``ec2auth``: the caller's identity from the request's AWS signature, or in
+OpenStack mode from a Keystone token.
 
 It reads the ``AWSRequest`` the route filter stored (a request without one, such as the
 health check, passes through untouched), parses its signature, has the configured verifier
@@ -9,6 +10,15 @@ The verifier is chosen by ``[DEFAULT] mode`` and built once per filter instance,
 (so in each worker process after the server forks): ``standalone`` checks the local
 credential store, ``openstack`` asks Keystone (``cfn_gateway.auth.keystone``).  A factory that
 fails (Keystone options missing) is tried again on the next request.
+
+Keystone tokens (``mode = openstack`` with ``[keystone_token] enabled``): a request that
+carries ``X-Auth-Token`` and no part of an AWS signature at all
+(``signed_request.carries_signature``: no Authorization header, no signature parameter in
+its query string or form) is authenticated by that token
+(``cfn_gateway.auth.keystone_tokens``).  A request with any part of a signature is judged
+by its signature alone, its X-Auth-Token ignored, so a bad signature is never rescued by a
+token.  In standalone mode X-Auth-Token is ignored: an unsigned request stays
+MissingAuthenticationToken.
 """
 
 from __future__ import annotations
@@ -21,15 +31,17 @@ from typing import Any
 
 from cfn_gateway.auth.credential_store import CREDENTIALS_FILE, CredentialStore
 from cfn_gateway.auth.keystone import keystone_verifier
-from cfn_gateway.auth.signed_request import signed_request_from
+from cfn_gateway.auth.keystone_tokens import KeystoneTokens, keystone_tokens
+from cfn_gateway.auth.signed_request import carries_signature, signed_request_from
 from cfn_gateway.auth.verifier import LocalVerifier, Verifier
-from cfn_gateway.config import CONF, data_path
+from cfn_gateway.config import CONF, KEYSTONE_TOKEN, data_path
 from cfn_gateway.context import ENV_AWS_REQUEST, ENV_IDENTITY, AWSRequest
 from cfn_gateway.middleware.wsgi import Environ, StartResponse, WSGIApp
 
 LOG = logging.getLogger(__name__)
 
 VerifierFactory = Callable[[], Verifier]
+TokensFactory = Callable[[], KeystoneTokens]
 
 
 def local_verifier() -> Verifier:
@@ -50,6 +62,13 @@ def verifier_factory_for(mode: str) -> VerifierFactory:
     return factory
 
 
+def tokens_factory_for(mode: str) -> TokensFactory | None:
+    """What validates Keystone tokens in ``mode``, or None where they are not accepted."""
+    if mode == "openstack" and getattr(CONF, KEYSTONE_TOKEN).enabled:
+        return keystone_tokens
+    return None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -60,12 +79,15 @@ class EC2Auth:
         app: WSGIApp,
         verifier_factory: VerifierFactory | None = None,
         clock: Callable[[], datetime] = utcnow,
+        tokens_factory: TokensFactory | None = None,
     ) -> None:
         self.app = app
         self.max_skew: int = CONF.signature_max_skew
         self._factory = verifier_factory or verifier_factory_for(CONF.mode)
+        self._tokens_factory = tokens_factory or tokens_factory_for(CONF.mode)
         self._clock = clock
         self._verifier: Verifier | None = None
+        self._tokens: KeystoneTokens | None = None
         self._lock = threading.Lock()
 
     @property
@@ -76,11 +98,29 @@ class EC2Auth:
                     self._verifier = self._factory()
         return self._verifier
 
+    @property
+    def accepts_tokens(self) -> bool:
+        return self._tokens_factory is not None
+
+    @property
+    def tokens(self) -> KeystoneTokens:
+        if self._tokens is None:
+            assert self._tokens_factory is not None
+            with self._lock:
+                if self._tokens is None:
+                    self._tokens = self._tokens_factory()
+        return self._tokens
+
     def __call__(self, environ: Environ, start_response: StartResponse) -> Any:
         request: AWSRequest | None = environ.get(ENV_AWS_REQUEST)
         if request is not None:
-            signed = signed_request_from(request, now=self._clock(), max_skew=self.max_skew)
-            environ[ENV_IDENTITY] = self.verifier.verify(signed)
+            token = request.headers.get("x-auth-token", "").strip()
+            if token and self.accepts_tokens and not carries_signature(request):
+                environ[ENV_IDENTITY] = self.tokens.identity(token)
+            else:
+                signed = signed_request_from(request, now=self._clock(),
+                                             max_skew=self.max_skew)
+                environ[ENV_IDENTITY] = self.verifier.verify(signed)
         return self.app(environ, start_response)
 
 

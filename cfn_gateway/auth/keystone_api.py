@@ -10,7 +10,9 @@ token again on the next call, so the gateway recovers by itself when Keystone co
 ``POST /v3/ec2tokens`` answers 401 both for a wrong client signature and for a caller
 token Keystone no longer accepts; keystoneauth's habit of fetching a new token and retrying
 on every 401 would double the work of each bad signature.  ``ec2tokens`` therefore renews
-the service token on a 401 at most once per ``REAUTH_INTERVAL``.
+the service token on a 401 at most once per ``REAUTH_INTERVAL``; so does
+``validate_token`` (``GET /v3/auth/tokens``), which answers 401 for a subject token whose
+user has lost its roles as well as for a stale service token.
 """
 
 from __future__ import annotations
@@ -99,10 +101,19 @@ class KeystoneAPI:
 
     def ec2tokens(self, body: dict[str, Any]) -> requests.Response:
         """``POST /v3/ec2tokens``, renewing the service token on a 401 now and then."""
-        response = self.request("POST", "/ec2tokens", json=body, allow_reauth=False)
+        return self._renewing("POST", "/ec2tokens", json=body)
+
+    def validate_token(self, token: str) -> requests.Response:
+        """``GET /v3/auth/tokens?nocatalog`` for the subject ``token``, renewing the service
+        token on a 401 now and then."""
+        return self._renewing("GET", "/auth/tokens", params={"nocatalog": ""},
+                              headers={"X-Subject-Token": token})
+
+    def _renewing(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        response = self.request(method, path, allow_reauth=False, **kwargs)
         if response.status_code == 401 and self._may_reauth():
             self.session.invalidate()
-            response = self.request("POST", "/ec2tokens", json=body, allow_reauth=False)
+            response = self.request(method, path, allow_reauth=False, **kwargs)
         return response
 
     def _may_reauth(self) -> bool:

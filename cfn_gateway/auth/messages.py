@@ -12,6 +12,10 @@ from datetime import datetime
 
 MISSING_AUTHENTICATION_TOKEN = "Request is missing Authentication Token"
 INVALID_CLIENT_TOKEN_ID = "The security token included in the request is invalid."
+PROJECT_SCOPED_TOKEN_REQUIRED = (  # gateway wording (a Keystone token in X-Auth-Token)
+    "The security token included in the request is invalid: a project-scoped Keystone "
+    "token is required."
+)
 SIGNATURE_DOES_NOT_MATCH = (
     "The request signature we calculated does not match the signature you provided. "
     "Check your AWS Secret Access Key and signing method. "

@@ -33,6 +33,9 @@ SIGV2_METHODS = ("HmacSHA256", "HmacSHA1")
 MAX_PRESIGNED_EXPIRES = 604800  # seven days, as AWS
 AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
 V2_MARKERS = ("Signature", "AWSAccessKeyId", "SignatureVersion")
+#: Query-string or form parameters that belong to an AWS signature (SigV4 presigned, SigV2).
+SIGNATURE_PARAMS = frozenset(("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature",
+                              "X-Amz-SignedHeaders", *V2_MARKERS))
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,21 @@ class SignedRequest:
     def params_dict(self) -> dict[str, str]:
         """The parameters as a dict (the last of repeated names wins)."""
         return dict(self.params)
+
+
+def carries_signature(request: AWSRequest) -> bool:
+    """Whether ``request`` carries any part of an AWS signature: an Authorization header
+    (even an empty or malformed one) or a signature parameter in its query string or form.
+
+    Such a request is judged by its signature alone (``signed_request_from``); only one
+    without any may authenticate otherwise (a Keystone token in OpenStack mode).
+    """
+    if "authorization" in request.headers:
+        return True
+    query = (request.query_pairs if request.query_pairs is not None
+             else parse_qsl(request.query_string, keep_blank_values=True))
+    return (any(name in SIGNATURE_PARAMS for name, _ in query)
+            or not SIGNATURE_PARAMS.isdisjoint(request.params))
 
 
 def signed_request_from(request: AWSRequest, now: datetime, max_skew: int) -> SignedRequest:

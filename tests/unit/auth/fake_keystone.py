@@ -1,4 +1,4 @@
-"""A small stand-in for Keystone's v3 API on 127.0.0.1, for the KeystoneVerifier's unit tests.
+"""A small stand-in for Keystone's v3 API on 127.0.0.1, for the Keystone auth unit tests.
 
 It answers what the verifier calls, the way keystone 30 answers (facts from
 keystone/api/ec2tokens.py and api/_shared/EC2_S3_Resource.py): password tokens
@@ -7,7 +7,10 @@ keystone/api/ec2tokens.py and api/_shared/EC2_S3_Resource.py): password tokens
 retried without the port; user, project, timestamp and roles checked; every refusal a
 generic 401), and the credentials, users, projects, domains and role-assignments reads a
 system reader may make.  Tests can make any path fail with a status, answer slowly, or
-revoke the tokens it issued.
+revoke the tokens it issued.  Token validation (``GET /v3/auth/tokens`` with
+``X-Subject-Token``) answers for the callers' tokens tests register with ``add_user_token``
+(any scope, any expiry), the way keystone 30 does: 404 for an unknown or expired token,
+403 unless the caller may validate tokens (its ``service`` role).
 """
 
 from __future__ import annotations
@@ -100,6 +103,10 @@ class FakeKeystone:
         self.auth_ttl = timedelta(minutes=15)
         self.now = lambda: datetime.now(UTC)
         self.system_readers: set[str] = {SERVICE_USER_ID}
+        self.token_validators: set[str] = {SERVICE_USER_ID}  # users with the service role
+        self.user_tokens: dict[str, dict[str, Any]] = {}  # token id -> validation body
+        self.user_token_status: dict[str, int] = {}  # token id -> error status to answer
+        self.validation_queries: list[dict[str, list[str]]] = []
         self.server: ThreadingHTTPServer | None = None
         self.port = 0
 
@@ -115,6 +122,25 @@ class FakeKeystone:
         credential = Ec2Credential(access, secret, user_id, project_id, dict(extra))
         self.credentials[access] = credential
         return credential
+
+    def add_user_token(self, user_id: str = "user-a", project_id: str = "project-a",
+                       roles: tuple[str, ...] = ("member",), scope: str = "project",
+                       expires_in: timedelta = timedelta(hours=1)) -> str:
+        """A caller's token (``scope``: project, domain, system or unscoped) and its id."""
+        body = _token(user_id, ["password"], list(roles), project_id=project_id,
+                      system=scope == "system")
+        token = body["token"]
+        token["expires_at"] = (datetime.now(UTC) + expires_in).strftime(
+            "%Y-%m-%dT%H:%M:%S.%fZ")
+        if scope != "project":
+            token.pop("project", None)
+        if scope == "domain":
+            token["domain"] = {"id": "default", "name": "Default"}
+        if scope == "unscoped":
+            token.pop("roles")
+        token_id = "gAAAAAB" + uuid.uuid4().hex + uuid.uuid4().hex  # Fernet-like
+        self.user_tokens[token_id] = body
+        return token_id
 
     def revoke_tokens(self) -> None:
         self.tokens.clear()
@@ -158,6 +184,9 @@ class FakeKeystone:
             return 401, UNAUTHORIZED, {}
         if method == "POST" and path == "/v3/ec2tokens":
             return self._ec2tokens((body or {}).get("credentials", {}))
+        if method == "GET" and path == "/v3/auth/tokens":
+            self.validation_queries.append(query)
+            return self._validate(scope, headers.get("X-Subject-Token", ""))
         if method == "GET":
             if not (scope.get("system") and scope["user"] in self.system_readers):
                 return 403, _error(403, "Forbidden", "You are not authorized"), {}
@@ -180,6 +209,19 @@ class FakeKeystone:
         token_id = uuid.uuid4().hex
         self.tokens[token_id] = {"user": SERVICE_USER_ID, "system": "system" in requested}
         return 201, token, {"X-Subject-Token": token_id}
+
+    def _validate(self, caller: dict[str, Any],
+                  subject: str) -> tuple[int, dict[str, Any], dict[str, str]]:
+        if caller["user"] not in self.token_validators:
+            return 403, _error(403, "Forbidden", "You are not authorized to perform the "
+                               "requested action: identity:validate_token."), {}
+        if subject in self.user_token_status:
+            status = self.user_token_status[subject]
+            return status, _error(status, "Refused", "refusing on purpose"), {}
+        body = self.user_tokens.get(subject)
+        if body is None or _parse_time(body["token"]["expires_at"]) <= self.now():
+            return 404, _error(404, "Not Found", "Could not recognize Fernet token"), {}
+        return 200, body, {"X-Subject-Token": subject}
 
     def _ec2tokens(self, creds: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         if "access" not in creds:
