@@ -42,6 +42,14 @@ setup(
             "gnocchiclient>=7.0",
             "keystoneauth1>=5.0",
         ],
+        # The Heat resource plugin (cfn_gateway.heat_plugin), installed beside heat-engine
+        # on every node that runs it; it imports only botocore, keystoneauth1, oslo.config
+        # and Heat.
+        "heat": [
+            "botocore>=1.42.7",
+            "keystoneauth1>=5.0",
+            "oslo.config>=9.0",
+        ],
         "test": [
             "pytest>=8",
             "hypothesis>=6",

@@ -141,12 +141,13 @@ def children_of(pid: int) -> list[int]:
 
 
 @contextmanager
-def serving(root: Path, config_file: Path | None = None) -> Iterator[GatewayProcess]:
-    """A gateway on a free port with its data under ``root``, stopped at the end; then
-    its log must show that, whatever the tests sent, it never failed inside (no 500, no
-    traceback)."""
-    process = GatewayProcess(data_dir=root / "data", port=free_port(), log_path=root / "log",
-                             config_file=config_file)
+def serving(root: Path, config_file: Path | None = None,
+            port: int | None = None) -> Iterator[GatewayProcess]:
+    """A gateway on ``port`` (default: a free one) with its data under ``root``, stopped at
+    the end; then its log must show that, whatever the tests sent, it never failed inside
+    (no 500, no traceback)."""
+    process = GatewayProcess(data_dir=root / "data", port=port or free_port(),
+                             log_path=root / "log", config_file=config_file)
     process.start()
     try:
         yield process

@@ -25,6 +25,9 @@ export TB_GNOCCHI_PORT=${TESTBED_GNOCCHI_PORT:-8041}
 export TB_AODH_PORT=${TESTBED_AODH_PORT:-8042}
 export TB_HEAT_PORT=${TESTBED_HEAT_PORT:-8004}
 export TB_HEAT_CFN_PORT=${TESTBED_HEAT_CFN_PORT:-8000}
+# Where heat-engine's cfn-gateway resource plugin finds the gateway: tests that create
+# OS::CfnGateway::* resources run an OpenStack-mode gateway on this port.
+export TB_GATEWAY_PORT=${TESTBED_GATEWAY_PORT:-8013}
 
 # PostgreSQL and RabbitMQ: the machine's own, on their standard ports.
 export TB_PG_URL=postgresql://postgres@127.0.0.1:5432

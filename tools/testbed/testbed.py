@@ -297,6 +297,8 @@ def write_json(timings):
             "heat": url("TB_HEAT_PORT", "/v1/%(tenant_id)s"),
         },
         "stack_user_domain": accounts["stack_user_domain"],
+        # heat-engine's cfn-gateway plugin calls the gateway here ([cfn_gateway] url)
+        "heat_plugin_gateway_port": int(ENV["TB_GATEWAY_PORT"]),
         "service_project_id": accounts["service_project_id"],
         "database": {db: f"{ENV['TB_PG_URL']}/{ENV['TB_DB_PREFIX']}{db}"
                      for db in ENV["TB_DATABASES"].split()},

@@ -21,14 +21,15 @@ for arg in "$@"; do
     esac
 done
 
-# The services this run starts (heat-api-cfn only if asked for).
+# The services this run starts (heat-api-cfn unless TESTBED_HEAT_CFN=0).
 STARTED="keystone gnocchi-api gnocchi-metricd aodh-api $TB_AODH_EVALUATORS aodh-notifier heat-api heat-engine"
-[ "${TESTBED_HEAT_CFN:-0}" = 1 ] && STARTED="$STARTED heat-api-cfn"
+[ "${TESTBED_HEAT_CFN:-1}" = 1 ] && STARTED="$STARTED heat-api-cfn"
 
-# The gateway's code that Aodh runs (the plugin, installed editable into the venv, and
-# what it imports) and setup.py (its entry points): names and contents of the *.py files
-# there are (cfn_gateway/aodh_plugin may not exist yet).
-PLUGIN_SOURCES="cfn_gateway/aodh_plugin cfn_gateway/domain cfn_gateway/backends/openstack
+# The gateway's code that Aodh and heat-engine run (the plugins, installed editable into
+# the venv, and what they import) and setup.py (its entry points): names and contents of
+# the *.py files there are.
+PLUGIN_SOURCES="cfn_gateway/aodh_plugin cfn_gateway/heat_plugin cfn_gateway/domain
+                cfn_gateway/backends/openstack
                 cfn_gateway/backends/alarms.py cfn_gateway/engine/actions.py
                 cfn_gateway/engine/webhooks.py setup.py"
 plugin_sources_hash() {

@@ -1,0 +1,73 @@
+"""Heat stacks in the tests of the gateway's Heat resource plugin: made by a tenant,
+awaited, deleted at the end (fixtures in ``conftest.py``)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from heatclient import exc as heat_exc
+
+STACK_WAIT = 120.0
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = probe()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.5)
+
+
+class Stacks:
+    """Stacks made by one test, deleted at its end (and their deletion awaited)."""
+
+    def __init__(self, heat) -> None:
+        self.heat = heat
+        self.made: list[str] = []
+
+    def create(self, template: dict[str, Any], environment: dict[str, Any] | None = None,
+               expect: str = "CREATE_COMPLETE") -> Any:
+        name = unique("cfngw-heat")
+        created = self.heat.stacks.create(stack_name=name, template=template,
+                                          environment=environment or {})
+        self.made.append(created["stack"]["id"])
+        return self.settle(created["stack"]["id"], expect)
+
+    def settle(self, stack_id: str, expect: str) -> Any:
+        stack = wait_for(f"stack {stack_id} to settle", lambda: (
+            s if not (s := self.heat.stacks.get(stack_id)).stack_status.endswith(
+                "IN_PROGRESS") else None), STACK_WAIT)
+        assert stack.stack_status == expect, stack.stack_status_reason
+        return stack
+
+    def delete(self, stack_id: str) -> None:
+        if stack_id in self.made:
+            self.made.remove(stack_id)
+        try:
+            self.heat.stacks.delete(stack_id)
+        except heat_exc.HTTPNotFound:
+            return
+
+        def gone() -> bool:
+            try:
+                stack = self.heat.stacks.get(stack_id)
+            except heat_exc.HTTPNotFound:
+                return True
+            assert stack.stack_status != "DELETE_FAILED", stack.stack_status_reason
+            return stack.stack_status == "DELETE_COMPLETE"
+
+        wait_for(f"stack {stack_id} deleted", gone, STACK_WAIT)
+
+
+def output(stack: Any, key: str) -> Any:
+    return next(o["output_value"] for o in stack.outputs if o["output_key"] == key)

@@ -1,0 +1,125 @@
+"""Heat stacks whose Auto Scaling group lives in the gateway, end to end.
+
+An environment maps the AWS types of a classic template (launch configuration, group,
+scale-up policy, memory alarm on the group) to ``OS::CfnGateway::*``.  The gateway then
+holds the launch configuration, the group (whose members it launches in a Heat stack of
+its own, fake servers on the test bed), the policy and the alarm; the alarm, evaluated by
+Aodh with the gateway's rule type, runs the policy (an Auto Scaling ARN action) and the
+group grows.  Deleting the stack removes every one of them from the gateway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from tests.functional.clients import boto3_client
+from tests.functional.conftest import tenant_credentials
+from tests.openstack.heat_stacks import STACK_WAIT, output, unique, wait_for
+
+pytestmark = pytest.mark.functional
+
+GATEWAY_TYPES = {"resource_registry": {
+    f"AWS::{kind}": f"OS::CfnGateway::{kind.split('::')[1]}"
+    for kind in ("CloudWatch::Alarm", "AutoScaling::LaunchConfiguration",
+                 "AutoScaling::AutoScalingGroup", "AutoScaling::ScalingPolicy")}}
+
+
+def classic_template(namespace: str) -> dict[str, Any]:
+    """The shape of heat-templates' AutoScalingMultiAZSample (no load balancer: the
+    gateway has none), its alarm on a namespace of the test's own."""
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {
+            "LaunchConfig": {
+                "Type": "AWS::AutoScaling::LaunchConfiguration",
+                "Metadata": {"AWS::CloudFormation::Init": {"config": {"files": {
+                    "/tmp/stats-crontab.txt": {"content": {"Fn::Join": ["", [
+                        "* * * * * /opt/aws/bin/cfn-push-stats --watch ",
+                        {"Ref": "MEMAlarmHigh"}, " --mem-util\n"]]}}}}}},
+                "Properties": {"ImageId": "F17-x86_64-cfntools", "InstanceType": "m1.small",
+                               "UserData": {"Fn::Base64": "#!/bin/sh\necho ready\n"}}},
+            "WebServerGroup": {
+                "Type": "AWS::AutoScaling::AutoScalingGroup",
+                "Properties": {"AvailabilityZones": ["nova"],
+                               "LaunchConfigurationName": {"Ref": "LaunchConfig"},
+                               "MinSize": "1", "MaxSize": "3"}},
+            "WebServerScaleUpPolicy": {
+                "Type": "AWS::AutoScaling::ScalingPolicy",
+                "Properties": {"AdjustmentType": "ChangeInCapacity",
+                               "AutoScalingGroupName": {"Ref": "WebServerGroup"},
+                               "Cooldown": "60", "ScalingAdjustment": "1"}},
+            "MEMAlarmHigh": {
+                "Type": "AWS::CloudWatch::Alarm",
+                "Properties": {
+                    "AlarmDescription": "Scale-up if MEM > 50% for 1 minute",
+                    "MetricName": "MemoryUtilization", "Namespace": namespace,
+                    "Statistic": "Average", "Period": "60", "EvaluationPeriods": "1",
+                    "Threshold": "50", "ComparisonOperator": "GreaterThanThreshold",
+                    "AlarmActions": [{"Ref": "WebServerScaleUpPolicy"}],
+                    "Dimensions": [{"Name": "AutoScalingGroupName",
+                                    "Value": {"Ref": "WebServerGroup"}}]}},
+        },
+        "Outputs": {
+            "LaunchConfig": {"Value": {"Ref": "LaunchConfig"}},
+            "Group": {"Value": {"Ref": "WebServerGroup"}},
+            "Policy": {"Value": {"Ref": "WebServerScaleUpPolicy"}},
+            "Alarm": {"Value": {"Ref": "MEMAlarmHigh"}},
+        },
+    }
+
+
+@pytest.fixture(scope="module")
+def plugin_autoscaling(plugin_gateway, heat_testbed):
+    return boto3_client("autoscaling", plugin_gateway.endpoint,
+                        tenant_credentials(heat_testbed, 0))
+
+
+def in_service(autoscaling, group: str) -> int:
+    [found] = autoscaling.describe_auto_scaling_groups(
+        AutoScalingGroupNames=[group])["AutoScalingGroups"]
+    return sum(1 for i in found["Instances"] if i["LifecycleState"] == "InService")
+
+
+def test_a_classic_template_scales_a_gateway_group_and_leaves_nothing(
+        plugin_cw, plugin_autoscaling, stacks):
+    namespace = unique("Test/HeatClassic")
+    stack = stacks.create(classic_template(namespace), GATEWAY_TYPES)
+    group, policy = output(stack, "Group"), output(stack, "Policy")
+    lc, alarm = output(stack, "LaunchConfig"), output(stack, "Alarm")
+
+    [config] = plugin_autoscaling.describe_launch_configurations(
+        LaunchConfigurationNames=[lc])["LaunchConfigurations"]
+    assert (config["ImageId"], config["InstanceType"]) == ("F17-x86_64-cfntools", "m1.small")
+    [held] = plugin_autoscaling.describe_auto_scaling_groups(
+        AutoScalingGroupNames=[group])["AutoScalingGroups"]
+    assert (held["MinSize"], held["MaxSize"], held["LaunchConfigurationName"]) == (1, 3, lc)
+    assert in_service(plugin_autoscaling, group) == 1  # the stack waited for it
+    tags = {t["Key"]: t["Value"] for t in held["Tags"]}
+    assert tags["metering.AutoScalingGroupName"] == group
+    [scaling] = plugin_autoscaling.describe_policies(
+        AutoScalingGroupName=group)["ScalingPolicies"]
+    assert scaling["PolicyARN"] == policy and scaling["ScalingAdjustment"] == 1
+    [watching] = plugin_cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+    assert watching["AlarmActions"] == [policy]
+    assert watching["Dimensions"] == [{"Name": "AutoScalingGroupName", "Value": group}]
+
+    minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(minutes=1)
+    plugin_cw.put_metric_data(Namespace=namespace, MetricData=[{
+        "MetricName": "MemoryUtilization", "Unit": "Percent", "Value": 90.0,
+        "Timestamp": minute, "Dimensions": [{"Name": "AutoScalingGroupName", "Value": group}]}])
+    wait_for("the group at 2 in service", lambda: in_service(plugin_autoscaling, group) == 2,
+             STACK_WAIT)
+    activities = plugin_autoscaling.describe_scaling_activities(
+        AutoScalingGroupName=group)["Activities"]
+    assert any(alarm in a.get("Cause", "") for a in activities), activities
+
+    stacks.delete(stack.id)
+    assert plugin_cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"] == []
+    assert plugin_autoscaling.describe_policies(PolicyNames=[policy])["ScalingPolicies"] == []
+    assert plugin_autoscaling.describe_auto_scaling_groups(
+        AutoScalingGroupNames=[group])["AutoScalingGroups"] == []
+    assert plugin_autoscaling.describe_launch_configurations(
+        LaunchConfigurationNames=[lc])["LaunchConfigurations"] == []
