@@ -432,6 +432,18 @@ heat_opts = [
         "finish a deletion before it creates the stack anew (then it fails with "
         "ServiceUnavailable and is tried again later).",
     ),
+    cfg.StrOpt(
+        "stack_user_domain",
+        default=None,
+        help="OpenStack mode: Heat's stack user domain (heat.conf [DEFAULT] "
+        "stack_user_domain_id or stack_user_domain_name; an id or a name). A caller whose "
+        "project is in this domain is a stack's user (the EC2 keys Heat hands to servers, "
+        "AWS::IAM::AccessKey, used by cfn-push-stats): it acts in the stack owner's project "
+        "(the part of its project's name before the first '-', which must be an existing, "
+        "enabled project), may call PutMetricData only, and its AlarmName=<logical "
+        "resource name> dimensions name that stack's alarm. Unset: no caller is a stack "
+        "user (its data stays in its own project).",
+    ),
 ]
 CONF.register_opts(heat_opts, group=HEAT)
 

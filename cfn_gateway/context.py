@@ -70,6 +70,10 @@ class Identity:
 
     ``access_key`` is the signing key's id for a signed request and "" for a Keystone
     token caller; ``authenticated_by`` says which (``BY_SIGNATURE`` / ``BY_KEYSTONE_TOKEN``).
+    ``project_name`` and the project's domain are filled where Keystone says them ("" in
+    standalone mode).  A Heat stack user (``cfn_gateway.auth.stack_users``) acts in its
+    stack owner's project (``project_id``); ``stack_user_project`` keeps the project its
+    key belongs to ("" for every other caller).
     """
 
     project_id: str
@@ -77,6 +81,10 @@ class Identity:
     user_id: str = ""
     roles: tuple[str, ...] = ()
     authenticated_by: str = BY_SIGNATURE
+    project_name: str = ""
+    project_domain_id: str = ""
+    project_domain_name: str = ""
+    stack_user_project: str = ""
 
 
 @dataclass

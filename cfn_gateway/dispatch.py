@@ -8,6 +8,9 @@ Query requests may spell CloudWatch units the way Heat's ``cfn-push-stats`` does
 (``Counter``, ``megabytes``): unless ``query_legacy_units`` is off, those are read as the
 standard unit they mean (``cfn_gateway.domain.units``) while parsing, so validation and the
 handlers only ever see AWS units.  JSON and CBOR requests keep AWS's exact rules.
+
+A Heat stack user (``Identity.stack_user_project``) may call only what
+``auth.stack_user_policy`` allows; that is checked before anything is parsed.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from cfn_gateway import errors
 from cfn_gateway.api.registry import load_handlers, lookup
+from cfn_gateway.auth import stack_user_policy
 from cfn_gateway.backends import Backends, OpenedOnFirstUse
 from cfn_gateway.config import CONF
 from cfn_gateway.context import (
@@ -62,6 +66,8 @@ class Gateway:
         if identity is None:
             raise errors.MissingAuthenticationToken("Request is missing Authentication Token")
         service, name = aws_request.service, aws_request.operation
+        if identity.stack_user_project:  # a Heat stack user: PutMetricData only
+            stack_user_policy.check(identity, service, name)
         op = aws_request.operation_model or operation_model(service, name,
                                                             aws_request.protocol)
         handler = lookup(service, name)

@@ -19,6 +19,11 @@ its query string or form) is authenticated by that token
 by its signature alone, its X-Auth-Token ignored, so a bad signature is never rescued by a
 token.  In standalone mode X-Auth-Token is ignored: an unsigned request stays
 MissingAuthenticationToken.
+
+Heat stack users (``mode = openstack`` with ``[heat] stack_user_domain``): whichever way
+the caller authenticated, an identity whose project is in that domain is turned into its
+stack owner's (``cfn_gateway.auth.stack_users``), or refused with AccessDenied; other
+callers pay one string comparison.
 """
 
 from __future__ import annotations
@@ -33,15 +38,17 @@ from cfn_gateway.auth.credential_store import CREDENTIALS_FILE, CredentialStore
 from cfn_gateway.auth.keystone import keystone_verifier
 from cfn_gateway.auth.keystone_tokens import KeystoneTokens, keystone_tokens
 from cfn_gateway.auth.signed_request import carries_signature, signed_request_from
+from cfn_gateway.auth.stack_users import StackUsers, stack_users
 from cfn_gateway.auth.verifier import LocalVerifier, Verifier
 from cfn_gateway.config import CONF, KEYSTONE_TOKEN, data_path
-from cfn_gateway.context import ENV_AWS_REQUEST, ENV_IDENTITY, AWSRequest
+from cfn_gateway.context import ENV_AWS_REQUEST, ENV_IDENTITY, AWSRequest, Identity
 from cfn_gateway.middleware.wsgi import Environ, StartResponse, WSGIApp
 
 LOG = logging.getLogger(__name__)
 
 VerifierFactory = Callable[[], Verifier]
 TokensFactory = Callable[[], KeystoneTokens]
+StackUsersFactory = Callable[[], "StackUsers | None"]
 
 
 def local_verifier() -> Verifier:
@@ -69,6 +76,13 @@ def tokens_factory_for(mode: str) -> TokensFactory | None:
     return None
 
 
+def stack_users_factory_for(mode: str) -> StackUsersFactory | None:
+    """What recognises Heat stack users in ``mode``, or None where there are none."""
+    if mode == "openstack" and CONF.heat.stack_user_domain:
+        return stack_users
+    return None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -80,6 +94,7 @@ class EC2Auth:
         verifier_factory: VerifierFactory | None = None,
         clock: Callable[[], datetime] = utcnow,
         tokens_factory: TokensFactory | None = None,
+        stack_users_factory: StackUsersFactory | None = None,
     ) -> None:
         self.app = app
         self.max_skew: int = CONF.signature_max_skew
@@ -88,6 +103,8 @@ class EC2Auth:
         self._clock = clock
         self._verifier: Verifier | None = None
         self._tokens: KeystoneTokens | None = None
+        self._stack_users_factory = stack_users_factory or stack_users_factory_for(CONF.mode)
+        self._stack_users: StackUsers | None = None
         self._lock = threading.Lock()
 
     @property
@@ -111,16 +128,30 @@ class EC2Auth:
                     self._tokens = self._tokens_factory()
         return self._tokens
 
+    @property
+    def stack_users(self) -> StackUsers | None:
+        if self._stack_users is None and self._stack_users_factory is not None:
+            with self._lock:
+                if self._stack_users is None:
+                    self._stack_users = self._stack_users_factory()
+        return self._stack_users
+
     def __call__(self, environ: Environ, start_response: StartResponse) -> Any:
         request: AWSRequest | None = environ.get(ENV_AWS_REQUEST)
         if request is not None:
             token = request.headers.get("x-auth-token", "").strip()
+            identity: Identity
             if token and self.accepts_tokens and not carries_signature(request):
-                environ[ENV_IDENTITY] = self.tokens.identity(token)
+                identity = self.tokens.identity(token)
             else:
                 signed = signed_request_from(request, now=self._clock(),
                                              max_skew=self.max_skew)
-                environ[ENV_IDENTITY] = self.verifier.verify(signed)
+                identity = self.verifier.verify(signed)
+            if self._stack_users_factory is not None:
+                resolver = self.stack_users
+                if resolver is not None:
+                    identity = resolver.resolve(identity)
+            environ[ENV_IDENTITY] = identity
         return self.app(environ, start_response)
 
 

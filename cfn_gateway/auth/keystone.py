@@ -160,14 +160,19 @@ class KeystoneVerifier:
     def _identity(signed: SignedRequest, response: requests.Response) -> Identity:
         try:
             token = response.json()["token"]
-            project_id = token["project"]["id"]
+            project = token["project"]
+            project_id = project["id"]
             user_id = token["user"]["id"]
             roles = tuple(sorted({role["name"] for role in token.get("roles", ())}))
-        except (ValueError, KeyError, TypeError) as exc:
+            domain = project.get("domain") or {}
+            names = (str(project.get("name") or ""), str(domain.get("id") or ""),
+                     str(domain.get("name") or ""))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             LOG.error("unexpected ec2tokens answer from Keystone: %s", response.text[:300])
             raise errors.InternalFailure("An internal error occurred.") from exc
         return Identity(project_id=project_id, access_key=signed.access_key,
-                        user_id=user_id, roles=roles)
+                        user_id=user_id, roles=roles, project_name=names[0],
+                        project_domain_id=names[1], project_domain_name=names[2])
 
     # --- local check with the secret from the credentials API ----------------------------
 
@@ -192,7 +197,10 @@ def _local_identity(entry: Ec2Secret) -> Identity:
     if entry.refusal:
         raise errors.InvalidClientTokenId(messages.INVALID_CLIENT_TOKEN_ID)
     return Identity(project_id=entry.project_id, access_key=entry.access_key,
-                    user_id=entry.user_id, roles=entry.roles)
+                    user_id=entry.user_id, roles=entry.roles,
+                    project_name=entry.project_name,
+                    project_domain_id=entry.project_domain_id,
+                    project_domain_name=entry.project_domain_name)
 
 
 def cannot_verify(reason: str) -> str:  # gateway wording
@@ -234,6 +242,14 @@ def keystone_api(session: ks_session.Session) -> KeystoneAPI:
     return KeystoneAPI(session, endpoint=group.endpoint_override,
                        interface=CONF.openstack.interface,
                        region_name=CONF.openstack.region_name, timeout=group.timeout)
+
+
+def reader_api() -> KeystoneAPI:
+    """Keystone as the service user reads other users' credentials and projects
+    (``[keystone_ec2] credentials_scope``: system-scoped, or the service project's token)."""
+    group = getattr(CONF, KEYSTONE_EC2)
+    overrides = _system_scope_overrides() if group.credentials_scope == "system" else {}
+    return keystone_api(_session(**overrides))
 
 
 def keystone_verifier() -> KeystoneVerifier:

@@ -9,7 +9,9 @@ verified here is refused where Keystone would refuse it: the user and its domain
 the project and its domain enabled, and at least one (effective) role of the user on the
 project (``GET /v3/role_assignments?effective&include_names``), whose names become the
 identity's roles.  A cache miss costs the credential read, then the user, project and
-role-assignment reads side by side (and a domain read when its state is not cached).
+role-assignment reads side by side (and a domain read when its state is not cached); the
+project's name and domain (id and name) are kept for the identity, as a token says them
+(Heat stack users are recognised by them: ``cfn_gateway.auth.stack_users``).
 Credentials bound to a delegation are only marked as such: their secret is not kept, and
 the verifier leaves them to ``/v3/ec2tokens``.
 
@@ -64,6 +66,9 @@ class Ec2Secret:
     delegated: bool = False  # bound to a trust, application credential or OAuth1 token
     refusal: str = ""  # why Keystone would not issue a token for it ("" when it would)
     fetched_at: float = 0.0
+    project_name: str = ""
+    project_domain_id: str = ""
+    project_domain_name: str = ""
 
 
 class SecretCache:
@@ -145,7 +150,8 @@ class KeystoneSecrets:
         self.api = api
         self.clock = clock
         self.cache = SecretCache(ttl, size, clock)
-        self._domains: dict[str, tuple[bool, float]] = {}  # id -> (enabled, fetched_at)
+        # domain id -> (enabled, name, fetched_at)
+        self._domains: dict[str, tuple[bool, str, float]] = {}
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="keystone-read")
         self._reads = KeyedLocks()
 
@@ -214,38 +220,48 @@ class KeystoneSecrets:
         if any(blob.get(key) for key in DELEGATION_KEYS):
             return Ec2Secret(access_key, "", user_id, project_id, delegated=True,
                              fetched_at=fetched_at)
-        roles, refusal = self._owner_state(user_id, project_id)
+        roles, refusal, names = self._owner_state(user_id, project_id)
         if refusal:
             LOG.info("EC2 access key %s not usable: %s", access_key, refusal)
         return Ec2Secret(access_key, str(blob.get("secret") or ""), user_id, project_id,
-                         roles, refusal=refusal, fetched_at=fetched_at)
+                         roles, refusal=refusal, fetched_at=fetched_at,
+                         project_name=names[0], project_domain_id=names[1],
+                         project_domain_name=names[2])
 
-    def _owner_state(self, user_id: str, project_id: str) -> tuple[tuple[str, ...], str]:
-        """The user's role names on the project, and why Keystone would refuse a token.
+    def _owner_state(self, user_id: str, project_id: str
+                     ) -> tuple[tuple[str, ...], str, tuple[str, str, str]]:
+        """The user's role names on the project, why Keystone would refuse a token, and
+        the project's name, domain id and domain name (as a token would say them).
 
         The user, the project and the role assignments are read at the same time; the
         domains' states are kept for ``ttl`` like the secrets (there are few of them).
         """
+        unknown = ("", "", "")
         if not user_id or not project_id:
-            return (), "credential without user or project"
+            return (), "credential without user or project", unknown
         user_call = self._pool.submit(self._member, f"/users/{user_id}", "user")
         project_call = self._pool.submit(self._member, f"/projects/{project_id}", "project")
         roles = self._roles(user_id, project_id)
         user, project = user_call.result(), project_call.result()
         if user is None:
-            return (), f"user {user_id} not found"
+            return (), f"user {user_id} not found", unknown
         if project is None:
-            return (), f"project {project_id} not found"
+            return (), f"project {project_id} not found", unknown
         if not user.get("enabled", True):
-            return (), f"user {user_id} disabled"
+            return (), f"user {user_id} disabled", unknown
         if not project.get("enabled", True):
-            return (), f"project {project_id} disabled"
+            return (), f"project {project_id} disabled", unknown
+        domain_names: dict[str, str] = {}
         for domain_id in dict.fromkeys((user.get("domain_id"), project.get("domain_id"))):
-            if domain_id and not self._domain_enabled(domain_id):
-                return (), f"domain {domain_id} disabled or gone"
+            if domain_id:
+                enabled, domain_names[domain_id] = self._domain(domain_id)
+                if not enabled:
+                    return (), f"domain {domain_id} disabled or gone", unknown
         if not roles:
-            return (), f"user {user_id} has no role on project {project_id}"
-        return roles, ""
+            return (), f"user {user_id} has no role on project {project_id}", unknown
+        project_domain = str(project.get("domain_id") or "")
+        return roles, "", (str(project.get("name") or ""), project_domain,
+                           domain_names.get(project_domain, ""))
 
     def _roles(self, user_id: str, project_id: str) -> tuple[str, ...]:
         response = self.api.get(
@@ -256,15 +272,17 @@ class KeystoneSecrets:
         assignments = self._body(response, "listing role assignments")["role_assignments"]
         return tuple(sorted({a["role"].get("name") or a["role"]["id"] for a in assignments}))
 
-    def _domain_enabled(self, domain_id: str) -> bool:
+    def _domain(self, domain_id: str) -> tuple[bool, str]:
+        """Whether the domain exists and is enabled, and its name."""
         known = self._domains.get(domain_id)
-        if known is not None and self.clock() - known[1] < self.cache.ttl:
-            return known[0]
+        if known is not None and self.clock() - known[2] < self.cache.ttl:
+            return known[0], known[1]
         fetched_at = self.clock()
         domain = self._member(f"/domains/{domain_id}", "domain")
         enabled = domain is not None and bool(domain.get("enabled", True))
-        self._domains[domain_id] = (enabled, fetched_at)
-        return enabled
+        name = str(domain.get("name") or "") if domain is not None else ""
+        self._domains[domain_id] = (enabled, name, fetched_at)
+        return enabled, name
 
     def _member(self, path: str, key: str) -> dict[str, Any] | None:
         response = self.api.get(path)

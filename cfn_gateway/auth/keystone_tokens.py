@@ -158,6 +158,9 @@ class KeystoneTokens:
             expires_at = parse_expiry(token["expires_at"])
             project = token.get("project") or {}
             project_id = str(project.get("id") or "")
+            domain = project.get("domain") or {}
+            names = (str(project.get("name") or ""), str(domain.get("id") or ""),
+                     str(domain.get("name") or ""))
             roles = tuple(sorted({role["name"] for role in token.get("roles") or ()}))
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             LOG.error("unexpected token validation answer from Keystone: %s",
@@ -174,7 +177,8 @@ class KeystoneTokens:
                      expires_at.isoformat())
             return INVALID
         identity = Identity(project_id=project_id, user_id=user_id, roles=roles,
-                            authenticated_by=BY_KEYSTONE_TOKEN)
+                            authenticated_by=BY_KEYSTONE_TOKEN, project_name=names[0],
+                            project_domain_id=names[1], project_domain_name=names[2])
         return ValidToken(identity, expires_at)
 
 

@@ -214,6 +214,12 @@ class AlarmStore(Protocol):
         """The alarm's tags, or None when there is no such alarm."""
         ...
 
+    def named_by_tags(self, project_id: str, tags: Sequence[Tag]) -> list[str]:
+        """Names (ordered) of the project's alarms that carry every one of ``tags`` (at
+        least one); for rare lookups (Heat stack users' logical alarm names), not per
+        datum."""
+        ...
+
     def tag(self, project_id: str, name: str, tags: Sequence[Tag]) -> bool:
         """Add or overwrite tags; False when there is no such alarm."""
         ...

@@ -12,15 +12,14 @@ from heat.common import exception
 from heat.common.i18n import _
 from heat.engine import attributes, constraints, properties, resource
 
+from cfn_gateway.domain.heat_tags import (  # tags written on every alarm
+    TAG_LOGICAL_ID,
+    TAG_STACK_ID,
+    TAG_STACK_USER_PROJECT,
+)
 from cfn_gateway.heat_plugin import actions, client
 from cfn_gateway.heat_plugin import alarm_params as ap
 from cfn_gateway.heat_plugin.gateway_resource import GatewayResourceMixin
-
-#: Tags written on every alarm: which stack and resource made it.
-TAG_STACK_ID = "heat-stack-id"
-TAG_LOGICAL_ID = "heat-logical-id"
-TAG_STACK_USER_PROJECT = "heat-stack-user-project"
-
 
 S = properties.Schema
 

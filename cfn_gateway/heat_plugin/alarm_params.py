@@ -7,6 +7,7 @@ boolean is therefore normalised here again.  Nothing here imports Heat.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -116,11 +117,40 @@ def put_metric_alarm_params(props: Mapping[str, Any], name: str,
             values = [str(v) for v in props.get(key) or () if v]
         if values:
             params[key] = list(values)
-    _put_str(params, props, TREAT_MISSING_DATA)
+    missing = props.get(TREAT_MISSING_DATA) or heat_missing_data(params)
+    if missing:
+        params[TREAT_MISSING_DATA] = missing
     _put_str(params, props, EVALUATE_LOW_SAMPLE_COUNT_PERCENTILE)
     if tags:
         params["Tags"] = [{"Key": k, "Value": str(v)} for k, v in tags.items()]
     return params
+
+
+#: The comparison of each operator, as ``compare(value, threshold)``.
+_COMPARE = {
+    "GreaterThanOrEqualToThreshold": operator.ge,
+    "GreaterThanThreshold": operator.gt,
+    "LessThanThreshold": operator.lt,
+    "LessThanOrEqualToThreshold": operator.le,
+}
+
+
+def heat_missing_data(params: Mapping[str, Any]) -> str | None:
+    """TreatMissingData for an alarm whose template gives none, as Heat's own CloudWatch
+    alarms treated a period without data: a SampleCount or Sum of nothing is 0, compared
+    with the threshold like any value ("breaching" or "notBreaching"); other statistics
+    keep AWS's default (None: "missing").
+
+    That is what makes the HA templates' heartbeat alarms (SampleCount of ``Heartbeat``
+    LessThanThreshold 1, fed by ``cfn-push-stats --heartbeat``) fire when the heartbeats
+    stop; under AWS's default they would go to INSUFFICIENT_DATA instead.
+    """
+    compare = _COMPARE.get(params.get(COMPARISON_OPERATOR, ""))
+    threshold = params.get(THRESHOLD)
+    if params.get(STATISTIC) not in ("SampleCount", "Sum") or compare is None \
+            or threshold is None:
+        return None
+    return "breaching" if compare(0.0, threshold) else "notBreaching"
 
 
 def dimensions_of(value: Iterable[Mapping[str, Any]] | None) -> list[dict[str, str]]:

@@ -31,9 +31,15 @@ def heat_testbed() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def plugin_gateway(heat_testbed, tmp_path_factory) -> Iterator[GatewayProcess]:
-    """An OpenStack-mode gateway where heat-engine's plugin calls it."""
+    """An OpenStack-mode gateway where heat-engine's plugin calls it, which knows Heat's
+    stack user domain (by name) as a deployment beside Heat does."""
     root = tmp_path_factory.mktemp("heat-plugin-gateway")
-    with serving(root, openstack_config(root / "gw.conf", heat_testbed),
+    config = openstack_config(root / "gw.conf", heat_testbed)
+    domain = heat_testbed.get("stack_user_domain", {}).get("name")
+    if domain:
+        with config.open("a") as out:
+            out.write(f"\n[heat]\nstack_user_domain = {domain}\n")
+    with serving(root, config,
                  port=heat_testbed["heat_plugin_gateway_port"]) as process:
         yield process
 

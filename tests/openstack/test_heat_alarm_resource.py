@@ -13,6 +13,7 @@ gateway's alarm (evaluated by Aodh with the gateway's rule type) calls the pre-s
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
@@ -123,3 +124,34 @@ def test_an_alarm_of_the_gateway_scales_a_heat_group_through_its_alarm_url(plugi
     assert grown.stack_status in ("CREATE_COMPLETE", "UPDATE_COMPLETE")
     actions = plugin_cw.describe_alarm_history(AlarmName=name, HistoryItemType="Action")
     assert actions["AlarmHistoryItems"], "the alarm's action left no history"
+
+
+def test_a_heartbeat_alarm_fires_when_heartbeats_stop(plugin_cw, stacks):
+    """WordPress_Single_Instance_With_IHA's HeartbeatFailureAlarm, unmodified but for its
+    action: without heartbeats it is in ALARM (a count of nothing is 0 < 1, as in Heat's
+    own alarms); a heartbeat as ``cfn-push-stats --watch <alarm> --heartbeat`` sends it
+    (its own dimensions beside ``AlarmName``) brings it back to OK."""
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": {"HeartbeatFailureAlarm": {
+            "Type": "OS::CfnGateway::Alarm", "Properties": {
+                "AlarmDescription": "Restart the WikiDatabase if we miss a heartbeat",
+                "MetricName": "Heartbeat", "Namespace": "system/linux",
+                "Statistic": "SampleCount", "Period": "60", "EvaluationPeriods": "1",
+                "Threshold": "1", "ComparisonOperator": "LessThanThreshold"}}},
+        "Outputs": {"Name": {"Value": {"Ref": "HeartbeatFailureAlarm"}}},
+    }
+    stack = stacks.create(template)
+    name = output(stack, "Name")
+    assert only_alarm(plugin_cw, name)["TreatMissingData"] == "breaching"
+    wait_for(f"{name} in ALARM", lambda: only_alarm(plugin_cw, name)["StateValue"] == "ALARM",
+             60)
+
+    if dt.datetime.now(dt.UTC).second > 40:  # the heartbeat's minute must stay the last one
+        time.sleep(61 - dt.datetime.now(dt.UTC).second)
+    minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(minutes=1)
+    plugin_cw.put_metric_data(Namespace="system/linux", MetricData=[{
+        "MetricName": "Heartbeat", "Unit": "Count", "Value": 1.0, "Timestamp": minute,
+        "Dimensions": [{"Name": "AlarmName", "Value": name},
+                       {"Name": "InstanceId", "Value": unique("i")}]}])
+    wait_for(f"{name} in OK", lambda: only_alarm(plugin_cw, name)["StateValue"] == "OK", 60)

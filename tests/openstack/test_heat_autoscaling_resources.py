@@ -1,7 +1,8 @@
 """Heat stacks whose Auto Scaling group lives in the gateway, end to end.
 
 An environment maps the AWS types of a classic template (launch configuration, group,
-scale-up policy, memory alarm on the group) to ``OS::CfnGateway::*``.  The gateway then
+scaling policies, memory alarms on the group) to ``OS::CfnGateway::*``; the rest of it (a
+stack user and its keys, the load balancer, ``Fn::GetAZs``) stays Heat's own.  The gateway then
 holds the launch configuration, the group (whose members it launches in a Heat stack of
 its own, fake servers on the test bed), the policy and the alarm; the alarm, evaluated by
 Aodh with the gateway's rule type, runs the policy (an Auto Scaling ARN action) and the
@@ -28,45 +29,75 @@ GATEWAY_TYPES = {"resource_registry": {
 
 
 def classic_template(namespace: str) -> dict[str, Any]:
-    """The shape of heat-templates' AutoScalingMultiAZSample (no load balancer: the
-    gateway has none), its alarm on a namespace of the test's own."""
+    """The shape of heat-templates' AutoScalingMultiAZSample: a stack user and its keys
+    for cfn-push-stats, a launch configuration whose cfn-init metadata installs them and
+    the agent's cron line, a group in every zone behind a load balancer, scale-up and
+    scale-down policies, high and low memory alarms on the group (on a namespace of the
+    test's own, so that other tests' data stay out)."""
+    def alarm(operator: str, threshold: str, policy: str) -> dict[str, Any]:
+        return {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmDescription": f"Scale if MEM {operator} {threshold}% for 1 minute",
+            "MetricName": "MemoryUtilization", "Namespace": namespace,
+            "Statistic": "Average", "Period": "60", "EvaluationPeriods": "1",
+            "Threshold": threshold, "ComparisonOperator": operator,
+            "AlarmActions": [{"Ref": policy}],
+            "Dimensions": [{"Name": "AutoScalingGroupName",
+                            "Value": {"Ref": "WebServerGroup"}}]}}
+
+    def policy(adjustment: str) -> dict[str, Any]:
+        return {"Type": "AWS::AutoScaling::ScalingPolicy", "Properties": {
+            "AdjustmentType": "ChangeInCapacity",
+            "AutoScalingGroupName": {"Ref": "WebServerGroup"},
+            "Cooldown": "60", "ScalingAdjustment": adjustment}}
+
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Resources": {
+            "CfnUser": {"Type": "AWS::IAM::User"},
+            "WebServerKeys": {"Type": "AWS::IAM::AccessKey",
+                              "Properties": {"UserName": {"Ref": "CfnUser"}}},
+            "ElasticLoadBalancer": {
+                "Type": "AWS::ElasticLoadBalancing::LoadBalancer",
+                "Properties": {
+                    "AvailabilityZones": {"Fn::GetAZs": ""},
+                    "Listeners": [{"LoadBalancerPort": "80", "InstancePort": "80",
+                                   "Protocol": "HTTP"}],
+                    "HealthCheck": {"Target": "HTTP:80/", "HealthyThreshold": "3",
+                                    "UnhealthyThreshold": "5", "Interval": "30",
+                                    "Timeout": "5"}}},
             "LaunchConfig": {
                 "Type": "AWS::AutoScaling::LaunchConfiguration",
                 "Metadata": {"AWS::CloudFormation::Init": {"config": {"files": {
+                    "/etc/cfn/cfn-credentials": {"content": {"Fn::Join": ["", [
+                        "AWSAccessKeyId=", {"Ref": "WebServerKeys"}, "\n",
+                        "AWSSecretKey=", {"Fn::GetAtt": ["WebServerKeys", "SecretAccessKey"]},
+                        "\n"]]}, "mode": "000400", "owner": "root", "group": "root"},
                     "/tmp/stats-crontab.txt": {"content": {"Fn::Join": ["", [
                         "* * * * * /opt/aws/bin/cfn-push-stats --watch ",
-                        {"Ref": "MEMAlarmHigh"}, " --mem-util\n"]]}}}}}},
+                        {"Ref": "MEMAlarmHigh"}, " --mem-util\n",
+                        "* * * * * /opt/aws/bin/cfn-push-stats --watch ",
+                        {"Ref": "MEMAlarmLow"}, " --mem-util\n"]]}}}}}},
                 "Properties": {"ImageId": "F17-x86_64-cfntools", "InstanceType": "m1.small",
+                               "KeyName": "testbed",
                                "UserData": {"Fn::Base64": "#!/bin/sh\necho ready\n"}}},
             "WebServerGroup": {
                 "Type": "AWS::AutoScaling::AutoScalingGroup",
-                "Properties": {"AvailabilityZones": ["nova"],
+                "Properties": {"AvailabilityZones": {"Fn::GetAZs": ""},
                                "LaunchConfigurationName": {"Ref": "LaunchConfig"},
-                               "MinSize": "1", "MaxSize": "3"}},
-            "WebServerScaleUpPolicy": {
-                "Type": "AWS::AutoScaling::ScalingPolicy",
-                "Properties": {"AdjustmentType": "ChangeInCapacity",
-                               "AutoScalingGroupName": {"Ref": "WebServerGroup"},
-                               "Cooldown": "60", "ScalingAdjustment": "1"}},
-            "MEMAlarmHigh": {
-                "Type": "AWS::CloudWatch::Alarm",
-                "Properties": {
-                    "AlarmDescription": "Scale-up if MEM > 50% for 1 minute",
-                    "MetricName": "MemoryUtilization", "Namespace": namespace,
-                    "Statistic": "Average", "Period": "60", "EvaluationPeriods": "1",
-                    "Threshold": "50", "ComparisonOperator": "GreaterThanThreshold",
-                    "AlarmActions": [{"Ref": "WebServerScaleUpPolicy"}],
-                    "Dimensions": [{"Name": "AutoScalingGroupName",
-                                    "Value": {"Ref": "WebServerGroup"}}]}},
+                               "MinSize": "1", "MaxSize": "3",
+                               "LoadBalancerNames": [{"Ref": "ElasticLoadBalancer"}]}},
+            "WebServerScaleUpPolicy": policy("1"),
+            "WebServerScaleDownPolicy": policy("-1"),
+            "MEMAlarmHigh": alarm("GreaterThanThreshold", "50", "WebServerScaleUpPolicy"),
+            "MEMAlarmLow": alarm("LessThanThreshold", "15", "WebServerScaleDownPolicy"),
         },
         "Outputs": {
             "LaunchConfig": {"Value": {"Ref": "LaunchConfig"}},
             "Group": {"Value": {"Ref": "WebServerGroup"}},
             "Policy": {"Value": {"Ref": "WebServerScaleUpPolicy"}},
+            "DownPolicy": {"Value": {"Ref": "WebServerScaleDownPolicy"}},
             "Alarm": {"Value": {"Ref": "MEMAlarmHigh"}},
+            "LowAlarm": {"Value": {"Ref": "MEMAlarmLow"}},
         },
     }
 
@@ -99,12 +130,17 @@ def test_a_classic_template_scales_a_gateway_group_and_leaves_nothing(
     assert in_service(plugin_autoscaling, group) == 1  # the stack waited for it
     tags = {t["Key"]: t["Value"] for t in held["Tags"]}
     assert tags["metering.AutoScalingGroupName"] == group
-    [scaling] = plugin_autoscaling.describe_policies(
-        AutoScalingGroupName=group)["ScalingPolicies"]
-    assert scaling["PolicyARN"] == policy and scaling["ScalingAdjustment"] == 1
-    [watching] = plugin_cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
-    assert watching["AlarmActions"] == [policy]
-    assert watching["Dimensions"] == [{"Name": "AutoScalingGroupName", "Value": group}]
+    adjustments = {p["PolicyARN"]: p["ScalingAdjustment"] for p in
+                   plugin_autoscaling.describe_policies(
+                       AutoScalingGroupName=group)["ScalingPolicies"]}
+    assert adjustments == {policy: 1, output(stack, "DownPolicy"): -1}
+    low, down = output(stack, "LowAlarm"), output(stack, "DownPolicy")
+    watching = {a["AlarmName"]: a for a in plugin_cw.describe_alarms(
+        AlarmNames=[alarm, low])["MetricAlarms"]}
+    assert watching[alarm]["AlarmActions"] == [policy]
+    assert watching[low]["AlarmActions"] == [down]
+    for each in watching.values():
+        assert each["Dimensions"] == [{"Name": "AutoScalingGroupName", "Value": group}]
 
     minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(minutes=1)
     plugin_cw.put_metric_data(Namespace=namespace, MetricData=[{
@@ -117,8 +153,9 @@ def test_a_classic_template_scales_a_gateway_group_and_leaves_nothing(
     assert any(alarm in a.get("Cause", "") for a in activities), activities
 
     stacks.delete(stack.id)
-    assert plugin_cw.describe_alarms(AlarmNames=[alarm])["MetricAlarms"] == []
-    assert plugin_autoscaling.describe_policies(PolicyNames=[policy])["ScalingPolicies"] == []
+    assert plugin_cw.describe_alarms(AlarmNames=[alarm, low])["MetricAlarms"] == []
+    assert plugin_autoscaling.describe_policies(
+        PolicyNames=[policy, down])["ScalingPolicies"] == []
     assert plugin_autoscaling.describe_auto_scaling_groups(
         AutoScalingGroupNames=[group])["AutoScalingGroups"] == []
     assert plugin_autoscaling.describe_launch_configurations(

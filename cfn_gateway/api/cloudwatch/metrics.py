@@ -26,6 +26,8 @@ snapshots or quoted in client bug reports):
   Cross-account observability: no account is linked to another here, so with
   ``IncludeLinkedAccounts`` every metric's ``OwningAccounts`` entry is the caller's own
   account, and an ``OwningAccount`` other than the caller's owns no metric.
+- PutMetricData from a Heat stack user: ``AlarmName`` values that are logical alarm names
+  of its stack name the alarm (``stack_alarm_names``).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from typing import Any
 
 from cfn_gateway import errors
 from cfn_gateway.api.cloudwatch import views
+from cfn_gateway.api.cloudwatch.stack_alarm_names import LOGICAL_ALARM_NAMES
 from cfn_gateway.api.registry import action
 from cfn_gateway.backends.metrics import AggregateRequest, InvalidNextToken
 from cfn_gateway.context import CLOUDWATCH, RequestContext
@@ -54,6 +57,10 @@ def utcnow() -> datetime:
 def put_metric_data(ctx: RequestContext, params: dict[str, Any]) -> None:
     now = utcnow()
     data = views.metric_data_from_aws(params, now)
+    stack_user_project = ctx.identity.stack_user_project
+    if stack_user_project:  # a Heat stack user (cfn-push-stats --watch <logical name>)
+        data = LOGICAL_ALARM_NAMES.rewrite(ctx.backends.alarms, ctx.project_id,
+                                           stack_user_project, data)
     ctx.backends.metrics.put(ctx.project_id, data, now)
     return None
 

@@ -303,6 +303,15 @@ class AodhAlarmStore:
         for name in dict.fromkeys(names):
             self._rewrite(project_id, name, change)
 
+    def named_by_tags(self, project_id: str, tags: Sequence[Tag]) -> list[str]:
+        """Names of the project's alarms that carry every one of ``tags``, ordered: one
+        listing of the project's alarms (Aodh cannot query inside a rule)."""
+        wanted = set(dict(tags).items())
+        if not wanted:
+            raise ValueError("named_by_tags needs at least one tag")
+        return sorted(mapping.alarm_from_aodh(body).name for body in self._all(project_id)
+                      if wanted <= set(mapping.tags_of(body)))
+
     def tag(self, project_id: str, name: str, tags: Sequence[Tag]) -> bool:
         def change(alarm: Alarm, old: list[Tag]) -> tuple[Alarm, list[Tag], None]:
             merged = dict(old)

@@ -568,6 +568,19 @@ class SQLiteAlarmStore:
             return None
         return [(key, value) for key, value in rows if key is not None]
 
+    def named_by_tags(self, project_id: str, tags: Sequence[Tag]) -> list[str]:
+        """Names of the project's alarms that carry every one of ``tags``, ordered."""
+        wanted = dict(tags)
+        if not wanted:
+            raise ValueError("named_by_tags needs at least one tag")
+        joins = " ".join(
+            f"JOIN alarm_tags AS t{i} ON t{i}.alarm_id = a.id AND t{i}.key = ? "
+            f"AND t{i}.value = ?" for i in range(len(wanted)))
+        args = [part for pair in wanted.items() for part in pair]
+        rows = self._read(f"SELECT a.name FROM alarms AS a {joins} "
+                          "WHERE a.project_id = ? ORDER BY a.name", (*args, project_id))
+        return [name for (name,) in rows]
+
     def tag(self, project_id: str, name: str, tags: Sequence[Tag]) -> bool:
         with self._transaction() as conn:
             found = conn.execute("SELECT id FROM alarms WHERE project_id = ? AND name = ?",

@@ -93,7 +93,8 @@ class FakeKeystone:
     def __init__(self) -> None:
         self.users: dict[str, dict[str, Any]] = {}
         self.projects: dict[str, dict[str, Any]] = {}
-        self.domains: dict[str, dict[str, Any]] = {"default": {"id": "default", "enabled": True}}
+        self.domains: dict[str, dict[str, Any]] = {
+            "default": {"id": "default", "name": "Default", "enabled": True}}
         self.roles: dict[tuple[str, str], list[str]] = {}
         self.credentials: dict[str, Ec2Credential] = {}
         self.tokens: dict[str, dict[str, Any]] = {}  # id -> scope
@@ -114,14 +115,31 @@ class FakeKeystone:
 
     def add_credential(self, access: str, secret: str, user_id: str = "user-a",
                        project_id: str = "project-a", roles: tuple[str, ...] = ("member",),
+                       project_name: str | None = None, domain_id: str = "default",
                        **extra: str) -> Ec2Credential:
-        self.users.setdefault(user_id, {"id": user_id, "enabled": True, "domain_id": "default"})
-        self.projects.setdefault(project_id, {"id": project_id, "enabled": True,
-                                              "domain_id": "default"})
+        self.users.setdefault(user_id, {"id": user_id, "enabled": True, "domain_id": domain_id})
+        self.add_project(project_id, project_name, domain_id)
         self.roles[(user_id, project_id)] = list(roles)
         credential = Ec2Credential(access, secret, user_id, project_id, dict(extra))
         self.credentials[access] = credential
         return credential
+
+    def add_project(self, project_id: str, name: str | None = None,
+                    domain_id: str = "default", enabled: bool = True) -> dict[str, Any]:
+        """A project (kept as it is when it exists), and its domain."""
+        self.domains.setdefault(domain_id, {"id": domain_id, "name": domain_id,
+                                            "enabled": True})
+        return self.projects.setdefault(project_id, {
+            "id": project_id, "name": name or project_id, "enabled": enabled,
+            "domain_id": domain_id})
+
+    def project_reference(self, project_id: str) -> dict[str, Any]:
+        """A token's ``project``: id, name and domain (id and name)."""
+        project = self.projects.get(project_id) or {"name": project_id,
+                                                    "domain_id": "default"}
+        domain = self.domains.get(project["domain_id"], {})
+        return {"id": project_id, "name": project["name"],
+                "domain": {"id": project["domain_id"], "name": domain.get("name", "")}}
 
     def add_user_token(self, user_id: str = "user-a", project_id: str = "project-a",
                        roles: tuple[str, ...] = ("member",), scope: str = "project",
@@ -132,7 +150,9 @@ class FakeKeystone:
         token = body["token"]
         token["expires_at"] = (datetime.now(UTC) + expires_in).strftime(
             "%Y-%m-%dT%H:%M:%S.%fZ")
-        if scope != "project":
+        if scope == "project":
+            token["project"] = self.project_reference(project_id)
+        else:
             token.pop("project", None)
         if scope == "domain":
             token["domain"] = {"id": "default", "name": "Default"}
@@ -249,6 +269,7 @@ class FakeKeystone:
             return 401, UNAUTHORIZED, {}
         token = _token(credential.user_id, ["ec2credential"], roles,
                        project_id=credential.project_id)
+        token["token"]["project"] = self.project_reference(credential.project_id)
         return 200, token, {"X-Subject-Token": uuid.uuid4().hex}
 
     def _read(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict, dict]:

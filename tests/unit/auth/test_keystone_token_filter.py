@@ -70,7 +70,8 @@ def openstack(store, fake):
 def test_an_unsigned_request_with_a_token_is_the_tokens_caller(openstack, token):
     identity = authenticate(openstack, unsigned(token))
     assert identity == Identity(project_id="project-b", user_id="user-b", roles=("member",),
-                                authenticated_by=BY_KEYSTONE_TOKEN)
+                                authenticated_by=BY_KEYSTONE_TOKEN, project_name="project-b",
+                                project_domain_id="default", project_domain_name="Default")
 
 
 def test_a_json_request_with_a_token(openstack, token):

@@ -23,7 +23,8 @@ from .test_keystone_verifier import Clock, service_session
 
 VALIDATE = "GET /v3/auth/tokens"
 IDENTITY_A = Identity(project_id="project-a", user_id="user-a", roles=("member", "reader"),
-                      authenticated_by=BY_KEYSTONE_TOKEN)
+                      authenticated_by=BY_KEYSTONE_TOKEN, project_name="project-a",
+                      project_domain_id="default", project_domain_name="Default")
 
 
 class WallClock:

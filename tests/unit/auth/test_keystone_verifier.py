@@ -28,7 +28,8 @@ from .wire import boto2_signed, boto2_v2_handler
 A = SimpleNamespace(access_key="AKIAFAKEKEYSTONEA001", secret_key="secret-a/+x")
 B = SimpleNamespace(access_key="AKIAFAKEKEYSTONEB002", secret_key="secret-b")
 IDENTITY_A = Identity(project_id="project-a", access_key=A.access_key, user_id="user-a",
-                      roles=("member", "reader"))
+                      roles=("member", "reader"), project_name="project-a",
+                      project_domain_id="default", project_domain_name="Default")
 
 
 class Clock:

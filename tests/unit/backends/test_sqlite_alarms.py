@@ -571,6 +571,25 @@ def test_tags(alarms):
     assert alarms.get("p1", "a").version == 1  # tags are not part of the definition
 
 
+def test_named_by_tags_needs_every_tag_in_the_project(alarms):
+    stack = [("heat-stack-user-project", "sup-1"), ("heat-logical-id", "Web")]
+    put(alarms, metric_alarm("s-Web-1"), tags=[*stack, ("heat-stack-id", "s")])
+    put(alarms, metric_alarm("s-Web-2"), tags=[stack[0], ("heat-logical-id", "Db")])
+    put(alarms, metric_alarm("t-Web-1"), tags=[("heat-stack-user-project", "sup-2"),
+                                               stack[1]])
+    put(alarms, metric_alarm("other-project"), project="p2", tags=stack)
+    put(alarms, metric_alarm("untagged"))
+    assert alarms.named_by_tags("p1", stack) == ["s-Web-1"]
+    assert alarms.named_by_tags("p1", [stack[1]]) == ["s-Web-1", "t-Web-1"]
+    assert alarms.named_by_tags("p1", [("heat-logical-id", "web")]) == []  # exact values
+    assert alarms.named_by_tags("p2", stack) == ["other-project"]
+    assert alarms.named_by_tags("p3", stack) == []
+    alarms.untag("p1", "s-Web-1", ["heat-logical-id"])
+    assert alarms.named_by_tags("p1", stack) == []
+    with pytest.raises(ValueError):
+        alarms.named_by_tags("p1", [])
+
+
 # --- composite children --------------------------------------------------------------------
 
 def test_children_and_parents(alarms):

@@ -64,7 +64,28 @@ def test_optional_members_left_out():
              "TreatMissingData": None}
     params = ap.put_metric_alarm_params(props, "hb")
     assert set(params) == {"AlarmName", "MetricName", "Namespace", "Statistic", "Period",
-                           "EvaluationPeriods", "Threshold", "ComparisonOperator"}
+                           "EvaluationPeriods", "Threshold", "ComparisonOperator",
+                           "TreatMissingData"}  # Heat's rule for a count of nothing
+
+
+@pytest.mark.parametrize("statistic, operator, threshold, expected", [
+    # HA templates: no heartbeat in a period is a count of 0 < 1, the alarm fires
+    ("SampleCount", "LessThanThreshold", "1", "breaching"),
+    ("SampleCount", "GreaterThanThreshold", "2", "notBreaching"),  # ServiceFailure > 2
+    ("Sum", "LessThanOrEqualToThreshold", "0", "breaching"),
+    ("Sum", "GreaterThanOrEqualToThreshold", "0", "breaching"),
+    ("Sum", "GreaterThanOrEqualToThreshold", "0.5", "notBreaching"),
+    ("Sum", "LessThanThreshold", "-1", "notBreaching"),
+    ("Average", "LessThanThreshold", "1", None),  # no value of nothing: AWS's default
+    ("Maximum", "GreaterThanThreshold", "-5", None),
+])
+def test_missing_data_as_heat_treated_it(statistic, operator, threshold, expected):
+    props = {"MetricName": "Heartbeat", "Namespace": "system/linux", "Statistic": statistic,
+             "Period": "60", "EvaluationPeriods": "1", "Threshold": threshold,
+             "ComparisonOperator": operator}
+    assert ap.put_metric_alarm_params(props, "hb").get("TreatMissingData") == expected
+    explicit = dict(props, TreatMissingData="ignore")  # the template's choice wins
+    assert ap.put_metric_alarm_params(explicit, "hb")["TreatMissingData"] == "ignore"
 
 
 def test_units_alias_and_unit():
