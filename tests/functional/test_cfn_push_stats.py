@@ -133,10 +133,12 @@ class PushStats:
     def close(self) -> None:
         self.relay.close()
 
-    def run(self, *args: str, instance_id: str) -> AgentRun:
-        """Run ``cfn-push-stats -v --credential-file ... ARGS`` on server ``instance_id``."""
+    def run(self, *args: str, instance_id: str,
+            server_metadata: dict[str, str] | None = None) -> AgentRun:
+        """Run ``cfn-push-stats -v --credential-file ... ARGS`` on server ``instance_id``,
+        whose Nova metadata (the agent's extra dimensions) is ``server_metadata``."""
         meta = {"uuid": instance_id, "name": "web-1",
-                "meta": {"metering.groupname": GROUP_NAME}}
+                "meta": server_metadata or {"metering.groupname": GROUP_NAME}}
         (self.heat_cfntools / "nova_meta.json").write_text(json.dumps(meta))
         log_file = self.sandbox / "var-log" / "cfn-push-stats.log"
         log_file.unlink(missing_ok=True)

@@ -1,14 +1,24 @@
 """Heat stacks in the tests of the gateway's Heat resource plugin: made by a tenant,
-awaited, deleted at the end (fixtures in ``conftest.py``)."""
+awaited, deleted at the end (fixtures in ``conftest.py``); and the real cfn-push-stats, run
+as a stack's server runs it."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from heatclient import exc as heat_exc
+
+from tests.functional.server import Credentials, GatewayProcess
+from tests.functional.test_cfn_push_stats import AGENT, PushStats
 
 STACK_WAIT = 120.0
 
@@ -71,3 +81,21 @@ class Stacks:
 
 def output(stack: Any, key: str) -> Any:
     return next(o["output_value"] for o in stack.outputs if o["output_key"] == key)
+
+
+@contextlib.contextmanager
+def agent_sandbox(gateway: GatewayProcess, creds: Credentials) -> Iterator[PushStats]:
+    """cfn-push-stats with ``creds`` in a private mount and network namespace whose port
+    8003 leads to ``gateway`` (``tests/functional/test_cfn_push_stats.PushStats``)."""
+    if os.geteuid() != 0:
+        pytest.fail("cfn-push-stats is sandboxed with unshare --mount --net: run as root")
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        pytest.fail("unshare (util-linux) and ip (iproute2) are needed to sandbox the agent")
+    assert AGENT.exists(), f"{AGENT} missing: pip install -e '.[test]' (heat-cfntools)"
+    sandbox = Path(tempfile.mkdtemp(prefix="cfn-push-stats-"))
+    agent = PushStats(sandbox, gateway, creds)
+    try:
+        yield agent
+    finally:
+        agent.close()
+        shutil.rmtree(sandbox, ignore_errors=True)

@@ -5,20 +5,25 @@ scaling policies, memory alarms on the group) to ``OS::CfnGateway::*``; the rest
 stack user and its keys, the load balancer, ``Fn::GetAZs``) stays Heat's own.  The gateway then
 holds the launch configuration, the group (whose members it launches in a Heat stack of
 its own, fake servers on the test bed), the policy and the alarm; the alarm, evaluated by
-Aodh with the gateway's rule type, runs the policy (an Auto Scaling ARN action) and the
-group grows.  Deleting the stack removes every one of them from the gateway.
+Aodh with the gateway's rule type, runs the policy (an Auto Scaling ARN action).  The
+pushes are the real cfn-push-stats' with what cfn-init writes on a member (the stack
+user's keys, the cron lines' ``--watch`` names): the group grows on high memory and
+shrinks on low.  Deleting the stack removes every one of them from the gateway.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.functional.clients import boto3_client
 from tests.functional.conftest import tenant_credentials
-from tests.openstack.heat_stacks import STACK_WAIT, output, unique, wait_for
+from tests.functional.server import Credentials
+from tests.functional.test_cfn_push_stats import PushStats
+from tests.openstack.heat_stacks import STACK_WAIT, agent_sandbox, output
 
 pytestmark = pytest.mark.functional
 
@@ -108,18 +113,52 @@ def plugin_autoscaling(plugin_gateway, heat_testbed):
                         tenant_credentials(heat_testbed, 0))
 
 
-def in_service(autoscaling, group: str) -> int:
+def in_service(autoscaling, group: str) -> list[str]:
     [found] = autoscaling.describe_auto_scaling_groups(
         AutoScalingGroupNames=[group])["AutoScalingGroups"]
-    return sum(1 for i in found["Instances"] if i["LifecycleState"] == "InService")
+    return [i["InstanceId"] for i in found["Instances"] if i["LifecycleState"] == "InService"]
 
 
-def test_a_classic_template_scales_a_gateway_group_and_leaves_nothing(
-        plugin_cw, plugin_autoscaling, stacks):
-    namespace = unique("Test/HeatClassic")
-    stack = stacks.create(classic_template(namespace), GATEWAY_TYPES)
+def what_cfn_init_writes(heat, stack: Any) -> tuple[Credentials, list[str]]:
+    """The launch configuration's resolved metadata, as cfn-init on a member writes it:
+    the agent's credentials file, and the ``--watch`` value of each cron line."""
+    files = heat.resources.metadata(stack.id, "LaunchConfig")[
+        "AWS::CloudFormation::Init"]["config"]["files"]
+    keys = dict(line.split("=", 1) for line in
+                files["/etc/cfn/cfn-credentials"]["content"].splitlines() if "=" in line)
+    watched = [line.split("--watch ", 1)[1].split()[0]
+               for line in files["/tmp/stats-crontab.txt"]["content"].splitlines()]
+    return Credentials(keys["AWSAccessKeyId"], keys["AWSSecretKey"], ""), watched
+
+
+def push_memory_until(agent: PushStats, watch: str, percent: float, instance_id: str,
+                      group: str, done: Callable[[], bool]) -> None:
+    """What the members' cron does: ``cfn-push-stats --watch <alarm>`` with the memory in
+    use, about every 15 s, until ``done``.  (``--mem-util`` itself fails on current psutil;
+    ``--metric`` sends the same metric, unit and dimensions.)"""
+    deadline = time.monotonic() + 2 * STACK_WAIT  # a minute to close, cooldowns, Heat
+    while True:
+        run = agent.run("--watch", watch, "--metric", "MemoryUtilization",
+                        "--units", "Percent", "--value", str(percent),
+                        instance_id=instance_id,
+                        server_metadata={"metering.AutoScalingGroupName": group})
+        assert run.returncode == 0, run.explain()
+        pause_until = time.monotonic() + 15
+        while time.monotonic() < pause_until:
+            if done():
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"cfn-push-stats --watch {watch} --value {percent}: "
+                                     f"the group did not follow")
+            time.sleep(1)
+
+
+def test_a_classic_template_scales_with_cfn_push_stats_and_leaves_nothing(
+        plugin_gateway, plugin_cw, plugin_autoscaling, heat, stacks):
+    stack = stacks.create(classic_template("system/linux"), GATEWAY_TYPES)
     group, policy = output(stack, "Group"), output(stack, "Policy")
     lc, alarm = output(stack, "LaunchConfig"), output(stack, "Alarm")
+    low, down = output(stack, "LowAlarm"), output(stack, "DownPolicy")
 
     [config] = plugin_autoscaling.describe_launch_configurations(
         LaunchConfigurationNames=[lc])["LaunchConfigurations"]
@@ -127,14 +166,13 @@ def test_a_classic_template_scales_a_gateway_group_and_leaves_nothing(
     [held] = plugin_autoscaling.describe_auto_scaling_groups(
         AutoScalingGroupNames=[group])["AutoScalingGroups"]
     assert (held["MinSize"], held["MaxSize"], held["LaunchConfigurationName"]) == (1, 3, lc)
-    assert in_service(plugin_autoscaling, group) == 1  # the stack waited for it
+    [first] = in_service(plugin_autoscaling, group)  # the stack waited for it
     tags = {t["Key"]: t["Value"] for t in held["Tags"]}
     assert tags["metering.AutoScalingGroupName"] == group
     adjustments = {p["PolicyARN"]: p["ScalingAdjustment"] for p in
                    plugin_autoscaling.describe_policies(
                        AutoScalingGroupName=group)["ScalingPolicies"]}
-    assert adjustments == {policy: 1, output(stack, "DownPolicy"): -1}
-    low, down = output(stack, "LowAlarm"), output(stack, "DownPolicy")
+    assert adjustments == {policy: 1, down: -1}
     watching = {a["AlarmName"]: a for a in plugin_cw.describe_alarms(
         AlarmNames=[alarm, low])["MetricAlarms"]}
     assert watching[alarm]["AlarmActions"] == [policy]
@@ -142,15 +180,26 @@ def test_a_classic_template_scales_a_gateway_group_and_leaves_nothing(
     for each in watching.values():
         assert each["Dimensions"] == [{"Name": "AutoScalingGroupName", "Value": group}]
 
-    minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) - dt.timedelta(minutes=1)
-    plugin_cw.put_metric_data(Namespace=namespace, MetricData=[{
-        "MetricName": "MemoryUtilization", "Unit": "Percent", "Value": 90.0,
-        "Timestamp": minute, "Dimensions": [{"Name": "AutoScalingGroupName", "Value": group}]}])
-    wait_for("the group at 2 in service", lambda: in_service(plugin_autoscaling, group) == 2,
-             STACK_WAIT)
-    activities = plugin_autoscaling.describe_scaling_activities(
-        AutoScalingGroupName=group)["Activities"]
-    assert any(alarm in a.get("Cause", "") for a in activities), activities
+    # The members' agent, with the stack user's keys and the cron lines cfn-init writes
+    # (on Heat 27, --watch carries the alarms' logical names).
+    keys, watched = what_cfn_init_writes(heat, stack)
+    assert watched == ["MEMAlarmHigh", "MEMAlarmLow"]
+    with agent_sandbox(plugin_gateway, keys) as agent:
+        push_memory_until(agent, "MEMAlarmHigh", 90.0, first, group,
+                          lambda: len(in_service(plugin_autoscaling, group)) == 2)
+        push_memory_until(agent, "MEMAlarmLow", 5.0, first, group,
+                          lambda: len(in_service(plugin_autoscaling, group)) == 1)
+
+    causes = [a.get("Cause", "") for a in plugin_autoscaling.describe_scaling_activities(
+        AutoScalingGroupName=group)["Activities"]]
+    assert any(alarm in c for c in causes) and any(low in c for c in causes), causes
+    for name, state in ((alarm, "ALARM"), (low, "ALARM")):
+        updates = plugin_cw.describe_alarm_history(
+            AlarmName=name, HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+        assert any(f"to {state}" in u["HistorySummary"] for u in updates), updates
+        actions = plugin_cw.describe_alarm_history(
+            AlarmName=name, HistoryItemType="Action")["AlarmHistoryItems"]
+        assert actions, f"{name} ran no action"
 
     stacks.delete(stack.id)
     assert plugin_cw.describe_alarms(AlarmNames=[alarm, low])["MetricAlarms"] == []

@@ -15,12 +15,8 @@ to the gateway).
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,8 +26,8 @@ from keystoneauth1.identity import v3
 
 from tests.functional.clients import boto3_client
 from tests.functional.server import Credentials
-from tests.functional.test_cfn_push_stats import AGENT, PushStats
-from tests.openstack.heat_stacks import Stacks, output, wait_for
+from tests.functional.test_cfn_push_stats import PushStats
+from tests.openstack.heat_stacks import Stacks, agent_sandbox, output, wait_for
 
 pytestmark = pytest.mark.functional
 
@@ -185,18 +181,8 @@ def test_an_alarm_name_that_is_no_logical_name_stays_as_sent(stack_user_cw, plug
 
 @pytest.fixture
 def push_stats(plugin_gateway, stack_user) -> Iterator[PushStats]:
-    if os.geteuid() != 0:
-        pytest.fail("cfn-push-stats is sandboxed with unshare --mount --net: run as root")
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        pytest.fail("unshare (util-linux) and ip (iproute2) are needed to sandbox the agent")
-    assert AGENT.exists(), f"{AGENT} missing: pip install -e '.[test]' (heat-cfntools)"
-    sandbox = Path(tempfile.mkdtemp(prefix="cfn-push-stats-"))
-    agent = PushStats(sandbox, plugin_gateway, stack_user)
-    try:
+    with agent_sandbox(plugin_gateway, stack_user) as agent:
         yield agent
-    finally:
-        agent.close()
-        shutil.rmtree(sandbox, ignore_errors=True)
 
 
 def test_cfn_push_stats_watch_with_the_logical_name(push_stats, plugin_cw, stack):
