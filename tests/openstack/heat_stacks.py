@@ -27,13 +27,18 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def wait_for(what: str, probe: Callable[[], Any], timeout: float) -> Any:
+def wait_for(what: str, probe: Callable[[], Any], timeout: float,
+             quiet: bool = False) -> Any:
+    """``probe()`` once it is true; after ``timeout`` seconds an AssertionError, or with
+    ``quiet`` the last (false) answer."""
     deadline = time.monotonic() + timeout
     while True:
         found = probe()
         if found:
             return found
         if time.monotonic() > deadline:
+            if quiet:
+                return found
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(0.5)
 
