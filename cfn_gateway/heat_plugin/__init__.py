@@ -52,10 +52,10 @@ Two set-ups, the operator's choice:
 
 Layout: ``options`` (the ``[cfn_gateway]`` options in Heat's configuration), ``client``
 (AWS Query requests over a Keystone session, serialised and parsed by botocore),
-``alarm_params``, ``actions``, ``scaling_params`` and ``user_data`` (pure rules, no Heat
-import), ``gateway_resource`` (what the resources share), ``alarm``, ``launch_config``,
-``group`` and ``policy`` (the resources), ``resources`` (the mapping Heat asks for),
-``loader/`` (the plugin_dirs shim).  The
-package imports only the standard library, botocore, keystoneauth1, oslo.config and Heat,
-never the rest of cfn_gateway.
+``alarm_params``, ``actions``, ``scaling_params``, ``policy_params`` and ``user_data``
+(pure rules, no Heat import), ``gateway_resource`` (what the resources share), ``alarm``,
+``launch_config``, ``group`` and ``policy`` (the resources), ``resources`` (the mapping
+Heat asks for), ``loader/`` (the plugin_dirs shim).  The package imports only the
+standard library, botocore, keystoneauth1, oslo.config and Heat, and of the rest of
+cfn_gateway only ``domain.heat_tags`` (the tag names the gateway reads back).
 """

@@ -18,6 +18,7 @@ from heat.common.i18n import _
 from heat.engine import attributes, constraints, properties, resource
 
 from cfn_gateway.heat_plugin import client
+from cfn_gateway.heat_plugin import policy_params as pp
 from cfn_gateway.heat_plugin import scaling_params as sp
 from cfn_gateway.heat_plugin.alarm_params import PropertyError
 from cfn_gateway.heat_plugin.gateway_resource import GatewayResourceMixin
@@ -253,7 +254,7 @@ class AutoScalingGroup(GatewayResourceMixin, resource.Resource):
 
     # --- driven by Heat's own scaling policies
 
-    def adjust(self, adjustment, adjustment_type=sp.CHANGE_IN_CAPACITY,
+    def adjust(self, adjustment, adjustment_type=pp.CHANGE_IN_CAPACITY,
                min_adjustment_step=None, cooldown=None):
         """Resize the group as Heat's AWS::AutoScaling::ScalingPolicy and
         OS::Heat::ScalingPolicy ask of a group.
@@ -273,7 +274,7 @@ class AutoScalingGroup(GatewayResourceMixin, resource.Resource):
                                   % self.resource_id)
         current = int(group["DesiredCapacity"])
         try:
-            wanted = sp.new_capacity(current, adjustment, adjustment_type,
+            wanted = pp.new_capacity(current, adjustment, adjustment_type,
                                      min_adjustment_step, int(group["MinSize"]),
                                      int(group["MaxSize"]))
         except PropertyError as exc:

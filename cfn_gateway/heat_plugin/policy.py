@@ -15,6 +15,7 @@ from heat.common.i18n import _
 from heat.engine import attributes, constraints, properties, resource
 
 from cfn_gateway.heat_plugin import client
+from cfn_gateway.heat_plugin import policy_params as pp
 from cfn_gateway.heat_plugin import scaling_params as sp
 from cfn_gateway.heat_plugin.alarm_params import PropertyError
 from cfn_gateway.heat_plugin.gateway_resource import GatewayResourceMixin
@@ -31,22 +32,22 @@ class ScalingPolicy(GatewayResourceMixin, resource.Resource):
     """A simple or step scaling policy of an OS::CfnGateway::AutoScalingGroup."""
 
     PROPERTIES = (
-        sp.AUTO_SCALING_GROUP_NAME, sp.ADJUSTMENT_TYPE, sp.SCALING_ADJUSTMENT, sp.COOLDOWN,
-        sp.MIN_ADJUSTMENT_STEP, sp.MIN_ADJUSTMENT_MAGNITUDE, sp.POLICY_TYPE,
-        sp.STEP_ADJUSTMENTS, sp.METRIC_AGGREGATION_TYPE, sp.ESTIMATED_INSTANCE_WARMUP,
+        pp.AUTO_SCALING_GROUP_NAME, pp.ADJUSTMENT_TYPE, pp.SCALING_ADJUSTMENT, sp.COOLDOWN,
+        pp.MIN_ADJUSTMENT_STEP, pp.MIN_ADJUSTMENT_MAGNITUDE, pp.POLICY_TYPE,
+        pp.STEP_ADJUSTMENTS, pp.METRIC_AGGREGATION_TYPE, pp.ESTIMATED_INSTANCE_WARMUP,
     )
     #: Properties whose change makes a new policy (the others: PutScalingPolicy again).
-    REPLACING_PROPERTIES = frozenset({sp.AUTO_SCALING_GROUP_NAME})
+    REPLACING_PROPERTIES = frozenset({pp.AUTO_SCALING_GROUP_NAME})
 
     properties_schema = {
-        sp.AUTO_SCALING_GROUP_NAME: S(
+        pp.AUTO_SCALING_GROUP_NAME: S(
             S.STRING, _("The group (a reference to an OS::CfnGateway::AutoScalingGroup)."),
             required=True),
-        sp.ADJUSTMENT_TYPE: S(
+        pp.ADJUSTMENT_TYPE: S(
             S.STRING, _("How ScalingAdjustment changes the group's size."),
             required=True, update_allowed=True,
-            constraints=[constraints.AllowedValues(sp.ADJUSTMENT_TYPES)]),
-        sp.SCALING_ADJUSTMENT: S(
+            constraints=[constraints.AllowedValues(pp.ADJUSTMENT_TYPES)]),
+        pp.SCALING_ADJUSTMENT: S(
             S.INTEGER, _("Instances (or percent) to add, negative to remove, or the exact "
                          "size (SimpleScaling)."),
             update_allowed=True),
@@ -54,29 +55,29 @@ class ScalingPolicy(GatewayResourceMixin, resource.Resource):
             S.INTEGER, _("Seconds after this policy's activity before the next "
                          "(SimpleScaling; default the group's)."),
             update_allowed=True, constraints=[constraints.Range(min=0)]),
-        sp.MIN_ADJUSTMENT_STEP: S(
+        pp.MIN_ADJUSTMENT_STEP: S(
             S.INTEGER, _("Least number of instances a PercentChangeInCapacity adds or "
                          "removes."),
             update_allowed=True, constraints=[constraints.Range(min=0)]),
-        sp.MIN_ADJUSTMENT_MAGNITUDE: S(
+        pp.MIN_ADJUSTMENT_MAGNITUDE: S(
             S.INTEGER, _("AWS's name of MinAdjustmentStep."),
             update_allowed=True, constraints=[constraints.Range(min=0)]),
-        sp.POLICY_TYPE: S(
+        pp.POLICY_TYPE: S(
             S.STRING, _("SimpleScaling (default) or StepScaling."), update_allowed=True,
-            constraints=[constraints.AllowedValues(sp.POLICY_TYPES)]),
-        sp.STEP_ADJUSTMENTS: S(
+            constraints=[constraints.AllowedValues(pp.POLICY_TYPES)]),
+        pp.STEP_ADJUSTMENTS: S(
             S.LIST, _("Steps of a StepScaling policy."), update_allowed=True,
             schema=S(S.MAP, schema={
-                sp.STEP_LOWER: S(S.NUMBER, _("Lower bound, over the alarm's threshold.")),
-                sp.STEP_UPPER: S(S.NUMBER, _("Upper bound, over the alarm's threshold.")),
-                sp.SCALING_ADJUSTMENT: S(S.INTEGER, _("The step's adjustment."),
+                pp.STEP_LOWER: S(S.NUMBER, _("Lower bound, over the alarm's threshold.")),
+                pp.STEP_UPPER: S(S.NUMBER, _("Upper bound, over the alarm's threshold.")),
+                pp.SCALING_ADJUSTMENT: S(S.INTEGER, _("The step's adjustment."),
                                          required=True),
             })),
-        sp.METRIC_AGGREGATION_TYPE: S(
+        pp.METRIC_AGGREGATION_TYPE: S(
             S.STRING, _("Aggregation of the alarm's metric (StepScaling)."),
             update_allowed=True,
-            constraints=[constraints.AllowedValues(sp.METRIC_AGGREGATION_TYPES)]),
-        sp.ESTIMATED_INSTANCE_WARMUP: S(
+            constraints=[constraints.AllowedValues(pp.METRIC_AGGREGATION_TYPES)]),
+        pp.ESTIMATED_INSTANCE_WARMUP: S(
             S.INTEGER, _("Seconds a new instance takes to count (StepScaling)."),
             update_allowed=True, constraints=[constraints.Range(min=0)]),
     }
@@ -94,13 +95,13 @@ class ScalingPolicy(GatewayResourceMixin, resource.Resource):
     def validate(self):
         super().validate()
         try:
-            sp.check_policy(self.properties)
+            pp.check_policy(self.properties)
         except PropertyError as exc:
             raise exception.StackValidationFailed(message=str(exc)) from exc
 
     def _put(self, props, name: str) -> None:
         try:
-            params = sp.put_scaling_policy_params(props, name)
+            params = pp.put_scaling_policy_params(props, name)
         except PropertyError as exc:
             raise exception.Error(str(exc)) from exc
         answer = self._call("PutScalingPolicy", params)
@@ -128,13 +129,13 @@ class ScalingPolicy(GatewayResourceMixin, resource.Resource):
             return None
         # a policy goes with its group: a group already gone is a policy gone
         self._call_unless_gone("DeletePolicy", {
-            "AutoScalingGroupName": self.properties[sp.AUTO_SCALING_GROUP_NAME],
+            "AutoScalingGroupName": self.properties[pp.AUTO_SCALING_GROUP_NAME],
             "PolicyName": self.resource_id})
         return None
 
     def handle_check(self):
         found = self._call("DescribePolicies", {
-            "AutoScalingGroupName": self.properties[sp.AUTO_SCALING_GROUP_NAME],
+            "AutoScalingGroupName": self.properties[pp.AUTO_SCALING_GROUP_NAME],
             "PolicyNames": [self.resource_id]})
         if not found.get("ScalingPolicies"):
             raise exception.Error(_("The scaling policy %s is not in the gateway")

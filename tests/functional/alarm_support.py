@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import subprocess
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -107,14 +108,15 @@ class WebhookReceiver:
         self.server.server_close()
 
 
-def delete_all_alarms(cw) -> None:
-    """Delete every alarm of ``cw``'s project, composites first (on the test bed, Aodh
-    evaluates every alarm every second: leftovers load Gnocchi for the rest of the run)."""
+def delete_all_alarms(cw, keep: Collection[str] = ()) -> None:
+    """Delete every alarm of ``cw``'s project but those named in ``keep``, composites first
+    (on the test bed, Aodh evaluates every alarm every second: leftovers load Gnocchi for
+    the rest of the run)."""
     for kind in ("CompositeAlarms", "MetricAlarms"):
         names = [alarm["AlarmName"]
                  for page in cw.get_paginator("describe_alarms").paginate(
                      AlarmTypes=[kind[:-1]])
-                 for alarm in page[kind]]
+                 for alarm in page[kind] if alarm["AlarmName"] not in keep]
         for start in range(0, len(names), 100):
             cw.delete_alarms(AlarmNames=names[start:start + 100])
 

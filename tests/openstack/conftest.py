@@ -1,10 +1,12 @@
 """Fixtures of the tests of the gateway's Heat resource plugin: the gateway on the port
 heat-engine's plugin calls (``[cfn_gateway] url`` on the test bed), a tenant's heatclient,
-and the stacks of a test, deleted at its end."""
+the stacks of a test, deleted at its end, and the heartbeat alarms one module leaves to a
+later one (``stopped_heartbeats``)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -44,23 +46,49 @@ def plugin_gateway(heat_testbed, tmp_path_factory) -> Iterator[GatewayProcess]:
         yield process
 
 
+@dataclass(frozen=True)
+class StoppedHeartbeats:
+    """A heartbeat alarm whose stack one test made and whose heartbeats it stopped at
+    ``stopped_at`` (epoch seconds), for a later module to see the alarm fire: waiting for
+    it there costs nothing, the tests in between run meanwhile."""
+
+    alarm: str
+    stack_id: str
+    stopped_at: float
+
+
+@pytest.fixture(scope="session")
+def stopped_heartbeats() -> Iterator[list[StoppedHeartbeats]]:
+    handed_over: list[StoppedHeartbeats] = []
+    yield handed_over
+    if handed_over:  # the later module did not run (a selection): delete the stacks here
+        stacks = Stacks(tenant_heat(require_testbed()))
+        for left in handed_over:
+            stacks.delete(left.stack_id)
+
+
 @pytest.fixture(scope="module")
-def plugin_cw(plugin_gateway, heat_testbed):
+def plugin_cw(plugin_gateway, heat_testbed, stopped_heartbeats):
     """The tenant's CloudWatch client (its EC2 keys) of the plugin's gateway."""
     client = boto3_client("cloudwatch", plugin_gateway.endpoint,
                           tenant_credentials(heat_testbed, 0))
     yield client
-    delete_all_alarms(client)
+    delete_all_alarms(client, keep={left.alarm for left in stopped_heartbeats})
+
+
+def tenant_heat(testbed: dict[str, Any]):
+    """Tenant 0's heatclient."""
+    tenant = testbed["tenants"][0]
+    auth = v3.Password(auth_url=testbed["auth_url"], username=tenant["user"],
+                       password=tenant["password"], user_domain_name="Default",
+                       project_id=tenant["project_id"])
+    return heat_client.Client("1", session=ks_session.Session(auth=auth))
 
 
 @pytest.fixture(scope="module")
 def heat(heat_testbed, plugin_gateway):
     """The tenant's heatclient (stacks are made once the plugin's gateway answers)."""
-    tenant = heat_testbed["tenants"][0]
-    auth = v3.Password(auth_url=heat_testbed["auth_url"], username=tenant["user"],
-                       password=tenant["password"], user_domain_name="Default",
-                       project_id=tenant["project_id"])
-    return heat_client.Client("1", session=ks_session.Session(auth=auth))
+    return tenant_heat(heat_testbed)
 
 
 @pytest.fixture

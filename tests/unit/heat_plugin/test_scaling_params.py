@@ -7,6 +7,7 @@ import pytest
 from botocore.validate import ParamValidator
 
 from cfn_gateway.heat_plugin import client
+from cfn_gateway.heat_plugin import policy_params as pp
 from cfn_gateway.heat_plugin import scaling_params as sp
 from cfn_gateway.heat_plugin.alarm_params import PropertyError
 
@@ -183,7 +184,7 @@ def test_instances_in_service_and_failures():
 def test_policy_of_the_classic_template():
     props = {"AdjustmentType": "ChangeInCapacity", "AutoScalingGroupName": "st-G-x",
              "Cooldown": "60", "ScalingAdjustment": "-1"}
-    params = sp.put_scaling_policy_params(props, "st-ScaleDown-x")
+    params = pp.put_scaling_policy_params(props, "st-ScaleDown-x")
     assert params == {"AutoScalingGroupName": "st-G-x", "PolicyName": "st-ScaleDown-x",
                       "AdjustmentType": "ChangeInCapacity", "ScalingAdjustment": -1,
                       "Cooldown": 60}
@@ -193,7 +194,7 @@ def test_policy_of_the_classic_template():
 def test_policy_min_adjustment_step_and_steps():
     props = {"AdjustmentType": "PercentChangeInCapacity", "AutoScalingGroupName": "g",
              "ScalingAdjustment": 10, "MinAdjustmentStep": "2"}
-    assert sp.put_scaling_policy_params(props, "p")["MinAdjustmentMagnitude"] == 2
+    assert pp.put_scaling_policy_params(props, "p")["MinAdjustmentMagnitude"] == 2
     props = {"AdjustmentType": "ChangeInCapacity", "AutoScalingGroupName": "g",
              "PolicyType": "StepScaling", "MetricAggregationType": "Average",
              "EstimatedInstanceWarmup": "120",
@@ -201,7 +202,7 @@ def test_policy_min_adjustment_step_and_steps():
                  {"MetricIntervalLowerBound": "0", "MetricIntervalUpperBound": 10,
                   "ScalingAdjustment": "1"},
                  {"MetricIntervalLowerBound": 10, "ScalingAdjustment": 2}]}
-    params = sp.put_scaling_policy_params(props, "p")
+    params = pp.put_scaling_policy_params(props, "p")
     assert params["StepAdjustments"] == [
         {"ScalingAdjustment": 1, "MetricIntervalLowerBound": 0.0,
          "MetricIntervalUpperBound": 10.0},
@@ -226,7 +227,7 @@ def test_policy_min_adjustment_step_and_steps():
 ])
 def test_policy_refusals(props, error):
     with pytest.raises(PropertyError, match=error):
-        sp.put_scaling_policy_params(dict(props, AutoScalingGroupName="g"), "p")
+        pp.put_scaling_policy_params(dict(props, AutoScalingGroupName="g"), "p")
 
 
 # --- capacity (group.adjust)
@@ -246,20 +247,20 @@ def test_policy_refusals(props, error):
     (1, 1, None, None, 2),                         # default: change in capacity
 ])
 def test_new_capacity(current, adjustment, kind, step, expected):
-    assert sp.new_capacity(current, adjustment, kind, step, 1, 3) == expected
+    assert pp.new_capacity(current, adjustment, kind, step, 1, 3) == expected
 
 
 @pytest.mark.parametrize("current, percent, expected", [
     (10, 25, 12), (10, -25, 8), (10, 5, 11), (10, -5, 9), (100, 150, 250), (7, -100, 0),
 ])
 def test_percent_rounding(current, percent, expected):
-    assert sp.new_capacity(current, percent, "PercentChangeInCapacity", None, 0,
+    assert pp.new_capacity(current, percent, "PercentChangeInCapacity", None, 0,
                            1000) == expected
 
 
 def test_unknown_adjustment_type():
     with pytest.raises(PropertyError, match="unknown adjustment type"):
-        sp.new_capacity(1, 1, "Doubling", None, 0, 5)
+        pp.new_capacity(1, 1, "Doubling", None, 0, 5)
 
 
 @pytest.mark.parametrize("code, message, gone", [

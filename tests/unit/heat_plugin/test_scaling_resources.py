@@ -12,6 +12,7 @@ from heat.engine.resources.aws.autoscaling import autoscaling_group as heat_grou
 from heat.engine.resources.aws.autoscaling import launch_config as heat_lc
 from heat.engine.resources.aws.autoscaling import scaling_policy as heat_policy
 
+from cfn_gateway.heat_plugin import policy_params as pp
 from cfn_gateway.heat_plugin import scaling_params as sp
 from cfn_gateway.heat_plugin.group import AutoScalingGroup
 from cfn_gateway.heat_plugin.launch_config import LaunchConfiguration
@@ -52,4 +53,4 @@ def test_classic_template_properties_validate():
         "AdjustmentType": "ChangeInCapacity", "AutoScalingGroupName": "g",
         "Cooldown": "60", "ScalingAdjustment": "1"})
     policy.validate()
-    assert sp.put_scaling_policy_params(policy, "p")["ScalingAdjustment"] == 1
+    assert pp.put_scaling_policy_params(policy, "p")["ScalingAdjustment"] == 1
