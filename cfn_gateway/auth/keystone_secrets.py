@@ -35,9 +35,8 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +45,7 @@ import requests
 from cfn_gateway import errors
 from cfn_gateway.auth import messages
 from cfn_gateway.auth.keystone_api import KeystoneAPI, unexpected
+from cfn_gateway.common.keyed_locks import KeyedLocks
 
 LOG = logging.getLogger(__name__)
 
@@ -103,33 +103,6 @@ class SecretCache:
 
     def __len__(self) -> int:
         return len(self._entries)
-
-
-class KeyedLocks:
-    """One lock per key, held only while someone uses it (no lock is kept for a key
-    afterwards: unknown access keys cannot make it grow)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._locks: dict[str, tuple[threading.Lock, list[int]]] = {}
-
-    @contextmanager
-    def hold(self, key: str, blocking: bool = True) -> Iterator[bool]:
-        """Holds ``key``'s lock for the block; yields False (without it) when it is taken
-        and ``blocking`` is off."""
-        with self._lock:
-            lock, users = self._locks.setdefault(key, (threading.Lock(), [0]))
-            users[0] += 1
-        acquired = lock.acquire(blocking)
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                lock.release()
-            with self._lock:
-                users[0] -= 1
-                if not users[0]:
-                    del self._locks[key]
 
 
 def credential_id(access_key: str) -> str:

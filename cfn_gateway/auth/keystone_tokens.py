@@ -38,10 +38,10 @@ import requests
 
 from cfn_gateway import errors
 from cfn_gateway.auth import messages
-from cfn_gateway.auth.expiring_cache import ExpiringCache
 from cfn_gateway.auth.keystone import keystone_api
 from cfn_gateway.auth.keystone_api import KeystoneAPI, unexpected
-from cfn_gateway.auth.keystone_secrets import KeyedLocks
+from cfn_gateway.common.expiring_cache import ExpiringCache
+from cfn_gateway.common.keyed_locks import KeyedLocks
 from cfn_gateway.common.openstack_session import service_session
 from cfn_gateway.config import CONF, KEYSTONE_TOKEN
 from cfn_gateway.context import BY_KEYSTONE_TOKEN, Identity

@@ -30,10 +30,10 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from cfn_gateway import errors
-from cfn_gateway.auth.expiring_cache import ExpiringCache
 from cfn_gateway.auth.keystone import reader_api
 from cfn_gateway.auth.keystone_api import KeystoneAPI, unexpected
-from cfn_gateway.auth.keystone_secrets import KeyedLocks
+from cfn_gateway.common.expiring_cache import ExpiringCache
+from cfn_gateway.common.keyed_locks import KeyedLocks
 from cfn_gateway.config import CONF
 from cfn_gateway.context import Identity
 

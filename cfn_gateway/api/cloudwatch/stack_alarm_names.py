@@ -26,9 +26,9 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from cfn_gateway.auth.expiring_cache import ExpiringCache
-from cfn_gateway.auth.keystone_secrets import KeyedLocks
 from cfn_gateway.backends.alarms import AlarmStore
+from cfn_gateway.common.expiring_cache import ExpiringCache
+from cfn_gateway.common.keyed_locks import KeyedLocks
 from cfn_gateway.domain.alarm_inputs import WATCH_DIMENSION
 from cfn_gateway.domain.heat_tags import TAG_LOGICAL_ID, TAG_STACK_USER_PROJECT
 from cfn_gateway.domain.metrics import Datum, MetricKey
