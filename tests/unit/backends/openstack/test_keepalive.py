@@ -18,6 +18,7 @@ from keystoneauth1 import session as ks_session
 
 from cfn_gateway.backends.openstack import keepalive
 from cfn_gateway.backends.openstack.keepalive import KeepAliveTransport, transport_for
+from tests.http_servers import running
 
 
 class Recorder(ThreadingHTTPServer):
@@ -87,12 +88,8 @@ class Tokens(plugin.BaseAuthPlugin):
 
 @pytest.fixture
 def server() -> Iterator[Recorder]:
-    recorder = Recorder()
-    thread = threading.Thread(target=recorder.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield recorder
-    recorder.shutdown()
-    recorder.server_close()
+    with running(Recorder()) as recorder:
+        yield recorder
 
 
 def transport(url: str, auth: plugin.BaseAuthPlugin | None = None,
