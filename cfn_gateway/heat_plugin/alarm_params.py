@@ -162,7 +162,7 @@ def dimensions_of(value: Iterable[Mapping[str, Any]] | None) -> list[dict[str, s
         name, val = member.get(DIMENSION_NAME), member.get(DIMENSION_VALUE)
         if name in (None, "") or val is None:
             raise PropertyError(f"{DIMENSIONS} member {i} needs both Name and Value")
-        out.append({"Name": str(name), "Value": _text(val)})
+        out.append({"Name": str(name), "Value": to_text(val)})
     return out
 
 
@@ -197,7 +197,8 @@ def to_bool(value: Any, what: str) -> bool:
     raise PropertyError(f"{what}: {value!r} is not true or false")
 
 
-def _text(value: Any) -> str:
+def to_text(value: Any) -> str:
+    """A property value as a string; a whole float (a CFN number) without its ``.0``."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

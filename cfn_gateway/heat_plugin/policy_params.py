@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cfn_gateway.heat_plugin.alarm_params import PropertyError, to_float, to_int
-from cfn_gateway.heat_plugin.scaling_params import COOLDOWN
+from cfn_gateway.heat_plugin.scaling_params import COOLDOWN, put_str
 
 # Properties (AWS::AutoScaling::ScalingPolicy's, plus AWS step scaling)
 AUTO_SCALING_GROUP_NAME = "AutoScalingGroupName"
@@ -72,7 +72,7 @@ def put_scaling_policy_params(props: Mapping[str, Any], name: str) -> dict[str, 
         "PolicyName": name,
         "AdjustmentType": str(props[ADJUSTMENT_TYPE]),
     }
-    _put_str(params, "PolicyType", props.get(POLICY_TYPE))
+    put_str(params, "PolicyType", props.get(POLICY_TYPE))
     if props.get(SCALING_ADJUSTMENT) not in (None, ""):
         params["ScalingAdjustment"] = to_int(props[SCALING_ADJUSTMENT], SCALING_ADJUSTMENT)
     if props.get(COOLDOWN) not in (None, ""):
@@ -80,7 +80,7 @@ def put_scaling_policy_params(props: Mapping[str, Any], name: str) -> dict[str, 
     step = _min_magnitude(props)
     if step is not None:
         params["MinAdjustmentMagnitude"] = step
-    _put_str(params, "MetricAggregationType", props.get(METRIC_AGGREGATION_TYPE))
+    put_str(params, "MetricAggregationType", props.get(METRIC_AGGREGATION_TYPE))
     if props.get(ESTIMATED_INSTANCE_WARMUP) not in (None, ""):
         params["EstimatedInstanceWarmup"] = to_int(props[ESTIMATED_INSTANCE_WARMUP],
                                                    ESTIMATED_INSTANCE_WARMUP)
@@ -148,10 +148,3 @@ def new_capacity(current: int, adjustment: int, adjustment_type: str | None,
             whole = min_step if whole > 0 else -min_step
         target = current + whole
     return max(min_size, min(max_size, target))
-
-
-
-
-def _put_str(params: dict[str, Any], key: str, value: Any) -> None:
-    if value is not None and value != "":
-        params[key] = str(value)

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from cfn_gateway.domain.heat_tags import TAG_LOGICAL_ID, TAG_STACK_ID
-from cfn_gateway.heat_plugin.alarm_params import PropertyError, to_bool, to_int
+from cfn_gateway.heat_plugin.alarm_params import PropertyError, to_bool, to_int, to_text
 
 # --- launch configuration properties (AWS::AutoScaling::LaunchConfiguration's)
 IMAGE_ID = "ImageId"
@@ -68,14 +68,14 @@ def launch_configuration_params(props: Mapping[str, Any], name: str,
     if props.get(INSTANCE_ID):
         raise PropertyError(instance_id_refusal())
     params: dict[str, Any] = {"LaunchConfigurationName": name}
-    _put_str(params, "ImageId", props.get(IMAGE_ID))
-    _put_str(params, "InstanceType", props.get(INSTANCE_TYPE))
-    _put_str(params, "KeyName", props.get(KEY_NAME))
+    put_str(params, "ImageId", props.get(IMAGE_ID))
+    put_str(params, "InstanceType", props.get(INSTANCE_TYPE))
+    put_str(params, "KeyName", props.get(KEY_NAME))
     groups = [str(g) for g in props.get(SECURITY_GROUPS) or () if g not in (None, "")]
     if groups:
         params["SecurityGroups"] = groups
-    _put_str(params, "KernelId", props.get(KERNEL_ID))
-    _put_str(params, "RamdiskId", props.get(RAM_DISK_ID))
+    put_str(params, "KernelId", props.get(KERNEL_ID))
+    put_str(params, "RamdiskId", props.get(RAM_DISK_ID))
     mappings = block_device_mappings(props.get(BLOCK_DEVICE_MAPPINGS))
     if mappings:
         params["BlockDeviceMappings"] = mappings
@@ -104,17 +104,17 @@ def block_device_mappings(value: Iterable[Mapping[str, Any]] | None) -> list[dic
         if not isinstance(item, Mapping) or not item.get("DeviceName"):
             raise PropertyError(f"{what} needs a DeviceName")
         mapping: dict[str, Any] = {"DeviceName": str(item["DeviceName"])}
-        _put_str(mapping, "VirtualName", item.get("VirtualName"))
+        put_str(mapping, "VirtualName", item.get("VirtualName"))
         if item.get("NoDevice"):
             mapping["NoDevice"] = True
         ebs = item.get("Ebs")
         if ebs:
             out_ebs: dict[str, Any] = {}
-            _put_str(out_ebs, "SnapshotId", ebs.get("SnapshotId"))
+            put_str(out_ebs, "SnapshotId", ebs.get("SnapshotId"))
             for key in ("VolumeSize", "Iops"):
                 if ebs.get(key) not in (None, ""):
                     out_ebs[key] = to_int(ebs[key], f"{what} Ebs {key}")
-            _put_str(out_ebs, "VolumeType", ebs.get("VolumeType"))
+            put_str(out_ebs, "VolumeType", ebs.get("VolumeType"))
             if ebs.get("DeleteOnTermination") is not None:
                 out_ebs["DeleteOnTermination"] = to_bool(
                     ebs["DeleteOnTermination"], f"{what} Ebs DeleteOnTermination")
@@ -177,7 +177,7 @@ def group_tags(props: Mapping[str, Any], name: str, stack_id: str,
 
 def _tag(group: str, key: str, value: Any, propagate: bool) -> dict[str, Any]:
     return {"ResourceId": group, "ResourceType": GROUP_RESOURCE_TYPE, "Key": key,
-            "Value": "" if value is None else _text(value), "PropagateAtLaunch": propagate}
+            "Value": "" if value is None else to_text(value), "PropagateAtLaunch": propagate}
 
 
 def ignored_group_properties(props: Mapping[str, Any]) -> list[str]:
@@ -296,21 +296,7 @@ def is_not_found(code: str | None, message: str | None) -> bool:
         text in (message or "").lower() for text in _NOT_FOUND_TEXTS)
 
 
-def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool):
-        raise PropertyError(f"{what}: {value!r} is not a number")
-    try:
-        return float(value if isinstance(value, int | float) else str(value).strip())
-    except ValueError:
-        raise PropertyError(f"{what}: {value!r} is not a number") from None
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _put_str(params: dict[str, Any], key: str, value: Any) -> None:
+def put_str(params: dict[str, Any], key: str, value: Any) -> None:
+    """``params[key] = str(value)``, unless the value is None or empty."""
     if value is not None and value != "":
         params[key] = str(value)
