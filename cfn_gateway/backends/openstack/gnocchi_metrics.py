@@ -14,15 +14,20 @@ activity_update_interval``.  If anything fails the request fails (503): the batc
 was accepted whole or not at all, apart from failures inside Gnocchi's storage.
 
 Values (``[gnocchi] keep_values``): percentiles need the values of each period, which
-Gnocchi does not keep, so once the batch was accepted the same data go to a value store
-of this gateway (``SQLiteMetricValues``: an SQLite file of the data folder, kept
-``values_retention_days``), which only ``samples`` reads.  Gnocchi is written first
-because it is the store of record: nothing ever reaches the value store that Gnocchi did
-not accept.  If the value write fails, the request fails (``InternalFailure``) although
-Gnocchi kept the data; a client that retries writes them to Gnocchi a second time (its
-sums and counts count them twice) and to the value store once.  The other order would
-turn every Gnocchi failure, which is far more common than a failure of a local file, into
-values counted twice and values of data Gnocchi never had.
+Gnocchi does not keep, so the same data also go to a value store of this gateway
+(``SQLiteMetricValues``: an SQLite file of the data folder, kept ``values_retention_days``),
+which only ``samples`` reads.  Gnocchi is the store of record: the request is acknowledged
+only when both writes succeeded, and the values of data Gnocchi did not accept do not
+stay.  The two writes run at once (the value write and its fsync, about a millisecond,
+on a thread of ``_keeping`` while the request waits for Gnocchi, which takes ten): when
+Gnocchi fails, the values already committed are withdrawn again (``withdraw``), and the
+request fails with Gnocchi's error.  When the value write fails after Gnocchi accepted
+the data, the request fails (``InternalFailure``) although Gnocchi kept them; a client
+that retries writes them to Gnocchi a second time (its sums and counts count them twice)
+and to the value store once.  A reader may see a put's values while its Gnocchi write is
+still under way, and a gateway killed between the two answers may keep the values of a
+put that Gnocchi refused; both are as rare and as short as the window in which Gnocchi
+holds data whose values are not yet written.
 
 GetMetricStatistics: the resource is read (its metric ids), then each needed (metric,
 granularity) is fetched with ``refresh=true``, so what was acknowledged is visible.
@@ -39,6 +44,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -107,6 +113,9 @@ class GnocchiMetricStore:
             self._options.list_token_secret, self._setup_session, "GetMetricData"))
         self._values = values
         self.keeps_values = values is not None
+        self._keeping = (ThreadPoolExecutor(max_workers=self._options.parallel_requests,
+                                            thread_name_prefix="values")
+                         if values is not None else None)
         self._lock = threading.Lock()
         self._schema_ready = False
         self._lister = MetricLister(
@@ -117,6 +126,8 @@ class GnocchiMetricStore:
     def close(self) -> None:
         self._reads.shutdown()
         self._pool.shutdown()
+        if self._keeping is not None:
+            self._keeping.shutdown()
         if self._values is not None:
             self._values.close()
 
@@ -143,23 +154,44 @@ class GnocchiMetricStore:
         self._ensure_schema()
         body, keys = mapping.build_measures(project_id, data, self._clock())
         api = self._api(project_id)
-        self._touch(api, project_id, body, keys, received_at)
-        self._write(api, project_id, body, keys, received_at)
-        if self._values is not None:
-            self._keep_values(self._values, project_id, data, received_at)
+        kept = (self._keeping.submit(self._values.put, project_id, data, received_at)
+                if self._keeping is not None else None)
+        try:
+            self._touch(api, project_id, body, keys, received_at)
+            self._write(api, project_id, body, keys, received_at)
+        except BaseException:
+            if kept is not None:
+                self._withdraw_values(kept, project_id, data, received_at)
+            raise
+        if kept is not None:
+            self._values_kept(kept, project_id, data)
 
     @staticmethod
-    def _keep_values(values: SQLiteMetricValues, project_id: str, data: Sequence[Datum],
-                     received_at: datetime) -> None:
-        """After Gnocchi accepted ``data``: their values, for percentiles."""
+    def _values_kept(kept: Future[None], project_id: str, data: Sequence[Datum]) -> None:
+        """After Gnocchi accepted ``data``: the value write must have succeeded too."""
         try:
-            values.put(project_id, data, received_at)
+            kept.result()
         except (sqlite3.Error, errors.ServiceUnavailable) as exc:
             LOG.error("Gnocchi stored %d datums of project %s, but keeping their values "
                       "failed: %s", len(data), project_id, exc)
             raise errors.InternalFailure(
                 "The metric service stored the data, but the gateway failed to keep their "
                 "values for percentiles.") from None
+
+    def _withdraw_values(self, kept: Future[None], project_id: str, data: Sequence[Datum],
+                         received_at: datetime) -> None:
+        """After Gnocchi failed to store ``data``: their values go again, once written."""
+        assert self._values is not None
+        try:
+            kept.result()
+        except Exception:  # nothing of them was kept
+            return
+        try:
+            self._values.withdraw(project_id, data, received_at)
+        except (sqlite3.Error, errors.ServiceUnavailable) as exc:
+            LOG.error("Gnocchi refused %d datums of project %s, and withdrawing their "
+                      "values failed; percentiles will count them: %s", len(data),
+                      project_id, exc)
 
     def _touch(self, api: GnocchiAPI, project_id: str, body: dict[str, Any],
                keys: dict[str, MetricKey], received_at: datetime) -> None:

@@ -89,3 +89,28 @@ def test_the_standalone_store_never_expires_anything(store):
     indexes = {row[0] for row in store._conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "metric_samples_by_ts" not in indexes  # no write cost for an expiry it never does
+
+
+def test_withdraw_takes_back_one_equal_row_for_each_row_of_the_put(values):
+    twice = data_at([NOW, NOW, NOW + timedelta(minutes=1)])
+    values.put("p", twice, NOW)
+    values.put("p", twice, NOW)
+    values.put("other", twice, NOW)
+    assert values.withdraw("p", twice, NOW) == 3
+    assert values_between(values, NOW, NOW + timedelta(minutes=2)) == [0.0, 1.0, 2.0]
+    assert values.withdraw("p", twice, NOW) == 3
+    assert values_between(values, NOW, NOW + timedelta(minutes=2)) == []
+    assert values.withdraw("p", twice, NOW) == 0  # nothing left to take back
+    assert len(values_between(values, NOW, NOW + timedelta(minutes=2), "other")) == 3
+
+
+def test_withdraw_finds_metrics_this_process_does_not_know(values, tmp_path):
+    values.put("p", data_at([NOW]), NOW)
+    other = SQLiteMetricValues(str(tmp_path / "data" / "metric_values.sqlite3"), RETENTION)
+    try:  # another worker process: its cache of metric ids is empty
+        assert other.withdraw("p", data_at([NOW]), NOW) == 1
+        unknown = MetricKey.of("ns", "Never", [("Host", "a")])
+        assert other.withdraw("p", data_at([NOW], unknown), NOW) == 0
+    finally:
+        other.close()
+    assert values_between(values, NOW, NOW + timedelta(minutes=1)) == []

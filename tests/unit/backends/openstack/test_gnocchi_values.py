@@ -1,9 +1,11 @@
-"""GnocchiMetricStore with a value store: Gnocchi first, then the values; percentiles read
-the values, within their retention; ``open_backends`` wires it from ``[gnocchi]``."""
+"""GnocchiMetricStore with a value store: Gnocchi and the values written at once, the values
+withdrawn when Gnocchi fails; percentiles read the values, within their retention;
+``open_backends`` wires it from ``[gnocchi]``."""
 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -85,6 +87,43 @@ def test_a_refused_batch_keeps_no_values(gnocchi, store):
     with pytest.raises(errors.ServiceUnavailable):
         store.put("p1", data(1.0), NOW)
     assert percentile_values(store, NOW, NOW + timedelta(minutes=1)) == {}
+
+
+def test_the_values_are_written_while_gnocchi_stores_the_batch(gnocchi, store, values,
+                                                             monkeypatch):
+    started: list[float] = []
+    put = values.put
+
+    def timed(*args: object) -> None:
+        started.append(time.monotonic())
+        put(*args)
+
+    monkeypatch.setattr(values, "put", timed)
+    gnocchi.script = [(200, [], 0.0), (201, {}, 0.0), (202, None, 1.0)]
+    began = time.monotonic()
+    store.put("p1", data(1.0), NOW)
+    assert time.monotonic() - began >= 1.0
+    assert started[0] - began < 0.5  # not after Gnocchi's answer, a second later
+    assert percentile_values(store, NOW, NOW + timedelta(minutes=1)) == {NOW: [1.0]}
+
+
+def test_a_refused_batch_takes_back_only_its_own_values(gnocchi, store):
+    gnocchi.script = list(ACCEPTED)
+    store.put("p1", data(1.0, 2.0), NOW)
+    gnocchi.script = [(503, {"description": "down"}, 0.3)]
+    with pytest.raises(errors.ServiceUnavailable):
+        store.put("p1", data(1.0, 2.0), NOW)  # the same values again, refused
+    assert percentile_values(store, NOW, NOW + timedelta(minutes=1)) == {NOW: [1.0, 2.0]}
+
+
+def test_gnocchi_s_error_wins_when_both_writes_fail(gnocchi, store, values, monkeypatch):
+    def broken(*args: object) -> None:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(values, "put", broken)
+    gnocchi.script = [(200, [], 0.0), (201, {}, 0.0), (503, {"description": "down"}, 0.0)]
+    with pytest.raises(errors.ServiceUnavailable):
+        store.put("p1", data(1.0), NOW)
 
 
 def test_a_failed_value_write_fails_the_request(gnocchi, store, values, monkeypatch, caplog):
