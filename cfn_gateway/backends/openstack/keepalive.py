@@ -11,6 +11,13 @@ does only what the gateway needs of them, for an endpoint already found in the c
 - connections to an endpoint are kept per process and reused; a request that fails on a
   reused connection (the server closed it while idle) is sent again on a new one, which is
   safe because every call the gateway makes may be repeated;
+- a request goes out in one ``sendall`` (http.client writes the head and the body in two,
+  two trips through the loopback's TCP stack); the answer is read by http.client's own
+  ``HTTPResponse`` (chunked or sized bodies, ``Connection: close``);
+- the token's headers are kept per session while its token stays the same (keystoneauth1
+  checks the token's expiry on every request, parsing its time stamp each time); they are
+  asked for again every ``AUTH_RECHECK_S``, which leaves keystoneauth1 time to renew a
+  token two minutes before it expires, as it does;
 - a connection that cannot be made is ``ConnectFailure`` and a timeout ``ConnectTimeout``
   (keystoneauth1's exceptions, so callers handle both transports alike).
 
@@ -25,7 +32,9 @@ import http.client
 import json as jsonlib
 import socket
 import threading
+import time
 import urllib.request
+import weakref
 from email.message import Message
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -35,8 +44,15 @@ from keystoneauth1 import session as ks_session
 
 USER_AGENT = "cfn-gateway"
 MAX_IDLE = 64  # connections kept per endpoint and timeout
+#: Seconds a session's token headers are reused before keystoneauth1 is asked again.
+AUTH_RECHECK_S = 10.0
 _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
           ConnectionAbortedError)
+_BAD_HEADER_TEXT = ("\r", "\n")
+#: session -> (the auth_ref its headers came from, the headers, monotonic time to recheck)
+_auth_headers: weakref.WeakKeyDictionary[ks_session.Session,
+                                         tuple[Any, dict[str, str], float]] = (
+    weakref.WeakKeyDictionary())
 
 _pools_lock = threading.Lock()
 _pools: dict[tuple[str, float | None], _Pool] = {}
@@ -66,38 +82,54 @@ class _Pool:
 
     def __init__(self, netloc: str, timeout: float | None) -> None:
         self._netloc = netloc
+        split = urlsplit(f"//{netloc}")
+        self._address = (split.hostname or "", split.port or 80)
         self._timeout = timeout
-        self._idle: list[http.client.HTTPConnection] = []
+        self._idle: list[socket.socket] = []
         self._lock = threading.Lock()
 
     def send(self, method: str, target: str, body: bytes | None,
              headers: dict[str, str]) -> tuple[http.client.HTTPResponse, bytes]:
+        message = self._message(method, target, body, headers)
         with self._lock:
             connection = self._idle.pop() if self._idle else None
         if connection is not None:
             try:
-                return self._exchange(connection, method, target, body, headers)
+                return self._exchange(connection, method, message)
             except _STALE:
                 connection.close()  # closed by the server while idle: a new one
-        return self._exchange(self._connect(), method, target, body, headers)
+        return self._exchange(self._connect(), method, message)
 
-    def _connect(self) -> http.client.HTTPConnection:
-        connection = http.client.HTTPConnection(self._netloc, timeout=self._timeout)
+    def _message(self, method: str, target: str, body: bytes | None,
+                 headers: dict[str, str]) -> bytes:
+        """The whole request, head and body, as it goes on the wire."""
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {self._netloc}",
+                 "Accept-Encoding: identity"]
+        if body is not None or method in ("POST", "PUT", "PATCH"):
+            lines.append(f"Content-Length: {len(body or b'')}")
+        for name, value in headers.items():
+            if any(c in name or c in value for c in _BAD_HEADER_TEXT):
+                raise ValueError(f"header {name!r} holds a line break")
+            lines.append(f"{name}: {value}")
+        lines.append("\r\n")
+        return "\r\n".join(lines).encode("latin-1") + (body or b"")
+
+    def _connect(self) -> socket.socket:
         try:
-            connection.connect()
+            connection = socket.create_connection(self._address, timeout=self._timeout)
         except TimeoutError as exc:
             raise ks_exc.ConnectTimeout(f"connecting to {self._netloc}: {exc}") from None
         except OSError as exc:
             raise ks_exc.ConnectFailure(f"connecting to {self._netloc}: {exc}") from None
-        connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return connection
 
-    def _exchange(self, connection: http.client.HTTPConnection, method: str, target: str,
-                  body: bytes | None, headers: dict[str, str]
+    def _exchange(self, connection: socket.socket, method: str, message: bytes
                   ) -> tuple[http.client.HTTPResponse, bytes]:
         try:
-            connection.request(method, target, body, headers)
-            response = connection.getresponse()
+            connection.sendall(message)
+            response = http.client.HTTPResponse(connection, method=method)
+            response.begin()
             content = response.read()
         except BaseException:
             connection.close()
@@ -174,9 +206,19 @@ class KeepAliveTransport:
         return Response(response.status, response.headers, content, self._base + target)
 
     def _auth_headers(self) -> dict[str, str]:
-        if self._session.auth is None:
+        auth = self._session.auth
+        if auth is None:
             return {}
-        return self._session.get_auth_headers() or {}
+        ref = getattr(auth, "auth_ref", None)
+        kept = _auth_headers.get(self._session)
+        now = time.monotonic()
+        if kept is not None and ref is not None and kept[0] is ref and now < kept[2]:
+            return kept[1]
+        headers = self._session.get_auth_headers() or {}
+        ref = getattr(auth, "auth_ref", None)  # as renewed for these headers, if it was
+        if ref is not None:
+            _auth_headers[self._session] = (ref, headers, now + AUTH_RECHECK_S)
+        return headers
 
 
 def transport_for(session: ks_session.Session, endpoint_filter: dict[str, Any],

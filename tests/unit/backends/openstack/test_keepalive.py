@@ -4,6 +4,7 @@ token renewed on 401, failures as keystoneauth1's exceptions, and when it stands
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -86,6 +87,36 @@ class Tokens(plugin.BaseAuthPlugin):
         return True
 
 
+class IdentityTokens(Tokens):
+    """Tokens with an ``auth_ref``, as keystoneauth1's identity plugins have: dropped by
+    ``invalidate``, a new one with the next token; counts how often headers are asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.auth_ref: object | None = object()
+        self.asked = 0
+
+    def get_headers(self, session: Any, **kwargs: Any) -> dict[str, str]:
+        self.asked += 1
+        if self.auth_ref is None:
+            self.auth_ref = object()
+        return super().get_headers(session, **kwargs)
+
+    def invalidate(self) -> bool:
+        self.auth_ref = None
+        return super().invalidate()
+
+
+class CountingSocket(socket.socket):
+    """A client socket that counts its ``sendall`` calls."""
+
+    sendalls = 0
+
+    def sendall(self, data: Any, *args: Any) -> None:
+        CountingSocket.sendalls += 1
+        super().sendall(data, *args)
+
+
 @pytest.fixture
 def server() -> Iterator[Recorder]:
     with running(Recorder()) as recorder:
@@ -127,6 +158,43 @@ def test_body_params_and_headers_as_keystoneauth_sends_them(server):
     assert seen["headers"]["Content-Type"] == "application/json"
     assert seen["headers"]["Accept"] == "application/json"
     assert seen["headers"]["X-Auth-Token"] == "token-1"
+
+
+def test_a_request_goes_out_in_one_write(server, monkeypatch):
+    def connect(address: tuple[str, int], timeout: float | None = None) -> socket.socket:
+        sock = CountingSocket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        sock.connect(address)
+        return sock
+
+    monkeypatch.setattr(keepalive.socket, "create_connection", connect)
+    monkeypatch.setattr(CountingSocket, "sendalls", 0)
+    client = transport(server.url)
+    client._pool = keepalive._Pool(f"127.0.0.1:{server.server_address[1]}", 5.0)  # its own
+    for n in range(3):
+        assert client.request("v1/x", "POST", json={"n": n}).status_code == 200
+    assert CountingSocket.sendalls == 3
+    assert [json.loads(s["body"]) for s in server.seen] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    with pytest.raises(ValueError, match="line break"):
+        client.request("v1/x", "GET", headers={"X-Evil": "a\r\nX-Injected: 1"})
+
+
+def test_a_session_s_token_headers_are_reused_until_rechecked(server, monkeypatch):
+    auth = IdentityTokens()
+    session = ks_session.Session(auth=auth)
+    for _ in range(3):  # every Gnocchi call makes a transport of its own over the session
+        assert KeepAliveTransport(session, server.url, 5.0).request("v1/x", "GET").json() \
+            == {"token": "token-1"}
+    assert auth.asked == 1
+    server.refused = {"token-1"}  # the 401 drops the token; its headers are not reused
+    assert KeepAliveTransport(session, server.url, 5.0).request("v1/x", "GET").json() \
+        == {"token": "token-2"}
+    monkeypatch.setattr(keepalive, "AUTH_RECHECK_S", 0.0)
+    keepalive._auth_headers.clear()
+    asked = auth.asked
+    for _ in range(2):
+        KeepAliveTransport(session, server.url, 5.0).request("v1/x", "GET")
+    assert auth.asked == asked + 2
 
 
 def test_a_refused_token_is_renewed_once(server):
