@@ -56,7 +56,10 @@ def test_sigkill_keeps_every_acknowledged_datum(tmp_path, threads):
     try:
         for worker in workers:
             worker.start()
-        time.sleep(3.0)
+        deadline = time.monotonic() + 30.0  # a busy machine serves the load slower
+        while (not all(len(done) >= 20 for done in acked.values())
+               and time.monotonic() < deadline):
+            time.sleep(0.1)
         assert all(len(done) >= 20 for done in acked.values()), "load before the kill"
         os.killpg(first.process.pid, signal.SIGKILL)
         first.process.wait(timeout=10)

@@ -4,7 +4,7 @@
     testbed.py keystone      create projects, users, roles, the catalog and EC2 credentials
     testbed.py write-json    write $TESTBED_DIR/testbed.json (what tests read)
     testbed.py env [WHO]     print shell exports for WHO: gateway (default), admin,
-                             tenant-a, tenant-b
+                             tenant-a, tenant-b, tenant-c, tenant-d
 
 `configure` and `keystone` need the test bed's venv; `write-json` and `env` need only the
 standard library. Settings come from the TB_* variables that lib.sh exports.
@@ -24,7 +24,9 @@ HERE = pathlib.Path(__file__).resolve().parent
 ENV = os.environ
 
 GATEWAY_USER = "cfn-gateway"
-TENANTS = ("tenant-a", "tenant-b")
+# tests/unit and tests/openstack use the first two, tests/functional, which tools/run-tests
+# runs at the same time, the other two (CFN_TEST_TENANTS_FROM=2).
+TENANTS = ("tenant-a", "tenant-b", "tenant-c", "tenant-d")
 # OpenStack services: (user, service name, service type, URL path after host:port)
 SERVICES = (
     ("gnocchi", "gnocchi", "metric", ""),
