@@ -155,17 +155,23 @@ class PushStats:
                         self.relay.connections - before)
 
 
+def require_agent_sandbox() -> None:
+    """Fail (a missing prerequisite is not a reason to skip) unless the agent is installed
+    and ``PushStats`` can sandbox it."""
+    if os.geteuid() != 0:
+        pytest.fail("cfn-push-stats is sandboxed with unshare --mount --net: run as root")
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        pytest.fail("unshare (util-linux) and ip (iproute2) are needed to sandbox the agent")
+    assert AGENT.exists(), f"{AGENT} missing: pip install -e '.[test]' (heat-cfntools)"
+
+
 # The agent's fixed paths on the host: a run must leave them as they were.
 HOST_PATHS = (Path("/var/lib/heat-cfntools"), Path("/var/log/cfn-push-stats.log"))
 
 
 @pytest.fixture(scope="module")
 def push_stats(gateway: GatewayProcess, creds: Credentials) -> Iterator[PushStats]:
-    if os.geteuid() != 0:
-        pytest.fail("cfn-push-stats is sandboxed with unshare --mount --net: run as root")
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        pytest.fail("unshare (util-linux) and ip (iproute2) are needed to sandbox the agent")
-    assert AGENT.exists(), f"{AGENT} missing: pip install -e '.[test]' (heat-cfntools)"
+    require_agent_sandbox()
     host_before = [path.exists() for path in HOST_PATHS]
     # A short folder: a Unix socket path must stay under 108 bytes.
     sandbox = Path(tempfile.mkdtemp(prefix="cfn-push-stats-"))

@@ -5,7 +5,6 @@ as a stack's server runs it."""
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 import time
@@ -14,11 +13,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from heatclient import exc as heat_exc
 
 from tests.functional.server import Credentials, GatewayProcess
-from tests.functional.test_cfn_push_stats import AGENT, PushStats
+from tests.functional.test_cfn_push_stats import PushStats, require_agent_sandbox
 
 STACK_WAIT = 120.0
 
@@ -92,11 +90,7 @@ def output(stack: Any, key: str) -> Any:
 def agent_sandbox(gateway: GatewayProcess, creds: Credentials) -> Iterator[PushStats]:
     """cfn-push-stats with ``creds`` in a private mount and network namespace whose port
     8003 leads to ``gateway`` (``tests/functional/test_cfn_push_stats.PushStats``)."""
-    if os.geteuid() != 0:
-        pytest.fail("cfn-push-stats is sandboxed with unshare --mount --net: run as root")
-    if shutil.which("unshare") is None or shutil.which("ip") is None:
-        pytest.fail("unshare (util-linux) and ip (iproute2) are needed to sandbox the agent")
-    assert AGENT.exists(), f"{AGENT} missing: pip install -e '.[test]' (heat-cfntools)"
+    require_agent_sandbox()
     sandbox = Path(tempfile.mkdtemp(prefix="cfn-push-stats-"))
     agent = PushStats(sandbox, gateway, creds)
     try:
