@@ -32,9 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,6 +43,7 @@ import requests
 from cfn_gateway import errors
 from cfn_gateway.auth import messages
 from cfn_gateway.auth.keystone_api import KeystoneAPI, unexpected
+from cfn_gateway.common.expiring_cache import ExpiringCache
 from cfn_gateway.common.keyed_locks import KeyedLocks
 
 LOG = logging.getLogger(__name__)
@@ -72,34 +71,26 @@ class Ec2Secret:
 
 
 class SecretCache:
-    """A bounded LRU mapping of access key to ``Ec2Secret``, entries fresh for ``ttl``."""
+    """A bounded LRU mapping of access key to ``Ec2Secret``, each entry fresh for ``ttl``
+    from its ``fetched_at``."""
 
     def __init__(self, ttl: float, size: int, clock: Callable[[], float]) -> None:
-        self.ttl, self.size, self._clock = ttl, size, clock
-        self._entries: OrderedDict[str, Ec2Secret] = OrderedDict()
-        self._lock = threading.Lock()
+        self.ttl = ttl
+        self._entries: ExpiringCache[Ec2Secret] = ExpiringCache(size, clock)
+
+    @property
+    def size(self) -> int:
+        return self._entries.size
 
     def get(self, access_key: str) -> Ec2Secret | None:
-        with self._lock:
-            entry = self._entries.get(access_key)
-            if entry is None:
-                return None
-            if self._clock() - entry.fetched_at >= self.ttl:
-                del self._entries[access_key]
-                return None
-            self._entries.move_to_end(access_key)
-            return entry
+        return self._entries.get(access_key)
 
     def put(self, entry: Ec2Secret) -> None:
-        with self._lock:
-            self._entries[entry.access_key] = entry
-            self._entries.move_to_end(entry.access_key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
+        age = self._entries.clock() - entry.fetched_at
+        self._entries.put(entry.access_key, entry, self.ttl - age)
 
     def discard(self, access_key: str) -> None:
-        with self._lock:
-            self._entries.pop(access_key, None)
+        self._entries.discard(access_key)
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -1,7 +1,8 @@
 """A bounded, thread-safe mapping whose entries each live until a deadline of their own.
 
 Entries past their deadline are never returned (they are dropped when met); when the cache
-is full, the entry put longest ago goes first.  Times come from a monotonic ``clock``.
+is full, the entry used longest ago (put or found) goes first.  Times come from a
+monotonic ``clock``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class ExpiringCache(Generic[V]):
             if self.clock() >= entry[0]:
                 del self._entries[key]
                 return None
+            self._entries.move_to_end(key)
             return entry[1]
 
     def put(self, key: str, value: V, lifetime: float) -> None:

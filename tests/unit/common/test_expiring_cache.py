@@ -1,4 +1,5 @@
-"""ExpiringCache: each entry until its own deadline, the oldest put dropped first when full."""
+"""ExpiringCache: each entry until its own deadline, the least recently used dropped first
+when full."""
 
 from __future__ import annotations
 
@@ -36,6 +37,15 @@ def test_a_full_cache_drops_the_entry_put_longest_ago():
     cache.put("a", 3, 60)  # put again: now the newest
     cache.put("c", 4, 60)
     assert (cache.get("a"), cache.get("b"), cache.get("c")) == (3, None, 4)
+
+
+def test_a_full_cache_keeps_the_entry_found_most_recently():
+    cache: ExpiringCache[int] = ExpiringCache(2, Clock())
+    cache.put("a", 1, 60)
+    cache.put("b", 2, 60)
+    assert cache.get("a") == 1  # used: now the newest
+    cache.put("c", 3, 60)
+    assert (cache.get("a"), cache.get("b"), cache.get("c")) == (1, None, 3)
 
 
 def test_no_lifetime_keeps_nothing_and_discard_forgets():
