@@ -88,8 +88,13 @@ class ActionNotifier(notifier.AlarmNotifier):
             actions = tuple(action for action in actions if repeats(action))
         if not actions:
             return
-        new = alarm.state if alarm.state.value == new_value else AlarmState(
-            new_value, reason, datetime.now(UTC), datetime.now(UTC))
+        if alarm.state.value == new_value:
+            new = alarm.state
+        else:  # an evaluator moved the alarm on meanwhile: the change as Aodh sent it
+            now = datetime.now(UTC)
+            new = AlarmState(new_value, reason, now, now,
+                             reason_data=json.dumps(reason_data, separators=(",", ":"))
+                             if reason_data else None)
         old = AlarmState(old_value, "", new.updated_at, new.updated_at)
         message = state_change_message(alarm, old, new, self.options.region,
                                        aodh_alarm.project_id)

@@ -8,7 +8,10 @@ a JSON body ``{"project_id", "alarm_name", "action", "state_value", "message", "
 The gateway runs the policy only when the alarm exists in that project, ``token`` is the
 alarm's callback token (a random value the gateway gave the alarm when it was created and
 that only Aodh holds), the action is one of the alarm's actions for ``state_value``, its
-actions are enabled and the alarm is in that state now.  Answers (JSON): 200 ``{"result":
+actions are enabled and the alarm is in that state now or left it at its latest
+transition: an evaluator may move the alarm on before the notifier calls (a state that
+SetAlarmState set lasts until the next evaluation, a second later on Aodh), and AWS runs
+the actions of a transition however briefly the state lasted.  Answers (JSON): 200 ``{"result":
 "executed"}``; 422 ``{"error": ...}`` when the policy could not run (the notifier records
 that text in the alarm's history); 400, 403, 404, 405, 409 for requests that do not
 qualify; 503 when Aodh cannot be asked.  Standalone engines run actions in-process and
@@ -63,28 +66,30 @@ class AlarmActions(CallbackRoute):
         if not alarm.actions_enabled or action not in alarm.actions_for(state_value):
             raise Refused(409, f"{action} is not an enabled action of the alarm for "
                                f"{state_value}.")
-        if alarm.state.value != state_value:
-            raise Refused(409, f"The alarm is in {alarm.state.value}, not {state_value}.")
+        if state_value not in (alarm.state.value, alarm.state.previous_value):
+            raise Refused(409, f"The alarm is in {alarm.state.value} and did not come from "
+                               f"{state_value}.")
         if not action.startswith("arn:aws:autoscaling:"):
             raise Refused(400, "Only Auto Scaling policy actions are run here.")
         try:
             self.policies.execute_from_alarm(request["project_id"], action, alarm.name,
-                                             state_value, _with_reason_data(request["message"],
-                                                                            alarm.state))
+                                             state_value, _with_reason_data(
+                                                 request["message"], state_value, alarm.state))
         except ActionFailed as failure:
             raise Refused(422, str(failure)) from None
         return {"result": "executed"}
 
 
-def _with_reason_data(message: str, state: AlarmState) -> str:
-    """The notifier's message, with the reason data of the alarm's state (the one the
-    request names, checked above) when the notifier read the alarm before it was there:
-    step and target tracking policies need its data points."""
+def _with_reason_data(message: str, state_value: str, state: AlarmState) -> str:
+    """The notifier's message, with the reason data of the alarm's state when that is the
+    state the request names and the notifier read the alarm before it was there: step and
+    target tracking policies need its data points."""
     try:
         body = json.loads(message)
     except ValueError:
         return message
-    if not isinstance(body, dict) or body.get("NewStateReasonData") or not state.reason_data:
+    if (not isinstance(body, dict) or body.get("NewStateReasonData")
+            or state.value != state_value or not state.reason_data):
         return message
     body["NewStateReasonData"] = state.reason_data
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)

@@ -27,15 +27,17 @@ def error_of(call: Callable[..., Any], *args: Any, **kwargs: Any) -> dict[str, A
 
 
 def wait_for(check: Callable[[], Any], timeout: float = SETTLE_SECONDS,
-             interval: float = 0.5) -> Any:
-    """``check()``'s first truthy answer; fails the test after ``timeout`` seconds."""
+             interval: float = 0.5, explain: Callable[[], Any] | None = None) -> Any:
+    """``check()``'s first truthy answer; fails the test after ``timeout`` seconds, with
+    what ``explain()`` then says (what would tell why, in a CI log)."""
     deadline = time.monotonic() + timeout
     while True:
         answer = check()
         if answer:
             return answer
         if time.monotonic() > deadline:
-            pytest.fail(f"still not so after {timeout} s: last answer {answer!r}")
+            why = f"; {explain()!r}" if explain is not None else ""
+            pytest.fail(f"still not so after {timeout} s: last answer {answer!r}{why}")
         time.sleep(interval)
 
 
@@ -74,3 +76,25 @@ def delete_group(client: Any, name: str) -> None:
     wait_for(lambda: not client.describe_auto_scaling_groups(
         AutoScalingGroupNames=[name])["AutoScalingGroups"])
     client.delete_launch_configuration(LaunchConfigurationName=name)
+
+
+def scaling_story(autoscaling: Any, cloudwatch: Any, name: str) -> dict[str, Any]:
+    """What happened to the group ``name`` and its policies' alarms, for a failure message:
+    its capacity, its latest activities and the alarms' states and action outcomes."""
+    group = describe_group(autoscaling, name)
+    activities = autoscaling.describe_scaling_activities(
+        AutoScalingGroupName=name, MaxRecords=5)["Activities"]
+    alarms = [alarm["AlarmName"] for policy in autoscaling.describe_policies(
+        AutoScalingGroupName=name)["ScalingPolicies"] for alarm in policy.get("Alarms", [])]
+    return {
+        "DesiredCapacity": group["DesiredCapacity"],
+        "Instances": [i["LifecycleState"] for i in group["Instances"]],
+        "Activities": [(a["StatusCode"], a["Description"], a.get("StatusMessage"))
+                       for a in activities],
+        "Alarms": {alarm: (cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"]
+                           or [{}])[0].get("StateValue") for alarm in alarms},
+        "Actions": [item["HistorySummary"] + " " + item.get("HistoryData", "")[-200:]
+                    for alarm in alarms for item in cloudwatch.describe_alarm_history(
+                        AlarmName=alarm, HistoryItemType="Action",
+                        MaxRecords=5)["AlarmHistoryItems"]],
+    }

@@ -14,6 +14,7 @@ from tests.functional.autoscaling_support import (
     delete_group,
     describe_group,
     error_of,
+    scaling_story,
     unique,
     wait_for,
     wait_settled,
@@ -202,12 +203,14 @@ def test_target_tracking_policy_owns_its_alarms(gateway, creds, autoscaling):
     cloudwatch.set_alarm_state(
         AlarmName=high["AlarmName"], StateValue="ALARM", StateReason="test",
         StateReasonData='{"version":"1.0","recentDatapoints":[150.0],"threshold":50.0}')
-    wait_for(lambda: describe_group(autoscaling, name)["DesiredCapacity"] == 6)
+    wait_for(lambda: describe_group(autoscaling, name)["DesiredCapacity"] == 6,
+             explain=lambda: scaling_story(autoscaling, cloudwatch, name))
     # The low alarm at 20: scale in proportionally, 6 -> ceil(6 x 20 / 50) = 3.
     cloudwatch.set_alarm_state(
         AlarmName=low["AlarmName"], StateValue="ALARM", StateReason="test",
         StateReasonData='{"version":"1.0","recentDatapoints":[20.0],"threshold":45.0}')
-    wait_for(lambda: describe_group(autoscaling, name)["DesiredCapacity"] == 3)
+    wait_for(lambda: describe_group(autoscaling, name)["DesiredCapacity"] == 3,
+             explain=lambda: scaling_story(autoscaling, cloudwatch, name))
 
     # DisableScaleIn drops the low alarm; deleting the policy drops the other.
     again = autoscaling.put_scaling_policy(

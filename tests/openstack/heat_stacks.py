@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from heatclient import exc as heat_exc
+from keystoneauth1.exceptions.connection import ConnectFailure
 
 from tests.functional.server import Credentials, GatewayProcess
 from tests.functional.test_cfn_push_stats import PushStats, require_agent_sandbox
@@ -28,16 +29,23 @@ def unique(prefix: str) -> str:
 def wait_for(what: str, probe: Callable[[], Any], timeout: float,
              quiet: bool = False) -> Any:
     """``probe()`` once it is true; after ``timeout`` seconds an AssertionError, or with
-    ``quiet`` the last (false) answer."""
+    ``quiet`` the last (false) answer.  A probe whose connection failed (a keep-alive
+    connection the API server closed as it was reused, on a loaded machine) counts as a
+    false answer: the next one asks on a new connection."""
     deadline = time.monotonic() + timeout
+    failed: ConnectFailure | None = None
     while True:
-        found = probe()
+        try:
+            found = probe()
+        except ConnectFailure as exc:
+            found, failed = None, exc
         if found:
             return found
         if time.monotonic() > deadline:
             if quiet:
                 return found
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            last = f" (the last probe that failed: {failed})" if failed else ""
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}{last}")
         time.sleep(0.5)
 
 

@@ -490,3 +490,21 @@ def test_auto_scaling_actions_come_back_to_the_gateway(cw, gateway, creds):
                          timeout=10).status_code == 404
     assert requests.post(url, data=b"not json", timeout=10).status_code == 400
     assert requests.get(url, timeout=10).status_code == 405
+
+
+def test_an_alarm_state_that_lasted_an_instant_still_runs_its_policy(cw):
+    """A transition runs its actions however briefly the state lasted (AWS does): here
+    SetAlarmState ALARM and, at once, OK; the notifier calls the gateway after both, and
+    the gateway runs the policy of the ALARM the alarm has just left (one that does not
+    exist: its answer is what the history records)."""
+    name = unique("instant")
+    cw.put_metric_alarm(
+        AlarmName=name, Namespace=unique("Test/Aodh"), MetricName="Load",
+        Statistic="Maximum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold", TreatMissingData="ignore",
+        AlarmActions=[POLICY_ARN])
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test",
+                       StateReasonData='{"recentDatapoints":[5.0]}')
+    cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test")
+    (action,) = wait_for("the Action item", lambda: history(cw, name, "Action"))
+    assert f"No scaling policy {POLICY_ARN} exists." in action["HistoryData"]
