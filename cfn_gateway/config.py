@@ -23,9 +23,10 @@ server_opts = [
         "threads",
         default=0,
         min=0,
-        help="Python threads per worker; 0 means 8 in both modes (in standalone mode the "
-        "PutMetricData requests of a worker that arrive together share one commit; in "
-        "openstack mode requests mostly wait on Keystone and Gnocchi).",
+        help="Python threads per worker; 0 means 1 in standalone mode (requests run on "
+        "the worker's event loop, and the PutMetricData requests that arrive together share "
+        "one commit, made on a thread of its own) and 8 in openstack mode (requests mostly "
+        "wait on Keystone and Gnocchi).",
     ),
     cfg.StrOpt(
         "data_dir",

@@ -21,11 +21,20 @@ polls with sleeps of 1, 2, 5, 10 ms and more.  Here:
   returned (with ``synchronous=FULL``, after the fsync).  A COMMIT that fails fails every
   write of its batch, none of which was kept; so does a write whose error lost the
   transaction (SQLite rolled it back) or found the disk full.
+- A write made under a request's ``Deferral`` (``common.deferral``: the pipeline runs
+  inline on a worker's event loop) does not wait: it is queued and ``run`` returns None at
+  once.  The process's committer thread (started with the first such write) leads the
+  batches such writes are in, and reports each outcome to its request once the COMMIT has
+  returned; the request is answered only then.  Blocking writers and the committer take
+  turns at the lead.
+- ``after(result)`` runs once the write's transaction has committed (on the thread that
+  led it), for what may only be done then, such as caching the ids it made.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import sqlite3
 import threading
@@ -33,10 +42,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from cfn_gateway.common import deferral as deferrals
 from cfn_gateway.common.private_files import private_file
 from cfn_gateway.common.sqlite import database_file, disk_full, write_transaction
 
 T = TypeVar("T")
+
+LOG = logging.getLogger(__name__)
 
 #: Writes one transaction takes at most (its statements run while the others wait).
 MAX_BATCH = 256
@@ -67,6 +79,9 @@ class ProcessLock:
 @dataclass(eq=False)
 class _Write(Generic[T]):
     work: Callable[[sqlite3.Connection], T]
+    after: Callable[[T], None] | None = None
+    #: The request that awaits this write without blocking (None: its thread waits).
+    deferral: deferrals.Deferral | None = None
     woken: threading.Event = field(default_factory=threading.Event)
     leads: bool = False
     done: bool = False
@@ -87,15 +102,35 @@ class GroupCommit:
         self._queue_lock = threading.Lock()
         self._queue: list[_Write[Any]] = []
         self._leading = False
+        # The committer: its turn to lead, and its thread once a deferred write came.
+        self._turn = threading.Condition(self._queue_lock)
+        self._committer_leads = False
+        self._committer: threading.Thread | None = None
 
     def close(self) -> None:
         self._writers.close()
 
-    def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+    def run(self, work: Callable[[sqlite3.Connection], T],
+            after: Callable[[T], None] | None = None) -> T | None:
         """``work(conn)`` inside a write transaction; returns its result once the
         transaction that holds it has committed (or raises what ``work`` or the commit
-        raised: then nothing of ``work`` was kept)."""
-        write: _Write[T] = _Write(work)
+        raised: then nothing of ``work`` was kept).  Under a request's deferral: None at
+        once, and the outcome goes to the deferral after the commit."""
+        deferral = deferrals.current()
+        write: _Write[T] = _Write(work, after, deferral)
+        if deferral is not None:
+            deferral.add()
+            with self._queue_lock:
+                self._queue.append(write)
+                if self._committer is None:
+                    self._committer = threading.Thread(
+                        target=self._commit_forever, name="cfn-gateway-committer",
+                        daemon=True)
+                    self._committer.start()
+                if not self._leading:
+                    self._leading = True
+                    self._hand_to_committer()
+            return None
         with self._queue_lock:
             self._queue.append(write)
             if not self._leading:
@@ -109,6 +144,22 @@ class GroupCommit:
             raise write.error
         return write.result
 
+    def _hand_to_committer(self) -> None:
+        """(Under the queue lock) the committer leads the next batch."""
+        self._committer_leads = True
+        self._turn.notify()
+
+    def _commit_forever(self) -> None:
+        while True:
+            with self._queue_lock:
+                while not self._committer_leads:
+                    self._turn.wait()
+                self._committer_leads = False
+            try:
+                self._lead()
+            except BaseException:  # _commit has given every write of the batch its error
+                LOG.exception("the committer's batch failed")
+
     def _lead(self) -> None:
         """Commit one batch, then hand the lead to the first write that queued since."""
         with self._queue_lock:
@@ -118,14 +169,32 @@ class GroupCommit:
             self._commit(batch)
         finally:
             with self._queue_lock:
-                if self._queue:
+                if not self._queue:
+                    self._leading = False
+                elif self._queue[0].deferral is not None:
+                    self._hand_to_committer()
+                else:
                     self._queue[0].leads = True
                     self._queue[0].woken.set()
-                else:
-                    self._leading = False
-            for write in batch:
+            self._finish(batch)
+
+    @staticmethod
+    def _finish(batch: list[_Write[Any]]) -> None:
+        """After the commit: each write's ``after``, then its writer told."""
+        outcomes: list[tuple[deferrals.Deferral, BaseException | None]] = []
+        for write in batch:
+            if write.error is None and write.after is not None:
+                try:
+                    write.after(write.result)
+                except Exception:  # the write is committed: it stays acknowledged
+                    LOG.exception("a committed write's follow-up failed")
+            if write.deferral is not None:
+                outcomes.append((write.deferral, write.error))
+            else:
                 write.done = True
                 write.woken.set()
+        if outcomes:
+            deferrals.settle(outcomes)
 
     def _commit(self, batch: list[_Write[Any]]) -> None:
         try:

@@ -1,7 +1,9 @@
 """Paste filter ``access_log``: one log line per request.
 
 The line names the request id, the tenant (project), service, action, HTTP status and
-latency, so that an operator can follow one client call through the logs.  Every field is
+latency, so that an operator can follow one client call through the logs.  A request whose
+write commits after the pipeline returned (``common.deferral``) gets its line once the
+commit is done, with the status it is answered and the latency including the commit.  Every field is
 one printable token whatever the client sent: spaces, ``%``, control and non-ASCII
 characters are percent-encoded (a path holding ``%0a`` and a fake log line stays on this
 request's line, and ``%1b[31m`` reaches no terminal raw).
@@ -14,6 +16,7 @@ import re
 import time
 from typing import Any
 
+from cfn_gateway.common import deferral
 from cfn_gateway.context import ENV_AWS_REQUEST, ENV_IDENTITY, ENV_REQUEST_ID
 from cfn_gateway.middleware.wsgi import Environ, StartResponse, WSGIApp
 
@@ -53,7 +56,12 @@ class AccessLog:
         try:
             return self.app(environ, recording_start)
         finally:
-            self._log(environ, status_seen[-1] if status_seen else "-", started)
+            deferred = deferral.current()
+            if deferred is not None and deferred.waiting:  # answered once committed
+                deferred.when_settled(lambda error: self._log(
+                    environ, status_seen[-1] if status_seen else "-", started))
+            else:
+                self._log(environ, status_seen[-1] if status_seen else "-", started)
 
     @staticmethod
     def _log(environ: Environ, status: str, started: float) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from cfn_gateway.common import deferral
 from cfn_gateway.context import (
     CLOUDWATCH,
     ENV_PROTOCOL_HINT,
@@ -20,7 +21,7 @@ from cfn_gateway.context import (
 )
 from cfn_gateway.errors import AWSError, InternalFailure
 from cfn_gateway.middleware.wsgi import Environ, StartResponse, WSGIApp, reply
-from cfn_gateway.protocol import render_error
+from cfn_gateway.protocol import HTTPReply, render_error
 
 LOG = logging.getLogger(__name__)
 
@@ -35,26 +36,37 @@ class FaultWrap:
         try:
             # Inner layers return complete bodies (lists); materialising keeps errors
             # raised while iterating inside this try.
-            return list(self.app(environ, start_response))
-        except AWSError as error:
-            return self._render(environ, start_response, error)
-        except Exception:
-            LOG.exception("unhandled error in request %s", environ.get(ENV_REQUEST_ID))
-            return self._render(
-                environ, start_response, InternalFailure("An internal error occurred.")
-            )
+            result = list(self.app(environ, start_response))
+        except Exception as exc:
+            http = _error_reply(environ, exc)
+            return reply(start_response, http.status, http.headers, http.body)
+        deferred = deferral.current()
+        if deferred is not None and deferred.waiting:
+            # A write of the request commits later: should it fail, that is the answer.
+            def failed(error: BaseException | None) -> None:
+                if error is not None:
+                    http = _error_reply(environ, error)
+                    deferred.answer = b"".join(
+                        reply(start_response, http.status, http.headers, http.body))
+            deferred.when_settled(failed)
+        return result
 
-    @staticmethod
-    def _render(environ: Environ, start_response: StartResponse, error: AWSError) -> Any:
-        hint = environ.get(ENV_PROTOCOL_HINT) or DEFAULT_HINT
-        request_id = environ.get(ENV_REQUEST_ID, "")
-        try:
-            http = render_error(hint.service, hint.protocol, error, request_id)
-        except Exception:
-            LOG.exception("could not render %s for request %s", error.code, request_id)
-            http = render_error(CLOUDWATCH, QUERY, InternalFailure("An internal error "
-                                                                   "occurred."), request_id)
-        return reply(start_response, http.status, http.headers, http.body)
+
+def _error_reply(environ: Environ, exc: BaseException) -> HTTPReply:
+    """``exc`` in the request's protocol (any error but an AWS one: InternalFailure)."""
+    request_id = environ.get(ENV_REQUEST_ID, "")
+    if isinstance(exc, AWSError):
+        error = exc
+    else:
+        LOG.error("unhandled error in request %s", request_id, exc_info=exc)
+        error = InternalFailure("An internal error occurred.")
+    hint = environ.get(ENV_PROTOCOL_HINT) or DEFAULT_HINT
+    try:
+        return render_error(hint.service, hint.protocol, error, request_id)
+    except Exception:
+        LOG.exception("could not render %s for request %s", error.code, request_id)
+        return render_error(CLOUDWATCH, QUERY, InternalFailure("An internal error "
+                                                               "occurred."), request_id)
 
 
 def filter_factory(global_conf: dict, **local_conf: str):

@@ -13,7 +13,9 @@ request it awaits the body on the worker's event loop, where a waiting body cost
 thread, with a deadline (``request_body_timeout``) from the moment the request reaches it.
 Only a complete body goes on: it runs the unchanged WSGI pipeline (api-paste.ini) on a
 ``BytesIO``, inline on the loop when the worker has one thread, else on a pool of that
-many threads.  A body that misses the deadline gets a ``wsgi.input`` whose ``read``
+many threads.  Inline, a request's writes do not block the loop for their commit: they
+are deferred (``common.deferral``) and the answer is sent once they have committed.
+A body that misses the deadline gets a ``wsgi.input`` whose ``read``
 raises ``RequestTimeout``, so the pipeline answers it like any other error (in the
 request's own protocol, with a request id and an access log line) and never sees a partial
 body; the connection is then closed.  When a client closes its side mid-body, nothing of
@@ -41,6 +43,7 @@ from typing import Any
 from granian.rsgi import ProtocolClosed, ProtocolError
 
 from cfn_gateway import errors
+from cfn_gateway.common import deferral
 
 LOG = logging.getLogger(__name__)
 
@@ -122,7 +125,20 @@ class BufferingFront:
             return
         environ = wsgi_environ(scope, stream)
         if self.pool is None:
-            status, headers, body = self.call(environ)
+            # Inline: writes commit on the committer thread while the loop goes on; the
+            # answer leaves once they have (or, should one fail, the error does).
+            deferred = deferral.Deferral(self.loop or asyncio.get_running_loop())
+            started: list[Any] = []
+            with deferral.deferring(deferred):
+                status, headers, body = self.call(environ, started)
+            if deferred.waiting and await deferred.settled() is not None:
+                # faultwrap answered the failure through the pipeline's start_response.
+                if deferred.answer is None:
+                    status, headers, body = INTERNAL_ERROR[0], list(INTERNAL_ERROR[1]), \
+                        INTERNAL_ERROR[2]
+                else:
+                    status, headers, body = (int(started[0].split(" ", 1)[0]),
+                                             list(started[1]), deferred.answer)
         else:
             loop = self.loop or asyncio.get_running_loop()
             status, headers, body = await loop.run_in_executor(self.pool, self.call, environ)
@@ -167,9 +183,11 @@ class BufferingFront:
                 break
         return b"".join(parts)
 
-    def call(self, environ: dict[str, Any]) -> Response:
-        """Run the WSGI pipeline to completion: status, headers and the whole body."""
-        started: list[Any] = []
+    def call(self, environ: dict[str, Any], started: list[Any] | None = None) -> Response:
+        """Run the WSGI pipeline to completion: status, headers and the whole body.
+        ``started`` holds the status line and headers last given to ``start_response``
+        (which a deferred failure calls again, after this returned)."""
+        started = [] if started is None else started
 
         def start_response(status: str, headers: list[tuple[str, str]],
                            exc_info: Any = None) -> Callable[[bytes], None]:

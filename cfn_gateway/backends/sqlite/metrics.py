@@ -142,26 +142,38 @@ class SQLiteMetricStore:
     # --- PutMetricData --------------------------------------------------------------------
 
     def put(self, project_id: str, data: Sequence[Datum], received_at: datetime) -> None:
+        """Store ``data``: returns once committed, or at once under a request's deferral
+        (``common.deferral``: the request is answered once committed)."""
         if not data:
             return
-        try:
-            self._put(project_id, data, to_millis(received_at))
-        except sqlite3.IntegrityError:
-            # A cached metric id no longer exists (only possible if rows were removed behind
-            # this process's back): forget the cache and write again, resolving every id.
-            with self._lock:
-                self._known.clear()
-            self._put(project_id, data, to_millis(received_at))
-
-    def _put(self, project_id: str, data: Sequence[Datum], last_put: int) -> None:
-        batch = metric_writes.prepare(project_id, data, last_put, self._known)
+        last_put = to_millis(received_at)
+        known = self._known
         rollups = self.keeps_rollups
-        ids = self._writes.run(
-            lambda conn: metric_writes.write(conn, project_id, batch, rollups))
-        # Only after the commit: a rolled-back metric row must never be remembered.
-        if ids or batch.stale:
-            with self._lock:
-                metric_writes.remember(self._known, project_id, batch, ids)
+        first = metric_writes.prepare(project_id, data, last_put, known)
+
+        def work(conn: sqlite3.Connection) -> tuple[metric_writes.Batch, dict[MetricKey, int]]:
+            conn.execute("SAVEPOINT cached_ids")
+            try:
+                written = first, metric_writes.write(conn, project_id, first, rollups)
+            except sqlite3.IntegrityError:
+                # A cached metric id no longer exists (only possible if rows were removed
+                # behind this process's back): forget the cache, write again resolving
+                # every id.  (clear() is atomic; the store's lock is the transaction's.)
+                conn.execute("ROLLBACK TO cached_ids")
+                known.clear()
+                again = metric_writes.prepare(project_id, data, last_put, known)
+                written = again, metric_writes.write(conn, project_id, again, rollups)
+            conn.execute("RELEASE cached_ids")
+            return written
+
+        def remember(written: tuple[metric_writes.Batch, dict[MetricKey, int]]) -> None:
+            # Only after the commit: a rolled-back metric row must never be remembered.
+            batch, ids = written
+            if ids or batch.stale:
+                with self._lock:
+                    metric_writes.remember(known, project_id, batch, ids)
+
+        self._writes.run(work, remember)
 
     # --- ListMetrics ----------------------------------------------------------------------
 

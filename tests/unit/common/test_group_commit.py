@@ -4,6 +4,7 @@ failing write is rolled back alone, and a failing commit fails its whole batch."
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import sqlite3
 import threading
@@ -12,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from cfn_gateway.common import deferral
 from cfn_gateway.common.group_commit import GroupCommit
 from cfn_gateway.common.sqlite import connect, write_transaction
 
@@ -147,3 +149,63 @@ def test_processes_take_turns(tmp_path):
         worker.join(60)
         assert worker.exitcode == 0
     assert rows(path) == sorted((f"p{i}", n) for i in range(3) for n in range(300))
+
+
+def _deferred(commits: GroupCommit, works, after=None):
+    """Run each of ``works`` under a request deferral of its own, as the inline front does:
+    (what each ``run`` returned at once, whether each was settled then, each outcome)."""
+    async def main():
+        loop = asyncio.get_running_loop()
+        requests = [deferral.Deferral(loop) for _ in works]
+        returned = []
+        for request, work in zip(requests, works, strict=True):
+            with deferral.deferring(request):
+                returned.append(commits.run(work, after))
+        early = [request.pending == 0 for request in requests]
+        outcomes = [await request.settled() for request in requests]
+        return returned, early, outcomes
+    return asyncio.run(main())
+
+
+def test_deferred_writes_return_at_once_and_settle_after_their_commit(tmp_path):
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path, Recording)
+    committed_before: list[list[tuple[str, int]]] = []
+    returned, early, outcomes = _deferred(
+        commits, [insert("d", 0, delay=0.2)] + [insert("d", n) for n in range(1, 20)],
+        after=lambda result: committed_before.append(rows(path)))
+    assert returned == [None] * 20 and early == [False] * 20
+    assert outcomes == [None] * 20
+    assert rows(path) == [("d", n) for n in range(20)]
+    assert len(commits.batches) < 5, commits.batches  # one loop turn: shared commits
+    # ``after`` runs once the write is in the file.
+    assert len(committed_before) == 20 and all(found for found in committed_before)
+
+
+def test_a_deferred_write_that_fails_settles_with_its_error_alone(tmp_path):
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path)
+
+    def bad(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO item (writer, n) VALUES ('bad', 1)")
+        raise ValueError("refused")
+
+    _, _, outcomes = _deferred(commits, [insert("good", 0, delay=0.1), bad, insert("good", 1)])
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], ValueError)
+    assert rows(path) == [("good", 0), ("good", 1)]
+
+
+def test_blocking_and_deferred_writers_share_the_lead(tmp_path):
+    """Threads that wait for their commit and requests that defer it take turns: every
+    write is kept, each writer hears of its own."""
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path)
+    with ThreadPoolExecutor(4) as pool:
+        blocking = [pool.submit(commits.run, insert("blocking", n, delay=0.01))
+                    for n in range(20)]
+        _, _, outcomes = _deferred(commits, [insert("deferred", n) for n in range(20)])
+        assert all(future.result() > 0 for future in blocking)
+    assert outcomes == [None] * 20
+    assert rows(path) == sorted([("blocking", n) for n in range(20)]
+                                + [("deferred", n) for n in range(20)])
