@@ -3,7 +3,9 @@
 An ``AWSError`` raised anywhere inside is rendered in the request's own protocol (what the
 route filter learnt of service and protocol; Query XML for CloudWatch when it learnt
 nothing).  Any other exception is logged with its traceback and answered as
-``InternalFailure`` (500) with a generic message: no traceback leaves the process.
+``InternalFailure`` (500) with a generic message: no traceback leaves the process.  So is
+the failure of a write that commits after the pipeline returned (``common.deferral``):
+the answer then replaces the one the inner layers gave.
 """
 
 from __future__ import annotations

@@ -13,28 +13,14 @@ from typing import Any
 import pytest
 
 from cfn_gateway.api.alarm_actions import PATH, AlarmActions
-from cfn_gateway.backends.alarms import StoredAlarm
 from cfn_gateway.domain.alarms import Alarm, AlarmState, MetricAlarmRule, MetricStat
 from cfn_gateway.domain.metrics import MetricKey
+from tests.unit.api.one_alarm import TOKEN, OneAlarm
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
-TOKEN = "s3cret-token"
 POLICY = ("arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:c5b3bd23:"
           "autoScalingGroupName/web:policyName/out")
 FLIPPED_DATA = '{"version":"1.0","queryDate":"x","evaluatedDatapoints":[]}'
-
-
-class OneAlarm:
-    def __init__(self, alarm: Alarm) -> None:
-        self.alarm = alarm
-
-    def get(self, project_id, name):
-        if (project_id, name) != ("p1", self.alarm.name):
-            return None
-        return StoredAlarm(project_id, self.alarm, 1)
-
-    def callback_token(self, project_id, name):
-        return TOKEN if self.get(project_id, name) else None
 
 
 class Recorded:

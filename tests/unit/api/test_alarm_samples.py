@@ -18,27 +18,13 @@ from cfn_gateway.aodh_plugin.gateway_samples import (
     samples_url,
 )
 from cfn_gateway.api.alarm_samples import AlarmSamples
-from cfn_gateway.backends.alarms import StoredAlarm
 from cfn_gateway.domain import statistics
 from cfn_gateway.domain.alarms import Alarm, AlarmState, MetricAlarmRule, MetricStat
 from cfn_gateway.domain.metrics import Datum, MetricKey
+from tests.unit.api.one_alarm import TOKEN, OneAlarm
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 KEY = MetricKey.of("App", "Latency", [("Host", "a")])
-TOKEN = "s3cret-token"
-
-
-class OneAlarm:
-    def __init__(self, alarm: Alarm) -> None:
-        self.alarm = alarm
-
-    def get(self, project_id, name):
-        if (project_id, name) != ("p1", self.alarm.name):
-            return None
-        return StoredAlarm(project_id, self.alarm, 1)
-
-    def callback_token(self, project_id, name):
-        return TOKEN if self.get(project_id, name) else None
 
 
 def alarm_on(statistic: str, key: MetricKey = KEY, name: str = "slow") -> Alarm:

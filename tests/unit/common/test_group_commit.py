@@ -52,6 +52,12 @@ def insert(writer: str, n: int, delay: float = 0.0):
     return work
 
 
+def bad(conn: sqlite3.Connection) -> None:
+    """A write that inserts, then fails."""
+    conn.execute("INSERT INTO item (writer, n) VALUES ('bad', 1)")
+    raise ValueError("refused")
+
+
 def rows(path: str) -> list[tuple[str, int]]:
     conn = sqlite3.connect(path)
     try:
@@ -90,10 +96,6 @@ def test_batches_are_bounded(tmp_path):
 def test_a_failing_write_is_rolled_back_alone(tmp_path):
     path = str(tmp_path / "db.sqlite3")
     _, _, commits = open_store(path)
-
-    def bad(conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT INTO item (writer, n) VALUES ('bad', 1)")
-        raise ValueError("refused")
 
     with ThreadPoolExecutor(8) as pool:
         first = pool.submit(commits.run, insert("good", 0, delay=0.2))
@@ -185,10 +187,6 @@ def test_deferred_writes_return_at_once_and_settle_after_their_commit(tmp_path):
 def test_a_deferred_write_that_fails_settles_with_its_error_alone(tmp_path):
     path = str(tmp_path / "db.sqlite3")
     _, _, commits = open_store(path)
-
-    def bad(conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT INTO item (writer, n) VALUES ('bad', 1)")
-        raise ValueError("refused")
 
     _, _, outcomes = _deferred(commits, [insert("good", 0, delay=0.1), bad, insert("good", 1)])
     assert outcomes[0] is None and outcomes[2] is None
