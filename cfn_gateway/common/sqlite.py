@@ -20,6 +20,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -32,6 +33,9 @@ SQLITE_FULL = 13
 _DISK_FULL_LOG = ThrottledLog(LOG)
 
 COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
+#: How long a statement waits for another connection's lock.
+BUSY_TIMEOUT_S = 30.0
+WAL_RETRY_S = 0.005
 
 
 def connect(path: str) -> sqlite3.Connection:
@@ -40,12 +44,30 @@ def connect(path: str) -> sqlite3.Connection:
     private_file(path)
     for suffix in COMPANION_SUFFIXES:
         narrow(path + suffix)
-    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None,
+                           check_same_thread=False)
+    _use_wal(conn)
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Put the file in WAL mode.  While another process converts a new file, SQLite
+    answers SQLITE_BUSY at once, without its busy handler (the workers and the engine open
+    the same new files together at start-up): try again until it is done."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            code = getattr(exc, "sqlite_errorcode", None)
+            if code is None or code & 0xFF != sqlite3.SQLITE_BUSY or (
+                    time.monotonic() > deadline):
+                raise
+            time.sleep(WAL_RETRY_S)
 
 
 def disk_full(exc: sqlite3.Error) -> bool:

@@ -154,5 +154,11 @@ def serving(root: Path, config_file: Path | None = None,
     finally:
         process.stop()
     log = process.log_text()
-    assert "Traceback" not in log, log[-4000:]
-    assert "status=500" not in log, log[-4000:]
+    assert "Traceback" not in log, around(log, "Traceback")
+    assert "status=500" not in log, around(log, "status=500")
+
+
+def around(log: str, mark: str) -> str:
+    """The part of ``log`` that shows the first ``mark``: what led to it and what followed."""
+    at = log.find(mark)
+    return log[max(0, at - 1500):at + 3000]
