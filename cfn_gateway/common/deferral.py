@@ -10,8 +10,8 @@ failed, it sends the error instead: ``middleware.faultwrap`` renders it in the r
 protocol from a ``when_settled`` callback, through the pipeline's ``start_response`` (so
 the filters outside it add their headers and see the status; ``middleware.access_log``
 writes the request's line from its own callback, after), and leaves its body in
-``Deferral.answer``.
-Durability is unchanged: nothing is acknowledged before its COMMIT returned.
+``Deferral.answer``.  Durability is unchanged: nothing is acknowledged before its COMMIT
+returned.
 
 ``add`` and ``when_settled`` run on the loop's thread (in the pipeline); ``settle`` is
 called from the committer's thread and hands over to the loop (``call_soon_threadsafe``,

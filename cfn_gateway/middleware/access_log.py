@@ -1,12 +1,12 @@
 """Paste filter ``access_log``: one log line per request.
 
 The line names the request id, the tenant (project), service, action, HTTP status and
-latency, so that an operator can follow one client call through the logs.  A request whose
-write commits after the pipeline returned (``common.deferral``) gets its line once the
-commit is done, with the status it is answered and the latency including the commit.  Every field is
+latency, so that an operator can follow one client call through the logs.  Every field is
 one printable token whatever the client sent: spaces, ``%``, control and non-ASCII
 characters are percent-encoded (a path holding ``%0a`` and a fake log line stays on this
-request's line, and ``%1b[31m`` reaches no terminal raw).
+request's line, and ``%1b[31m`` reaches no terminal raw).  A request whose write commits
+after the pipeline returned (``common.deferral``) gets its line once the commit is done,
+with the status it is answered and a latency that includes the commit.
 """
 
 from __future__ import annotations
