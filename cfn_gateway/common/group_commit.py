@@ -39,7 +39,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from cfn_gateway.common import deferral as deferrals
@@ -82,11 +82,16 @@ class _Write(Generic[T]):
     after: Callable[[T], None] | None = None
     #: The request that awaits this write without blocking (None: its thread waits).
     deferral: deferrals.Deferral | None = None
-    woken: threading.Event = field(default_factory=threading.Event)
+    #: What wakes a blocking writer's thread (a deferred write has none).
+    woken: threading.Event | None = None
     leads: bool = False
     done: bool = False
     result: Any = None
     error: BaseException | None = None
+
+    def wake(self) -> None:
+        if self.woken is not None:
+            self.woken.set()
 
 
 class GroupCommit:
@@ -117,7 +122,8 @@ class GroupCommit:
         raised: then nothing of ``work`` was kept).  Under a request's deferral: None at
         once, and the outcome goes to the deferral after the commit."""
         deferral = deferrals.current()
-        write: _Write[T] = _Write(work, after, deferral)
+        write: _Write[T] = _Write(work, after, deferral,
+                                  None if deferral is not None else threading.Event())
         if deferral is not None:
             deferral.add()
             with self._queue_lock:
@@ -135,9 +141,11 @@ class GroupCommit:
             self._queue.append(write)
             if not self._leading:
                 self._leading = write.leads = True
+        woken = write.woken
+        assert woken is not None
         while not write.leads and not write.done:
-            write.woken.wait()
-            write.woken.clear()
+            woken.wait()
+            woken.clear()
         if not write.done:
             self._lead()
         if write.error is not None:
@@ -175,7 +183,7 @@ class GroupCommit:
                     self._hand_to_committer()
                 else:
                     self._queue[0].leads = True
-                    self._queue[0].woken.set()
+                    self._queue[0].wake()
             self._finish(batch)
 
     @staticmethod
@@ -192,7 +200,7 @@ class GroupCommit:
                 outcomes.append((write.deferral, write.error))
             else:
                 write.done = True
-                write.woken.set()
+                write.wake()
         if outcomes:
             deferrals.settle(outcomes)
 
