@@ -63,17 +63,20 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             conn.execute("PRAGMA journal_mode=WAL")
             return
         except sqlite3.OperationalError as exc:
-            code = getattr(exc, "sqlite_errorcode", None)
-            if code is None or code & 0xFF != sqlite3.SQLITE_BUSY or (
-                    time.monotonic() > deadline):
+            if _primary_code(exc) != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
                 raise
             time.sleep(WAL_RETRY_S)
 
 
 def disk_full(exc: sqlite3.Error) -> bool:
     """Whether SQLite gave up because the file system has no room (``SQLITE_FULL``)."""
+    return _primary_code(exc) == SQLITE_FULL
+
+
+def _primary_code(exc: sqlite3.Error) -> int | None:
+    """SQLite's primary result code of ``exc`` (its extended code's low byte), if known."""
     code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF == SQLITE_FULL
+    return None if code is None else code & 0xFF
 
 
 @contextmanager

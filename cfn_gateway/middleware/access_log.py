@@ -56,12 +56,14 @@ class AccessLog:
         try:
             return self.app(environ, recording_start)
         finally:
+            def log(error: BaseException | None = None) -> None:
+                self._log(environ, status_seen[-1] if status_seen else "-", started)
+
             deferred = deferral.current()
             if deferred is not None and deferred.waiting:  # answered once committed
-                deferred.when_settled(lambda error: self._log(
-                    environ, status_seen[-1] if status_seen else "-", started))
+                deferred.when_settled(log)
             else:
-                self._log(environ, status_seen[-1] if status_seen else "-", started)
+                log()
 
     @staticmethod
     def _log(environ: Environ, status: str, started: float) -> None:

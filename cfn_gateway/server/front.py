@@ -14,11 +14,11 @@ thread, with a deadline (``request_body_timeout``) from the moment the request r
 Only a complete body goes on: it runs the unchanged WSGI pipeline (api-paste.ini) on a
 ``BytesIO``, inline on the loop when the worker has one thread, else on a pool of that
 many threads.  Inline, a request's writes do not block the loop for their commit: they
-are deferred (``common.deferral``) and the answer is sent once they have committed.
-A body that misses the deadline gets a ``wsgi.input`` whose ``read``
-raises ``RequestTimeout``, so the pipeline answers it like any other error (in the
-request's own protocol, with a request id and an access log line) and never sees a partial
-body; the connection is then closed.  When a client closes its side mid-body, nothing of
+are deferred (``common.deferral``) and the answer is sent once they have committed.  A
+body that misses the deadline gets a ``wsgi.input`` whose ``read`` raises
+``RequestTimeout``, so the pipeline answers it like any other error (in the request's own
+protocol, with a request id and an access log line) and never sees a partial body; the
+connection is then closed.  When a client closes its side mid-body, nothing of
 its request is processed (a bare 400, if it still reads, and a log line).  Bodies
 declared larger than ``max_request_body_size`` are not read: the route filter refuses
 them from their ``Content-Length``.
@@ -133,12 +133,8 @@ class BufferingFront:
                 status, headers, body = self.call(environ, started)
             if deferred.waiting and await deferred.settled() is not None:
                 # faultwrap answered the failure through the pipeline's start_response.
-                if deferred.answer is None:
-                    status, headers, body = INTERNAL_ERROR[0], list(INTERNAL_ERROR[1]), \
-                        INTERNAL_ERROR[2]
-                else:
-                    status, headers, body = (int(started[0].split(" ", 1)[0]),
-                                             list(started[1]), deferred.answer)
+                status, headers, body = (internal_error() if deferred.answer is None
+                                         else response(started, deferred.answer))
         else:
             loop = self.loop or asyncio.get_running_loop()
             status, headers, body = await loop.run_in_executor(self.pool, self.call, environ)
@@ -202,10 +198,19 @@ class BufferingFront:
                 close = getattr(result, "close", None)
                 if close is not None:
                     close()
-            return int(started[0].split(" ", 1)[0]), list(started[1]), body
+            return response(started, body)
         except Exception:
             LOG.exception("the WSGI pipeline failed outside faultwrap")
-            return INTERNAL_ERROR[0], list(INTERNAL_ERROR[1]), INTERNAL_ERROR[2]
+            return internal_error()
+
+
+def response(started: list[Any], body: bytes) -> Response:
+    """What goes out: the status line and headers given to ``start_response``, ``body``."""
+    return int(started[0].split(" ", 1)[0]), list(started[1]), body
+
+
+def internal_error() -> Response:
+    return INTERNAL_ERROR[0], list(INTERNAL_ERROR[1]), INTERNAL_ERROR[2]
 
 
 def _no_write(data: bytes) -> None:

@@ -459,18 +459,24 @@ POLICY_ARN = ("arn:aws:autoscaling:us-east-1:123456789012:scalingPolicy:"
               "c5b3bd23-7a4c-4d8a-9a6c-9b5a0ca7d1a5:autoScalingGroupName/web:policyName/out")
 
 
+def policy_alarm(cw, prefix: str, **settings: Any) -> str:
+    """A new alarm (named from ``prefix``) on an unused metric whose action in ALARM is
+    the Auto Scaling policy ``POLICY_ARN``; its name."""
+    name = unique(prefix)
+    cw.put_metric_alarm(
+        AlarmName=name, Namespace=unique("Test/Aodh"), MetricName="Load",
+        Statistic="Maximum", EvaluationPeriods=1, Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold", AlarmActions=[POLICY_ARN], **settings)
+    return name
+
+
 def test_auto_scaling_actions_come_back_to_the_gateway(cw, gateway, creds):
     """aodh-notifier hands an Auto Scaling policy action back to the gateway that wrote the
     alarm, which runs the policy (here one that does not exist: the gateway's answer is the
     failure recorded in the alarm's history)."""
     import requests
 
-    name = unique("scale-out")
-    cw.put_metric_alarm(
-        AlarmName=name, Namespace=unique("Test/Aodh"), MetricName="Load",
-        Statistic="Maximum", Period=10, EvaluationPeriods=1, Threshold=1.0,
-        ComparisonOperator="GreaterThanThreshold", TreatMissingData="breaching",
-        AlarmActions=[POLICY_ARN])
+    name = policy_alarm(cw, "scale-out", Period=10, TreatMissingData="breaching")
     wait_state(cw, name, "ALARM")
     action = wait_for("the Action item", lambda: history(cw, name, "Action"))[-1]
     assert "Failed to execute action" in action["HistorySummary"]
@@ -497,12 +503,7 @@ def test_an_alarm_state_that_lasted_an_instant_still_runs_its_policy(cw):
     SetAlarmState ALARM and, at once, OK; the notifier calls the gateway after both, and
     the gateway runs the policy of the ALARM the alarm has just left (one that does not
     exist: its answer is what the history records)."""
-    name = unique("instant")
-    cw.put_metric_alarm(
-        AlarmName=name, Namespace=unique("Test/Aodh"), MetricName="Load",
-        Statistic="Maximum", Period=60, EvaluationPeriods=1, Threshold=1.0,
-        ComparisonOperator="GreaterThanThreshold", TreatMissingData="ignore",
-        AlarmActions=[POLICY_ARN])
+    name = policy_alarm(cw, "instant", Period=60, TreatMissingData="ignore")
     cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="test",
                        StateReasonData='{"recentDatapoints":[5.0]}')
     cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test")
