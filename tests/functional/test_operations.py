@@ -22,6 +22,7 @@ import stat
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -218,7 +219,10 @@ def test_full_disk_gives_retryable_503_and_recovers(small_disk_gateway):
     log = gateway.log_text()
     assert "Traceback" not in log and "status=500" not in log, log[-3000:]
     reports = [line for line in log.splitlines() if "cannot write to" in line]
-    assert 1 <= len(reports) <= 2, reports  # once per worker process at most, not per request
+    reporters = Counter(line.split()[2] for line in reports)  # the logging process's PID
+    # Once a minute per process at most, not per request: the two workers and the engine
+    # (whose periodic writes may meet the full disk too) may each report it once.
+    assert reports and len(reporters) <= 3 and set(reporters.values()) == {1}, reports
     assert log.count("status=503") == failures
 
 
