@@ -21,8 +21,8 @@ gateway's median to Gnocchi's, and CPU milliseconds per request of the gateway's
 Keystone, gnocchi-api, gnocchi-metricd (their process trees, PIDs from ``testbed.json``),
 the PostgreSQL backends of Keystone's and Gnocchi's databases, wrk, and the rest of the
 machine ("other": load that is not ours).  Everything it starts is stopped by PID at the
-end, also on errors.  ``--also-checkout DIR`` adds a gateway (``always``) running the code
-of another checkout, e.g. the one before a change (``git worktree add DIR HEAD``).
+end, also on errors.  ``--also-checkout DIR`` adds two gateways (``gaps``, ``always``) running the
+code of another checkout, e.g. the one before a change (``git worktree add DIR HEAD``).
 
 From the repository root, with the test bed up (``tools/testbed/up.sh``; a worktree
 without its own test bed sets ``TESTBED_DIR=<main checkout>/.testbed``)::
@@ -369,8 +369,8 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the gateways' folders")
     parser.add_argument("--json", type=Path, help="also write every run here")
     parser.add_argument("--also-checkout", type=Path, metavar="DIR",
-                        help="also measure the gateway of another checkout (local_check = "
-                        "always), e.g. the code before a change: `git worktree add` it")
+                        help="also measure the gateway of another checkout (local_check "
+                        "gaps and always), e.g. the code before a change: `git worktree add` it")
     args = parser.parse_args()
     concurrencies = [int(c) for c in args.concurrency.split(",")]
     testbed = load_testbed()
@@ -386,7 +386,8 @@ def main() -> int:
     try:
         variants = [("gaps", "gaps", None), ("always", "always", None)]
         if args.also_checkout:  # the same gateway code from elsewhere (before a change)
-            variants.append(("always@other", "always", args.also_checkout.resolve()))
+            other = args.also_checkout.resolve()
+            variants += [("gaps@other", "gaps", other), ("always@other", "always", other)]
         for name, check, checkout in variants:
             config = openstack_config(root / f"{name}.conf", testbed)
             with open(config, "a", encoding="utf-8") as f:

@@ -14,7 +14,10 @@ reversed every other round (as ``wsgi_servers.py`` does), with wrk (``loadgen.py
 
 - ``health``: ``GET /healthcheck``;
 - ``put1``:   ``PutMetricData`` with 1 datum, JSON 1.0, SigV4-signed by botocore;
-- ``put20``:  ``PutMetricData`` with 20 datums, likewise.
+- ``put1q``:  the same in the Query protocol (botocore with a CloudWatch model that lists
+  only ``query``, ``tests/protocol_models.py``), as cfn-push-stats and boto2 send it;
+- ``put20``, ``put1000``: ``PutMetricData`` with 20 or 1000 datums, likewise;
+  ``put1000q`` the 1000 in the Query protocol.
 
 Then two probes per variant (``--no-probes`` skips them):
 
@@ -59,10 +62,16 @@ from signed import SignedRequests, health_check
 from wsgi_servers import OTHER_LOAD_WARN, QuietGate, create_credentials, table, try_send
 
 REPO = BENCH_DIR.parent
+sys.path.insert(0, str(REPO))
+from tests.protocol_models import write_protocol_model  # noqa: E402
+
 SCENARIOS = {
     "health": "GET /healthcheck",
     "put1": "PutMetricData x1, JSON, SigV4",
+    "put1q": "PutMetricData x1, Query, SigV4",
     "put20": "PutMetricData x20, JSON, SigV4",
+    "put1000": "PutMetricData x1000, JSON, SigV4",
+    "put1000q": "PutMetricData x1000, Query, SigV4",
 }
 STALLED_BODY = (b"POST / HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-amz-json-1.0\r\n"
                 b"X-Amz-Target: GraniteServiceVersion20100801.PutMetricData\r\n"
@@ -106,13 +115,18 @@ class State:
     variant: Variant
     server: RunningServer
     signer: SignedRequests | None = None
+    query_signer: SignedRequests | None = None
     probe: Probe = field(default_factory=Probe)
 
     def request(self, scenario: str) -> HTTPRequest:
         if scenario == "health":
             return health_check(self.server.host)
+        datums = int(scenario.removeprefix("put").removesuffix("q"))
+        if scenario.endswith("q"):
+            assert self.query_signer is not None
+            return self.query_signer.put_metric_data(datums)
         assert self.signer is not None
-        return self.signer.put_metric_data(1 if scenario == "put1" else 20)
+        return self.signer.put_metric_data(datums)
 
 
 def parse_variant(text: str) -> Variant:
@@ -316,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
             key, secret = create_credentials(data_dir)
             server.start()
             state.signer = SignedRequests(server.url, key, secret)
+            state.query_signer = SignedRequests(
+                server.url, key, secret, write_protocol_model(tmp / "models", "query"))
             status, body = try_send(server.port, state.request("put20"))
             if status != 200:
                 raise RuntimeError(f"{variant.name}: PutMetricData answered {status}: {body!r}")

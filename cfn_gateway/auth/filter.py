@@ -52,7 +52,8 @@ StackUsersFactory = Callable[[], "StackUsers | None"]
 
 
 def local_verifier() -> Verifier:
-    return LocalVerifier(CredentialStore(data_path(CREDENTIALS_FILE)))
+    return LocalVerifier(CredentialStore(data_path(CREDENTIALS_FILE)),
+                         ttl=CONF.credential_cache_ttl)
 
 
 VERIFIER_FACTORIES: dict[str, VerifierFactory] = {

@@ -69,13 +69,12 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import requests
 from keystoneauth1 import loading as ks_loading
 from keystoneauth1 import session as ks_session
 
 from cfn_gateway import errors
 from cfn_gateway.auth import ec2tokens, messages
-from cfn_gateway.auth.keystone_api import KeystoneAPI, unexpected
+from cfn_gateway.auth.keystone_api import Answer, KeystoneAPI, unexpected
 from cfn_gateway.auth.keystone_secrets import Ec2Secret, KeystoneSecrets
 from cfn_gateway.auth.signed_request import SignedRequest
 from cfn_gateway.auth.verifier import mismatch_error, signature_matches
@@ -150,14 +149,14 @@ class KeystoneVerifier:
         raise unexpected(response, "verifying a signature (POST /v3/ec2tokens)")
 
     def _expired_for_keystone(
-        self, signed: SignedRequest, now: datetime, response: requests.Response
+        self, signed: SignedRequest, now: datetime, response: Answer
     ) -> bool:
         if "expired" in response.text.lower():  # Keystone with insecure_debug = true
             return True
         return signed.timestamp is not None and now - signed.timestamp > self.auth_ttl
 
     @staticmethod
-    def _identity(signed: SignedRequest, response: requests.Response) -> Identity:
+    def _identity(signed: SignedRequest, response: Answer) -> Identity:
         try:
             token = response.json()["token"]
             project = token["project"]

@@ -1,11 +1,14 @@
 """Calls to Keystone's v3 API for signature verification, with short timeouts.
 
 ``KeystoneAPI`` wraps a keystoneauth1 session of the gateway's service user: every call
-returns the HTTP response whatever its status, and a Keystone that cannot be reached,
-times out, or refuses the service user's own credentials raises ``ServiceUnavailable``
-(503); a connection refused or reset (a kept-alive connection the server closed) is
-tried once more at once, a timeout is not.  Nothing broken is kept: keystoneauth fetches a
-token again on the next call, so the gateway recovers by itself when Keystone comes back.
+returns the HTTP response whatever its status (over ``common.keepalive``'s connections
+with the session's token where that transport can serve Keystone's URL, a plain ``http``
+one no proxy applies to; through keystoneauth1 otherwise), and a Keystone that cannot be
+reached, times out, or refuses the service user's own credentials raises
+``ServiceUnavailable`` (503); a connection refused or reset (a kept-alive connection the
+server closed) is tried once more at once, a timeout is not.  Nothing broken is kept:
+keystoneauth fetches a token again on the next call, so the gateway recovers by itself
+when Keystone comes back.
 
 ``POST /v3/ec2tokens`` answers 401 both for a wrong client signature and for a caller
 token Keystone no longer accepts; keystoneauth's habit of fetching a new token and retrying
@@ -28,8 +31,13 @@ from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import session as ks_session
 
 from cfn_gateway import errors
+from cfn_gateway.common import keepalive
+from cfn_gateway.common.openstack_session import with_catalog_endpoint
 
 LOG = logging.getLogger(__name__)
+
+#: An answer of either transport (status_code, text, json()).
+Answer = requests.Response | keepalive.Response
 
 REAUTH_INTERVAL = 10.0  # seconds
 SERVICE_UNAVAILABLE = (  # AWS's text for ServiceUnavailable
@@ -62,29 +70,33 @@ class KeystoneAPI:
         self._clock = clock
         self._last_reauth = float("-inf")
         self._lock = threading.Lock()
+        #: Keystone's URL -> its keep-alive transport (None: keystoneauth1's instead).
+        self._transports: dict[str, keepalive.KeepAliveTransport | None] = {}
 
     def request(
         self, method: str, path: str, *, allow_reauth: bool = True, **kwargs: Any
-    ) -> requests.Response:
+    ) -> Answer:
         """``method`` on ``/v3<path>``; ServiceUnavailable when Keystone cannot answer."""
-        if self.endpoint:
-            target: dict[str, Any] = {"url": self.endpoint + path}
-        else:
-            target = {"url": path, "endpoint_filter": self.endpoint_filter}
         try:
             try:
-                return self._send(method, allow_reauth, target, kwargs)
+                return self._send(method, path, allow_reauth, kwargs)
             except ks_exceptions.ConnectFailure:
                 # Refused, or a kept-alive connection that Keystone's server closed as we
                 # sent on it: once more at once (a timeout is not tried again).
-                return self._send(method, allow_reauth, target, kwargs)
+                return self._send(method, path, allow_reauth, kwargs)
         except ks_exceptions.ClientException as exc:
             LOG.error("Keystone unavailable for %s %s: %s", method, path, exc)
             raise errors.ServiceUnavailable(SERVICE_UNAVAILABLE) from exc
 
-    def _send(
-        self, method: str, allow_reauth: bool, target: dict[str, Any], kwargs: dict[str, Any]
-    ) -> requests.Response:
+    def _send(self, method: str, path: str, allow_reauth: bool,
+              kwargs: dict[str, Any]) -> Answer:
+        transport = self._keepalive()
+        if transport is not None:
+            return transport.request(path, method, reauth=allow_reauth, **kwargs)
+        if self.endpoint:
+            target: dict[str, Any] = {"url": self.endpoint + path}
+        else:
+            target = {"url": path, "endpoint_filter": self.endpoint_filter}
         return self.session.request(
             method=method,
             raise_exc=False,
@@ -96,20 +108,33 @@ class KeystoneAPI:
             **kwargs,
         )
 
-    def get(self, path: str, **kwargs: Any) -> requests.Response:
+    def _keepalive(self) -> keepalive.KeepAliveTransport | None:
+        """The keep-alive transport for Keystone's URL (the configured one, else the
+        catalog's for the session's token), or None where it cannot serve it."""
+        endpoint = self.endpoint or with_catalog_endpoint(
+            self.session, self.endpoint_filter).get("endpoint_override")
+        if not endpoint:
+            return None
+        found = self._transports.get(endpoint, False)
+        if found is False:
+            found = self._transports[endpoint] = keepalive.transport_for(
+                self.session, {"endpoint_override": endpoint}, self.timeout, lambda: None)
+        return found
+
+    def get(self, path: str, **kwargs: Any) -> Answer:
         return self.request("GET", path, **kwargs)
 
-    def ec2tokens(self, body: dict[str, Any]) -> requests.Response:
+    def ec2tokens(self, body: dict[str, Any]) -> Answer:
         """``POST /v3/ec2tokens``, renewing the service token on a 401 now and then."""
         return self._renewing("POST", "/ec2tokens", json=body)
 
-    def validate_token(self, token: str) -> requests.Response:
+    def validate_token(self, token: str) -> Answer:
         """``GET /v3/auth/tokens?nocatalog`` for the subject ``token``, renewing the service
         token on a 401 now and then."""
         return self._renewing("GET", "/auth/tokens", params={"nocatalog": ""},
                               headers={"X-Subject-Token": token})
 
-    def _renewing(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _renewing(self, method: str, path: str, **kwargs: Any) -> Answer:
         response = self.request(method, path, allow_reauth=False, **kwargs)
         if response.status_code == 401 and self._may_reauth():
             self.session.invalidate()
@@ -125,7 +150,7 @@ class KeystoneAPI:
             return True
 
 
-def unexpected(response: requests.Response, what: str) -> errors.AWSError:
+def unexpected(response: Answer, what: str) -> errors.AWSError:
     """The error for a Keystone answer that is no verdict on the client (logged)."""
     status = response.status_code
     detail = response.text[:300]

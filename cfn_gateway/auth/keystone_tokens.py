@@ -34,12 +34,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import requests
-
 from cfn_gateway import errors
 from cfn_gateway.auth import messages
 from cfn_gateway.auth.keystone import keystone_api
-from cfn_gateway.auth.keystone_api import KeystoneAPI, unexpected
+from cfn_gateway.auth.keystone_api import Answer, KeystoneAPI, unexpected
 from cfn_gateway.common.expiring_cache import ExpiringCache
 from cfn_gateway.common.keyed_locks import KeyedLocks
 from cfn_gateway.common.openstack_session import service_session
@@ -151,7 +149,7 @@ class KeystoneTokens:
             return INVALID
         raise unexpected(response, "validating a caller's token (GET /v3/auth/tokens)")
 
-    def _read_token(self, key: str, response: requests.Response) -> ValidToken | Refusal:
+    def _read_token(self, key: str, response: Answer) -> ValidToken | Refusal:
         try:
             token = response.json()["token"]
             user_id = str(token["user"]["id"])

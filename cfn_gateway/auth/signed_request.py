@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -144,17 +145,18 @@ def _from_authorization(
         fields[name.strip()] = value.strip()
 
     date_text = request.headers.get("x-amz-date") or request.headers.get("date") or ""
-    missing = [
-        text
-        for present, text in (
-            (fields.get("Credential"), messages.AUTH_HEADER_REQUIRES_CREDENTIAL),
-            (fields.get("Signature"), messages.AUTH_HEADER_REQUIRES_SIGNATURE),
-            (fields.get("SignedHeaders"), messages.AUTH_HEADER_REQUIRES_SIGNED_HEADERS),
-            (date_text.strip(), messages.AUTH_HEADER_REQUIRES_DATE),
-        )
-        if not present
-    ]
-    if missing:
+    if not (fields.get("Credential") and fields.get("Signature")
+            and fields.get("SignedHeaders") and date_text.strip()):
+        missing = [
+            text
+            for present, text in (
+                (fields.get("Credential"), messages.AUTH_HEADER_REQUIRES_CREDENTIAL),
+                (fields.get("Signature"), messages.AUTH_HEADER_REQUIRES_SIGNATURE),
+                (fields.get("SignedHeaders"), messages.AUTH_HEADER_REQUIRES_SIGNED_HEADERS),
+                (date_text.strip(), messages.AUTH_HEADER_REQUIRES_DATE),
+            )
+            if not present
+        ]
         raise errors.IncompleteSignature(" ".join(missing) + f" Authorization={algorithm}")
 
     if request.headers.get("x-amz-date"):
@@ -243,6 +245,7 @@ def _from_presigned_query(
     )
 
 
+@lru_cache(maxsize=64)  # a second's requests share one
 def _parse_amz_date(text: str) -> tuple[datetime, str]:
     if not AMZ_DATE.fullmatch(text):
         raise errors.IncompleteSignature(messages.bad_date(text))
@@ -277,23 +280,28 @@ def _parse_expires(text: str) -> int:
 
 
 def _parse_credential(credential: str, amz_date: str) -> tuple[str, CredentialScope]:
-    parts = credential.split("/")
-    if len(parts) != 5 or not parts[0]:
-        raise errors.IncompleteSignature(messages.credential_parts(credential))
-    access_key, date, region, service, terminator = parts
-    scope = CredentialScope(date, region, service, terminator)
+    access_key, scope = _split_credential(credential)
     problems = []
-    if terminator != SIGV4_TERMINATOR:
-        problems.append(messages.bad_terminator(terminator))
-    if date != amz_date[:8]:
-        problems.append(messages.scope_date_mismatch(date, amz_date))
+    if scope.terminator != SIGV4_TERMINATOR:
+        problems.append(messages.bad_terminator(scope.terminator))
+    if scope.date != amz_date[:8]:
+        problems.append(messages.scope_date_mismatch(scope.date, amz_date))
     if problems:
         raise errors.SignatureDoesNotMatch(" ".join(problems))
     return access_key, scope
 
 
+@lru_cache(maxsize=256)  # a key signs many requests a day with one scope
+def _split_credential(credential: str) -> tuple[str, CredentialScope]:
+    parts = credential.split("/")
+    if len(parts) != 5 or not parts[0]:
+        raise errors.IncompleteSignature(messages.credential_parts(credential))
+    access_key, date, region, service, terminator = parts
+    return access_key, CredentialScope(date, region, service, terminator)
+
+
 def _parse_signed_headers(text: str, request: AWSRequest) -> tuple[str, ...]:
-    names = sorted({name.strip().lower() for name in text.split(";") if name.strip()})
+    names = _signed_header_names(text)
     if "host" not in names:
         raise errors.SignatureDoesNotMatch(messages.HOST_MUST_BE_SIGNED)
     # X-Amz-Target names a JSON request's operation: unsigned, it could be swapped for
@@ -301,6 +309,11 @@ def _parse_signed_headers(text: str, request: AWSRequest) -> tuple[str, ...]:
     if request.protocol == JSON and "x-amz-target" not in names:
         raise errors.SignatureDoesNotMatch(messages.must_be_signed("x-amz-target"))
     return tuple(names)
+
+
+@lru_cache(maxsize=256)  # what a client signs is much the same from request to request
+def _signed_header_names(text: str) -> tuple[str, ...]:
+    return tuple(sorted({name.strip().lower() for name in text.split(";") if name.strip()}))
 
 
 def _body_sha256(request: AWSRequest) -> str:

@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import posixpath
 from collections.abc import Iterator
+from functools import lru_cache
 from urllib.parse import quote
 
 from cfn_gateway.auth.signed_request import SIGV4_ALGORITHM, SignedRequest
@@ -60,11 +61,13 @@ def _remove_dot_segments(path: str) -> str:
     return result
 
 
+@lru_cache(maxsize=1024)
 def canonical_uri(path: str) -> str:
     """AWS's and botocore's canonical path."""
     return quote(_remove_dot_segments(path or "/"), safe="/~")
 
 
+@lru_cache(maxsize=1024)
 def boto2_canonical_uri(path: str) -> str:
     """boto 2.49's canonical path."""
     path = path or "/"
@@ -86,19 +89,25 @@ def _header_lines(signed: SignedRequest, boto2: bool) -> list[str]:
     return sorted(lines) if boto2 else lines
 
 
+def canonical_request(signed: SignedRequest) -> str:
+    """The canonical request as AWS and botocore build it."""
+    return _canonical_request(signed, canonical_uri(signed.path),
+                              "\n".join(_header_lines(signed, boto2=False)) + "\n")
+
+
 def canonical_requests(signed: SignedRequest) -> list[str]:
     """The canonical request, then any differing variant a supported client may have signed."""
-    query = canonical_query_string(signed.params)
-    signed_names = ";".join(signed.signed_headers)
     uris = dict.fromkeys((canonical_uri(signed.path), boto2_canonical_uri(signed.path)))
     header_blocks = dict.fromkeys(
         "\n".join(_header_lines(signed, boto2)) + "\n" for boto2 in (False, True)
     )
-    return [
-        f"{signed.method}\n{uri}\n{query}\n{headers}\n{signed_names}\n{signed.body_sha256}"
-        for uri in uris
-        for headers in header_blocks
-    ]
+    return [_canonical_request(signed, uri, headers) for uri in uris for headers in header_blocks]
+
+
+def _canonical_request(signed: SignedRequest, uri: str, header_block: str) -> str:
+    query = canonical_query_string(signed.params) if signed.params else ""
+    return (f"{signed.method}\n{uri}\n{query}\n{header_block}\n"
+            f"{';'.join(signed.signed_headers)}\n{signed.body_sha256}")
 
 
 def string_to_sign(signed: SignedRequest, canonical_request: str) -> str:
@@ -128,23 +137,28 @@ def derive_signing_key(secret_key: str, date: str, region: str, service: str,
 
 
 def signatures(signed: SignedRequest, secret_key: str) -> Iterator[str]:
-    """Hex signatures of every canonical request variant, the standard one first."""
+    """Hex signatures of every canonical request variant, the standard one first (the
+    variants are built only when asked for)."""
     key = signing_key(secret_key, signed)
-    for canonical_request in canonical_requests(signed):
-        sts = string_to_sign(signed, canonical_request).encode("utf-8")
-        yield hmac.digest(key, sts, "sha256").hex()
+    yield _signature(key, signed, canonical_request(signed))
+    for canonical in canonical_requests(signed)[1:]:
+        yield _signature(key, signed, canonical)
+
+
+def _signature(key: bytes, signed: SignedRequest, canonical: str) -> str:
+    return hmac.digest(key, string_to_sign(signed, canonical).encode("utf-8"), "sha256").hex()
 
 
 def matches(signed: SignedRequest, secret_key: str) -> bool:
-    """Whether ``signed.signature`` is right for ``secret_key`` (constant-time compares)."""
+    """Whether ``signed.signature`` is right for ``secret_key`` (constant-time compares; a
+    signature that matches the standard canonical request stops there, which tells its
+    sender nothing it did not know)."""
     provided = signed.signature.strip().lower().encode("utf-8")
-    found = False
-    for expected in signatures(signed, secret_key):
-        found |= hmac.compare_digest(expected.encode("ascii"), provided)
-    return found
+    return any(hmac.compare_digest(expected.encode("ascii"), provided)
+               for expected in signatures(signed, secret_key))
 
 
 def explain(signed: SignedRequest) -> tuple[str, str]:
     """The standard canonical request and string to sign, for SignatureDoesNotMatch."""
-    canonical_request = canonical_requests(signed)[0]
-    return canonical_request, string_to_sign(signed, canonical_request)
+    canonical = canonical_request(signed)
+    return canonical, string_to_sign(signed, canonical)

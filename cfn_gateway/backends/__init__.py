@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -34,6 +35,18 @@ class Backends:
     instances: InstanceDriver
     dashboards: DashboardStore
 
+    def close(self) -> None:
+        """Close the stores that hold connections (the metric store folds what it staged)."""
+        for store in (self.metrics, self.alarms, self.launch_configurations, self.groups,
+                      self.instances, self.dashboards):
+            close = getattr(store, "close", None)
+            if close is not None:
+                close()
+
+
+#: Every ``OpenedOnFirstUse`` of this process, for ``fold_all_staged`` when it stops.
+_OPENERS: weakref.WeakSet[OpenedOnFirstUse] = weakref.WeakSet()
+
 
 class OpenedOnFirstUse:
     """The configured backends, opened when first asked for: after the server forked its
@@ -42,6 +55,7 @@ class OpenedOnFirstUse:
     def __init__(self) -> None:
         self._backends: Backends | None = None
         self._lock = threading.Lock()
+        _OPENERS.add(self)
 
     def get(self) -> Backends:
         if self._backends is None:
@@ -54,13 +68,23 @@ class OpenedOnFirstUse:
         """Close what was opened (the stores that hold connections)."""
         with self._lock:
             opened, self._backends = self._backends, None
-        if opened is None:
-            return
-        for store in (opened.metrics, opened.alarms, opened.launch_configurations,
-                      opened.groups, opened.instances, opened.dashboards):
-            close = getattr(store, "close", None)
-            if close is not None:
-                close()
+        if opened is not None:
+            opened.close()
+
+    def fold_staged(self) -> None:
+        """Fold what the metric store, if opened, has staged (its connection stays open)."""
+        with self._lock:
+            opened = self._backends
+        fold = getattr(opened.metrics, "fold_staged", None) if opened is not None else None
+        if fold is not None:
+            fold()
+
+
+def fold_all_staged() -> None:
+    """Fold what the metric stores of this process staged (a worker that stops: requests
+    still running on its threads keep their connections)."""
+    for opener in list(_OPENERS):
+        opener.fold_staged()
 
 
 def open_backends() -> Backends:
@@ -99,7 +123,8 @@ def open_backends() -> Backends:
     from cfn_gateway.backends.sqlite.nocloud_instances import SQLiteNoCloudInstances
     from cfn_gateway.common.clock import utcnow
 
-    return Backends(metrics=SQLiteMetricStore(store_file), alarms=SQLiteAlarmStore(store_file),
+    return Backends(metrics=SQLiteMetricStore(store_file, CONF.metric_store_cache_mb),
+                    alarms=SQLiteAlarmStore(store_file),
                     launch_configurations=launch_configurations, groups=groups,
                     instances=SQLiteNoCloudInstances(
                         store_file, utcnow, CONF.autoscaling.nocloud_boot_seconds),
@@ -116,7 +141,8 @@ def metric_values() -> SQLiteMetricValues | None:
     if not CONF.gnocchi.keep_values:
         return None
     return SQLiteMetricValues(data_path("metric_values.sqlite3"),
-                              timedelta(days=CONF.gnocchi.values_retention_days))
+                              timedelta(days=CONF.gnocchi.values_retention_days),
+                              CONF.metric_store_cache_mb)
 
 
 def heat_instances() -> InstanceDriver:

@@ -74,5 +74,8 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: engine.stop())
     signal.signal(signal.SIGINT, lambda *_: engine.stop())
     LOG.info("cfn-gateway engine running on %s", CONF.data_dir)
-    engine.run_forever()
+    try:
+        engine.run_forever()
+    finally:
+        backends.close()
     return 0

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from contextvars import ContextVar
 
 LOG = logging.getLogger(__name__)
@@ -69,7 +69,9 @@ class Deferral:
         self.pending -= 1
         if self.pending or self._settled is None or self._settled.done():
             return
-        for callback in self._callbacks:
+        # Let go of the callbacks: they refer to this deferral, a cycle for the collector.
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
             try:
                 callback(self.error)
             except Exception:
@@ -97,11 +99,18 @@ def current() -> Deferral | None:
     return _CURRENT.get()
 
 
-@contextmanager
-def deferring(deferral: Deferral) -> Iterator[Deferral]:
-    """Writes made inside defer their acknowledgement to ``deferral``."""
-    token = _CURRENT.set(deferral)
-    try:
-        yield deferral
-    finally:
-        _CURRENT.reset(token)
+class deferring:
+    """Writes made inside defer their acknowledgement to ``deferral`` (a class, not a
+    ``contextmanager`` generator: entered once per request)."""
+
+    __slots__ = ("_token", "deferral")
+
+    def __init__(self, deferral: Deferral) -> None:
+        self.deferral = deferral
+
+    def __enter__(self) -> Deferral:
+        self._token = _CURRENT.set(self.deferral)
+        return self.deferral
+
+    def __exit__(self, *exc: object) -> None:
+        _CURRENT.reset(self._token)

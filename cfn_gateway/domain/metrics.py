@@ -32,7 +32,14 @@ class MetricKey:
         return cls(namespace, name, tuple(sorted(dimensions)))
 
 
-@dataclass(frozen=True)
+# StatisticSet and Datum are made once per datum of every PutMetricData (a thousand for
+# one request): their ``__init__`` fills the instance's ``__dict__`` directly, which
+# takes half the time of the frozen dataclass's own (one ``object.__setattr__`` call per
+# field) and makes the same value (equality, hash, repr and ``replace`` are the
+# dataclass's).
+
+
+@dataclass(frozen=True, init=False)
 class StatisticSet:
     """SampleCount, Sum, Minimum and Maximum of some samples."""
 
@@ -41,8 +48,16 @@ class StatisticSet:
     minimum: float
     maximum: float
 
+    def __init__(self, sample_count: float, sum: float,  # noqa: A002 (the field's name)
+                 minimum: float, maximum: float) -> None:
+        fields = self.__dict__
+        fields["sample_count"] = sample_count
+        fields["sum"] = sum
+        fields["minimum"] = minimum
+        fields["maximum"] = maximum
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class Datum:
     """One validated MetricData member, ready to store.
 
@@ -56,6 +71,15 @@ class Datum:
     unit: str
     storage_resolution: int
     samples: tuple[StatisticSet, ...]
+
+    def __init__(self, key: MetricKey, timestamp: datetime, unit: str,
+                 storage_resolution: int, samples: tuple[StatisticSet, ...]) -> None:
+        fields = self.__dict__
+        fields["key"] = key
+        fields["timestamp"] = timestamp
+        fields["unit"] = unit
+        fields["storage_resolution"] = storage_resolution
+        fields["samples"] = samples
 
 
 @dataclass(frozen=True)

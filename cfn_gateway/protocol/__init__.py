@@ -6,13 +6,15 @@ timestamps are tz-aware UTC ``datetime``, blobs ``bytes``, integers and longs ``
 doubles ``float``, booleans ``bool``, lists and maps ``list`` and ``dict``.  Handlers
 answer with the same kinds of values, which the renderers serialize per output shape.
 
-JSON and CBOR bodies are parsed, and every input validated, by functions compiled from
-the model per operation (``compiled_document``, ``compiled_validation``); the walks of
-``document_parser`` and ``validation`` are their reference.  In front of them, a valid JSON
-body is decoded and validated in one pass by msgspec (``fast_json``, see
-``parse_valid_json``); anything else takes the path above, which answers the AWS errors.
-JSON and CBOR answers are likewise rendered by functions compiled per operation
-(``compiled_render``), with the walk of ``document_render`` as their reference.
+JSON and CBOR bodies and Query parameters are parsed, and every input validated, by
+functions compiled from the model per operation (``compiled_document``, ``compiled_query``,
+``compiled_validation``); the walks of ``document_parser``, ``query_parser`` and
+``validation`` are their reference.  In front of them, a valid JSON body is decoded and
+validated in one pass by msgspec (``fast_json``, see ``parse_valid_json``); anything else
+takes the path above, which answers the AWS errors.  Answers are likewise rendered by
+functions compiled per operation (``compiled_render`` for JSON and CBOR,
+``compiled_query_render`` for Query), with the walks of ``document_render`` and
+``query_render`` as their reference.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from botocore.model import OperationModel
 
 from cfn_gateway.context import CBOR, JSON, QUERY, AWSRequest
 from cfn_gateway.errors import AWSError
-from cfn_gateway.protocol import fast_json
+from cfn_gateway.protocol import compiled_query, fast_json
 from cfn_gateway.protocol.compiled_document import parse_cbor, parse_json
 from cfn_gateway.protocol.compiled_validation import validate_params
 from cfn_gateway.protocol.document_render import render_document_error, render_document_result
@@ -51,9 +53,12 @@ def parse_params(request: AWSRequest, op: OperationModel,
     ``query_spellings``: legacy spellings of string shapes accepted in Query requests only
     (see ``query_parser``); JSON and CBOR requests get the model's exact rules.
     """
-    shape = op.input_shape
     if request.protocol == QUERY:
-        return parse_query(request.params, shape, query_spellings or {})
+        spellings = query_spellings or {}
+        params = compiled_query.parse_query(request.params, op, spellings)
+        if params is None:
+            params = parse_query(request.params, op.input_shape, spellings)
+        return params
     if request.protocol == JSON:
         return parse_json(request.payload, op)
     if request.protocol == CBOR:

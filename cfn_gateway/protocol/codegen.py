@@ -14,9 +14,16 @@ from __future__ import annotations
 
 import itertools
 import linecache
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+
+def finite(var: str) -> str:
+    """The expression testing that the float in ``var`` is finite (NaN compares false)."""
+    return f"{-sys.float_info.max!r} <= {var} <= {sys.float_info.max!r}"
+
 
 #: Beyond this many levels of indentation a container shape gets a function of its own
 #: (Python refuses more than 20 nested loops in one function).

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import sys
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -27,7 +26,7 @@ import cbor2
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
 from cfn_gateway.protocol import timestamps
-from cfn_gateway.protocol.codegen import MAX_INDENT, Function, Module, shape_key
+from cfn_gateway.protocol.codegen import MAX_INDENT, Function, Module, finite, shape_key
 from cfn_gateway.protocol.models import wire_name
 
 Renderer = Callable[[Any], dict[str, Any]]
@@ -50,8 +49,6 @@ _NAMESPACE: dict[str, Any] = {
     "_b64encode": base64.b64encode,
 }
 _CONTAINERS = ("structure", "list", "map")
-#: Finite floats are those between these (NaN compares false with both).
-_FINITE = f"{-sys.float_info.max!r} <= {{v}} <= {sys.float_info.max!r}"
 
 #: (service, operation, cbor) -> the compiled renderer of the operation's output.
 _RENDERERS: dict[tuple[str, str, bool], Renderer] = {}
@@ -188,7 +185,7 @@ class _Compiler:
     def e_double(self, shape: Shape, var: str) -> str:
         test = f"type({var}) is float"
         if not self.cbor:  # JSON spells non-finite doubles as strings
-            test += " and " + _FINITE.format(v=var)
+            test += " and " + finite(var)
         return f"({var} if {test} else {self.fallback(shape, var)})"
 
     e_float = e_double

@@ -75,6 +75,8 @@ _JSON_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False,
 
 
 def _json(document: dict[str, Any]) -> bytes:
+    if not document:  # PutMetricData's and the other empty answers
+        return b"{}"
     return _JSON_ENCODER.encode(document).encode("utf-8")
 
 

@@ -40,7 +40,7 @@ from cfn_gateway.protocol.limits import INT_RANGES
 
 _INDEX = re.compile(r"[1-9][0-9]{0,8}")
 _INTEGER = re.compile(r"[+-]?[0-9]{1,40}")
-_DOUBLE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,5})?")
+DOUBLE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,5})?")
 _SPECIAL_DOUBLES = {"NaN": float("nan"), "Infinity": float("inf"),
                     "-Infinity": float("-inf")}
 _SHOWN = 200  # characters of an offending value quoted in a message
@@ -66,7 +66,7 @@ def parse_query(params: dict[str, str], shape: StructureShape | None,
     """
     if shape is None:
         return {}
-    wanted = {_query_key(member, name) for name, member in shape.members.items()}
+    wanted = _members(shape)[2]
     root = _Node()
     for key, value in params.items():
         parts = key.split(".")
@@ -82,7 +82,28 @@ def parse_query(params: dict[str, str], shape: StructureShape | None,
     return _structure(root, shape, "", spellings)
 
 
-def _query_key(member: Shape, name: str) -> str:
+#: Per structure shape (models are loaded once): the shape, its members as (name, shape,
+#: Query key), and those keys.
+_MemberKeys = tuple[tuple[str, Shape, str], ...]
+_MEMBER_KEYS: dict[int, tuple[StructureShape, _MemberKeys, frozenset[str]]] = {}
+
+
+def _members(shape: StructureShape) -> tuple[StructureShape, _MemberKeys, frozenset[str]]:
+    found = _MEMBER_KEYS.get(id(shape))
+    if found is None or found[0] is not shape:
+        keys = tuple((name, member, query_key(member, name))
+                     for name, member in shape.members.items())
+        found = _MEMBER_KEYS[id(shape)] = (shape, keys, frozenset(key for *_, key in keys))
+    return found
+
+
+def member_keys(shape: StructureShape) -> frozenset[str]:
+    """The Query names of ``shape``'s members (the first part of their parameters)."""
+    return _members(shape)[2]
+
+
+def query_key(member: Shape, name: str) -> str:
+    """The Query name of the member ``name`` of a structure."""
     if member.type_name == "list" and member.serialization.get("flattened"):
         item_name = member.member.serialization.get("name")
         if item_name:
@@ -120,9 +141,9 @@ def _value(node: _Node, shape: Shape, path: str, spellings: Spellings) -> Any:
 def _structure(node: _Node, shape: StructureShape, path: str,
                spellings: Spellings) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, member in shape.members.items():
-        key = _query_key(member, name)
-        child = node.children.get(key)
+    children = node.children
+    for name, member, key in _members(shape)[1]:
+        child = children.get(key)
         if child is not None:
             out[name] = _value(child, member, _join(path, key), spellings)
     return out
@@ -198,7 +219,7 @@ def scalar(raw: str, shape: Shape, path: str) -> Any:
     if kind in ("double", "float"):
         if raw in _SPECIAL_DOUBLES:
             return _SPECIAL_DOUBLES[raw]
-        if not _DOUBLE.fullmatch(raw):
+        if not DOUBLE.fullmatch(raw):
             raise _invalid(raw, path, "Must be a number.")
         return float(raw)
     if kind == "boolean":

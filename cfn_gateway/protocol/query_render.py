@@ -1,4 +1,5 @@
-"""Query-protocol answers: XML built with lxml from the output shape.
+"""Query-protocol answers: XML built with lxml from the output shape (the reference of
+the success answers that ``compiled_query_render`` writes, and every error answer).
 
 Success: ``<OpResponse xmlns=NS><OpResult>...</OpResult><ResponseMetadata><RequestId/>
 </ResponseMetadata></OpResponse>``, the result element (the model's ``resultWrapper``)
@@ -30,7 +31,7 @@ from botocore.model import ListShape, MapShape, OperationModel, Shape, Structure
 from lxml import etree
 
 from cfn_gateway.errors import AWSError
-from cfn_gateway.protocol import timestamps
+from cfn_gateway.protocol import compiled_query_render, timestamps
 from cfn_gateway.protocol.models import error_shape, wire_name, xml_namespace
 from cfn_gateway.protocol.reply import HTTPReply
 from cfn_gateway.protocol.wire_errors import extra_fields
@@ -41,7 +42,20 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 def render_query_result(service: str, op: OperationModel, result: dict[str, Any] | None,
                         request_id: str) -> HTTPReply:
-    writer = _Writer(xml_namespace(service))
+    if op.output_shape is None and _PLAIN_ID.fullmatch(request_id):
+        # The answer of an operation without output differs only in its request id:
+        # rendered once per operation, then filled in.
+        head, tail = _no_output_answer(service, op)
+        return HTTPReply(200, [("Content-Type", CONTENT_TYPE)],
+                         head + request_id.encode("ascii") + tail)
+    body = compiled_query_render.renderer(service, op)(result, request_id)
+    return HTTPReply(200, [("Content-Type", CONTENT_TYPE)], body)
+
+
+def reference_result(service: str, op: OperationModel, result: dict[str, Any] | None,
+                     request_id: str) -> HTTPReply:
+    """The success answer built as a tree (what ``compiled_query_render`` writes)."""
+    writer = _Writer(op.service_model.metadata["xmlNamespace"])
     root = writer.root(f"{op.name}Response")
     shape = op.output_shape
     if shape is not None:
@@ -49,8 +63,25 @@ def render_query_result(service: str, op: OperationModel, result: dict[str, Any]
         wrapper = shape.serialization.get("resultWrapper", f"{op.name}Result")
         writer.structure(writer.child(root, wrapper), result or {}, shape)
     metadata = writer.child(root, "ResponseMetadata")
-    writer.child(metadata, "RequestId").text = _xml_text(request_id)
+    writer.child(metadata, "RequestId").text = xml_text(request_id)
     return _reply(200, root)
+
+
+_PLAIN_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
+_ID_MARK = "cfn-gateway-request-id-mark"
+#: (service, operation name) -> the answer of an operation without output, around its id.
+_NO_OUTPUT: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+
+
+def _no_output_answer(service: str, op: OperationModel) -> tuple[bytes, bytes]:
+    found = _NO_OUTPUT.get((service, op.name))
+    if found is None:
+        writer = _Writer(xml_namespace(service))
+        root = writer.root(f"{op.name}Response")
+        writer.child(writer.child(root, "ResponseMetadata"), "RequestId").text = _ID_MARK
+        head, _, tail = _reply(200, root).body.partition(_ID_MARK.encode("ascii"))
+        found = _NO_OUTPUT[(service, op.name)] = (head, tail)
+    return found
 
 
 def render_query_error(service: str, error: AWSError, request_id: str) -> HTTPReply:
@@ -58,17 +89,17 @@ def render_query_error(service: str, error: AWSError, request_id: str) -> HTTPRe
     root = writer.root("ErrorResponse")
     node = writer.child(root, "Error")
     writer.child(node, "Type").text = error.fault_type
-    writer.child(node, "Code").text = _xml_text(error.code)
+    writer.child(node, "Code").text = xml_text(error.code)
     if error.message:
-        writer.child(node, "Message").text = _xml_text(error.message)
+        writer.child(node, "Message").text = xml_text(error.message)
     shape = error_shape(service, error.code)
     for name, value in extra_fields(error).items():
         member = shape.members.get(name) if shape is not None else None
         if member is None:
-            writer.child(node, name).text = _xml_text(str(value))
+            writer.child(node, name).text = xml_text(str(value))
         else:
             writer.member(node, wire_name(member, name), member, value)
-    writer.child(root, "RequestId").text = _xml_text(request_id)
+    writer.child(root, "RequestId").text = xml_text(request_id)
     return _reply(error.status, root)
 
 
@@ -77,7 +108,8 @@ def _reply(status: int, root: etree._Element) -> HTTPReply:
     return HTTPReply(status, [("Content-Type", CONTENT_TYPE)], body)
 
 
-def _xml_text(text: str) -> str:
+def xml_text(text: str) -> str:
+    """``text`` with each character XML 1.0 cannot carry as U+FFFD."""
     return _NOT_XML.sub("\ufffd", text) if _NOT_XML.search(text) else text
 
 
@@ -85,7 +117,7 @@ def scalar_text(value: Any, shape: Shape) -> str:
     """One scalar as Query XML text."""
     kind = shape.type_name
     if kind == "string":
-        return _xml_text(str(value))
+        return xml_text(str(value))
     if kind == "boolean":
         return "true" if value else "false"
     if kind in ("integer", "long"):

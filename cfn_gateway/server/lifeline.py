@@ -28,6 +28,12 @@ import time
 LOG = logging.getLogger(__name__)
 
 PR_SET_PDEATHSIG = 1
+#: Seconds between the watchdog's looks at its parent.
+CHECK_INTERVAL_S = 0.5
+#: Seconds a worker has to stop after its parent is gone, before ``os._exit``.
+GRACE_S = 5.0
+#: At most this long after its parent died, a worker has exited.
+LONGEST_S = CHECK_INTERVAL_S + GRACE_S
 
 
 def set_parent_death_signal(signum: int) -> bool:
@@ -39,7 +45,8 @@ def set_parent_death_signal(signum: int) -> bool:
         return False
 
 
-def tie_to_parent(parent_pid: int, interval: float = 0.5, grace: float = 5.0) -> None:
+def tie_to_parent(parent_pid: int, interval: float = CHECK_INTERVAL_S,
+                  grace: float = GRACE_S) -> None:
     """Make this (worker) process exit soon after ``parent_pid`` is gone."""
     set_parent_death_signal(signal.SIGTERM)
     watchdog = threading.Thread(target=_watch, args=(parent_pid, interval, grace),

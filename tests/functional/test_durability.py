@@ -89,3 +89,31 @@ def test_sigkill_keeps_every_acknowledged_datum(tmp_path, threads):
                 assert point["Maximum"] == count + 1
     finally:
         second.stop()
+
+
+def test_a_graceful_stop_leaves_no_sample_staged(tmp_path):
+    """Workers fold the samples they staged when they stop (``metric_staging``), so a file
+    left by a stopped gateway holds every datum where any version reads it."""
+    import sqlite3
+
+    gateway = GatewayProcess(data_dir=tmp_path / "data", port=free_port(),
+                             log_path=tmp_path / "gateway.log")
+    gateway.start()
+    try:
+        creds = gateway.create_credentials("folded")
+        cw = boto3_client("cloudwatch", gateway.endpoint, creds)
+        for n in range(20):  # over both workers
+            cw.put_metric_data(Namespace="Folded", MetricData=[
+                {"MetricName": "M", "Value": float(n),
+                 "Dimensions": [{"Name": "Host", "Value": f"h{n % 4}"}]}])
+    finally:
+        gateway.stop()
+    assert gateway.process is not None and gateway.process.returncode == 0
+    store = sqlite3.connect(tmp_path / "data" / "store.sqlite3")
+    try:
+        assert store.execute("SELECT count(*) FROM metric_staged").fetchone() == (0,)
+        assert store.execute("SELECT count(*), sum(sum) FROM metric_samples").fetchone() == (
+            20, float(sum(range(20))))
+    finally:
+        store.close()
+    assert "Traceback" not in gateway.log_text()

@@ -33,7 +33,7 @@ from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import session as ks_session
 
 from cfn_gateway import errors
-from cfn_gateway.backends.openstack import keepalive
+from cfn_gateway.common import keepalive
 
 LOG = logging.getLogger(__name__)
 

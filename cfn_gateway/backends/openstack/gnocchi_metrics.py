@@ -131,6 +131,11 @@ class GnocchiMetricStore:
         if self._values is not None:
             self._values.close()
 
+    def fold_staged(self) -> None:
+        """Fold what the value store staged (``metric_staging``), when there is one."""
+        if self._values is not None:
+            self._values.fold_staged()
+
     def _api(self, project_id: str) -> GnocchiAPI:
         session = self._session_for(project_id)
         return GnocchiAPI(session, self._with_catalog_endpoint(session, self._endpoint),

@@ -3,16 +3,13 @@
 
 ``metric_minutes`` holds, per (metric, minute, unit), the merged statistic set of every
 ``metric_samples`` row of that minute (``minute`` is ``floor(ts / 60000)``, minutes since
-the epoch); ``metric_hours`` the same per hour.  ``put`` writes both in the same
-transaction as the samples: the request's rows are first merged per (metric, minute, unit)
-here, those groups per (metric, hour, unit), so one request does one upsert per group,
-which adds counts and sums and keeps the smaller minimum and the larger maximum.  When no
-two rows of the request share a metric (the usual request: each metric once), every row is
-a group of its own at both levels, so the rows go to the upserts as they are, the slot
-computed by the statement (the same rows, without a Python pass over them).  Merging
-sets is exact for SampleCount, Minimum and Maximum; sums may differ from a sum over the raw
-rows in the last bits only, as floating-point additions done in another order do (integer
-and dyadic values add exactly either way).
+the epoch); ``metric_hours`` the same per hour.  Rows reach them when staged samples are
+folded (``metric_staging``): ``add_staged`` merges the staged rows per (metric, slot,
+unit) and upserts each group once per level, adding counts and sums and keeping the
+smaller minimum and the larger maximum, in the transaction that moves those rows into
+``metric_samples``.  Merging sets is exact for SampleCount, Minimum and Maximum; sums may
+differ from a sum over the raw rows in the last bits only, as floating-point additions
+done in another order do (integer and dyadic values add exactly either way).
 
 A read whose period is a multiple of a level's span (60 s, 3600 s) and whose start is on a
 whole span of it reads its whole buckets from that level (bucket ``(slot - start_slot) /
@@ -32,9 +29,7 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 
 
 @dataclass(frozen=True)
@@ -81,13 +76,28 @@ FROM {source_table}
 GROUP BY metric_id, slot, unit
 """
 
-_UPSERT = """
-INSERT INTO {table} ({columns}) VALUES ({values})
-ON CONFLICT (metric_id, {slot}, unit) DO UPDATE SET
+# The same, added to a level's rows already there: counts and sums added, the smaller
+# minimum and the larger maximum kept.
+_ADD = _FILL + """ON CONFLICT (metric_id, {slot}, unit) DO UPDATE SET
     sample_count = sample_count + excluded.sample_count,
     sum = sum + excluded.sum,
     minimum = min(minimum, excluded.minimum),
     maximum = max(maximum, excluded.maximum)
+"""
+
+# A fold's rows merged per minute once (a few rows per metric), which every level then
+# takes its groups from (a temporary table: each connection has its own).
+_STAGED_MINUTES = "temp.staged_minutes"
+_CREATE_STAGED_MINUTES = f"""
+CREATE TABLE IF NOT EXISTS {_STAGED_MINUTES} (
+    metric_id INTEGER NOT NULL,
+    minute INTEGER NOT NULL,
+    unit TEXT NOT NULL,
+    sample_count REAL NOT NULL,
+    sum REAL NOT NULL,
+    minimum REAL NOT NULL,
+    maximum REAL NOT NULL
+)
 """
 
 # A level's rows in [:low_{n}, :high_{n}), by bucket; ``{select}`` is either the row's own
@@ -116,25 +126,6 @@ def _columns(level: Level) -> str:
     return _COLUMNS.format(slot=level.slot)
 
 
-def _slot_of_ts(span: int) -> str:
-    return f"(?2 - ((?2 % {span}) + {span}) % {span}) / {span}"
-
-
-def _upsert(level: Level, values: str) -> str:
-    return _UPSERT.format(table=level.table, slot=level.slot, columns=_columns(level),
-                          values=values)
-
-
-#: Upserts of merged groups, one roll-up row each.
-UPSERTS = {level: _upsert(level, "?, ?, ?, ?, ?, ?, ?") for level in LEVELS}
-#: The same upserts taking a ``metric_samples`` row: its ``ts`` rounded down to the slot as
-#: ``slot_of`` (and ``_FILL``) does.
-ROW_UPSERTS = {level: _upsert(level, f"?1, {_slot_of_ts(level.span_ms)}, ?3, ?4, ?5, ?6, ?7")
-               for level in LEVELS}
-
-_metric_id = itemgetter(0)
-
-
 def slot_of(ts: int, level: Level = MINUTES) -> int:
     """The slot of ``level`` (minutes or hours since the epoch) of a time stamp in ms."""
     return ts // level.span_ms
@@ -158,43 +149,28 @@ def ensure_tables(conn: sqlite3.Connection) -> list[str]:
     return created
 
 
-def _merge(rows: Iterable[Row], divisor: int) -> list[Row]:
-    """``rows`` merged per (metric, slot // divisor, unit), in order of first appearance."""
-    groups: dict[tuple[int, int, str], list[float]] = {}
-    for metric_id, slot, unit, count, total, low, high in rows:
-        key = (metric_id, slot // divisor, unit)
-        group = groups.get(key)
-        if group is None:
-            groups[key] = [count, total, low, high]
-            continue
-        group[0] += count
-        group[1] += total
-        if low < group[2]:
-            group[2] = low
-        if high > group[3]:
-            group[3] = high
-    return [(metric_id, slot, unit, count, total, low, high)
-            for (metric_id, slot, unit), (count, total, low, high) in groups.items()]
+def present(conn: sqlite3.Connection) -> bool:
+    """Whether the file has the roll-up tables."""
+    names = [level.table for level in LEVELS]
+    found = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name "
+                         f"IN ({', '.join('?' * len(names))})", names).fetchone()[0]
+    return found == len(names)
 
 
-def level_groups(rows: Iterable[Row]) -> dict[Level, list[Row]]:
-    """The upsert parameters of one request's sample ``rows``, by level."""
-    groups: dict[Level, list[Row]] = {}
-    finer, span = list(rows), 1
+def add_staged(conn: sqlite3.Connection, staged: str) -> None:
+    """Add every row of the table ``staged`` (``metric_samples``' columns) to each level
+    (inside the caller's write transaction): the rows merged per minute once, then one
+    grouped upsert per level from those minutes."""
+    conn.execute(_CREATE_STAGED_MINUTES)
+    conn.execute(f"DELETE FROM {_STAGED_MINUTES}")
+    conn.execute(_FILL.format(table=_STAGED_MINUTES, columns=_columns(MINUTES), source="ts",
+                              source_table=staged, ratio=MINUTES.span_ms))
     for level in LEVELS:
-        finer = groups[level] = _merge(finer, level.span_ms // span)
-        span = level.span_ms
-    return groups
-
-
-def upsert(conn: sqlite3.Connection, rows: Sequence[Row]) -> None:
-    """Add one request's sample ``rows`` to every roll-up (inside its write transaction)."""
-    if len(set(map(_metric_id, rows))) == len(rows):  # no group of two rows anywhere
-        for level in LEVELS:
-            conn.executemany(ROW_UPSERTS[level], rows)
-        return
-    for level, groups in level_groups(rows).items():
-        conn.executemany(UPSERTS[level], groups)
+        conn.execute(_ADD.format(table=level.table, columns=_columns(level),
+                                 slot=level.slot, source=MINUTES.slot,
+                                 source_table=_STAGED_MINUTES,
+                                 ratio=level.span_ms // MINUTES.span_ms))
+    conn.execute(f"DELETE FROM {_STAGED_MINUTES}")
 
 
 @functools.cache

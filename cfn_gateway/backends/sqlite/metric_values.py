@@ -28,8 +28,8 @@ import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from cfn_gateway.backends.sqlite import metric_writes
-from cfn_gateway.backends.sqlite.metrics import SQLiteMetricStore
+from cfn_gateway.backends.sqlite import metric_staging, metric_writes
+from cfn_gateway.backends.sqlite.metrics import DEFAULT_CACHE_MB, SQLiteMetricStore
 from cfn_gateway.common.sqlite import write_transaction
 from cfn_gateway.domain.metrics import Datum
 from cfn_gateway.domain.periods import to_millis
@@ -52,8 +52,9 @@ class SQLiteMetricValues(SQLiteMetricStore):
 
     keeps_rollups = False
 
-    def __init__(self, path: str, retention: timedelta) -> None:
-        super().__init__(path)
+    def __init__(self, path: str, retention: timedelta,
+                 cache_mb: int = DEFAULT_CACHE_MB) -> None:
+        super().__init__(path, cache_mb)
         self.retention = retention
         with write_transaction(self._conn, self._lock) as conn:
             conn.execute(_TIME_INDEX)
@@ -69,6 +70,7 @@ class SQLiteMetricValues(SQLiteMetricStore):
         batch = metric_writes.prepare(project_id, data, to_millis(received_at), self._known)
 
         def delete(conn: sqlite3.Connection) -> int:
+            metric_staging.fold(conn, self._rollups)  # the rows to remove may be staged
             rows = batch.rows
             for key, positions in batch.waiting.items():
                 found = conn.execute(_METRIC_ID, (project_id, key.namespace, key.name,
@@ -83,6 +85,7 @@ class SQLiteMetricValues(SQLiteMetricStore):
     def expire_values(self, now: datetime) -> int:
         """Delete the values stamped before ``kept_since(now)``; returns how many went."""
         cutoff, total = to_millis(self.kept_since(now)), 0
+        self.fold_staged()  # staged rows may be old too
         while True:
             started = time.monotonic()
             with self._transaction() as conn:

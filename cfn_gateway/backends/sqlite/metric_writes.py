@@ -9,8 +9,11 @@ Split in two so that the write lock is held only for SQL:
 - ``write`` (inside the write transaction) resolves the missing ids, a hundred metrics per
   ``INSERT ... ON CONFLICT ... RETURNING`` (the row of each metric, new or not, with its
   ``last_put`` moved forward), inserts their ``metric_dimensions`` rows with one
-  ``executemany``, moves the stale ``last_put`` forward, inserts the samples with one
-  ``executemany`` and adds them to the roll-ups (``metric_rollups.upsert``).
+  ``executemany``, moves the stale ``last_put`` forward and stages the samples with one
+  ``executemany`` (``metric_staging``: they reach ``metric_samples`` and the roll-ups at
+  the next fold, which this write runs when it leaves enough rows staged);
+  ``write_all`` does the same for the batches of several requests at once, with one
+  statement per table for them all.
 
 The cache may only learn ids after the transaction that holds them has committed: a
 rolled-back metric row must never be remembered (``remember``).
@@ -23,7 +26,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cfn_gateway.backends.sqlite import metric_rollups
+from cfn_gateway.backends.sqlite import metric_rollups, metric_staging
 from cfn_gateway.domain.metrics import Datum, MetricKey
 from cfn_gateway.domain.periods import to_millis
 
@@ -53,9 +56,6 @@ _UPSERTS = {size: _UPSERT_METRICS.format(values=", ".join(["(?, ?, ?, ?, ?)"] * 
 _INSERT_DIMENSIONS = ("INSERT OR IGNORE INTO metric_dimensions (metric_id, name, value) "
                       "VALUES (?, ?, ?)")
 _TOUCH = "UPDATE metrics SET last_put = max(last_put, ?) WHERE id = ?"
-_INSERT_SAMPLES = ("INSERT INTO metric_samples "
-                   "(metric_id, ts, unit, sample_count, sum, minimum, maximum) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?)")
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
@@ -71,7 +71,7 @@ class Batch:
     """One request's rows, ready to write."""
 
     last_put: int
-    #: ``metric_samples`` rows; those of ``waiting`` metrics hold 0 for their id so far.
+    #: Sample rows; those of ``waiting`` metrics hold 0 for their id so far.
     rows: list[metric_rollups.Row] = field(default_factory=list)
     #: Metrics without a cached id -> the positions of their rows.
     waiting: dict[MetricKey, list[int]] = field(default_factory=dict)
@@ -107,18 +107,31 @@ def prepare(project_id: str, data: Sequence[Datum], last_put: int, known: Ids) -
 def write(conn: sqlite3.Connection, project_id: str, batch: Batch,
           rollups: bool) -> dict[MetricKey, int]:
     """Write ``batch`` (inside the write transaction); the ids of its ``waiting`` metrics."""
-    ids = _metric_ids(conn, project_id, list(batch.waiting), batch.last_put)
-    rows = batch.rows
-    for key, positions in batch.waiting.items():
-        metric_id = ids[key]
-        for i in positions:
-            rows[i] = (metric_id, *rows[i][1:])
-    if batch.stale:
-        conn.executemany(_TOUCH, [(batch.last_put, metric_id) for metric_id in batch.stale])
-    conn.executemany(_INSERT_SAMPLES, rows)
-    if rollups:
-        metric_rollups.upsert(conn, rows)
-    return ids
+    return write_all(conn, [(project_id, batch)], rollups)[0]
+
+
+def write_all(conn: sqlite3.Connection, batches: Sequence[tuple[str, Batch]],
+              rollups: bool) -> list[dict[MetricKey, int]]:
+    """Write the ``(project_id, batch)`` of several requests (inside the write transaction)
+    with one statement per table for them all; each batch's new ids, in order."""
+    new_ids = []
+    rows: list[metric_rollups.Row] = []
+    touched: list[tuple[int, int]] = []
+    for project_id, batch in batches:
+        ids = _metric_ids(conn, project_id, list(batch.waiting), batch.last_put)
+        own = batch.rows
+        for key, positions in batch.waiting.items():
+            metric_id = ids[key]
+            for i in positions:
+                own[i] = (metric_id, *own[i][1:])
+        touched.extend((batch.last_put, metric_id) for metric_id in batch.stale)
+        rows.extend(own)
+        new_ids.append(ids)
+    if touched:
+        conn.executemany(_TOUCH, touched)
+    conn.executemany(metric_staging.INSERT, rows)
+    metric_staging.fold_if_full(conn, rollups)
+    return new_ids
 
 
 def remember(known: Ids, project_id: str, batch: Batch, ids: dict[MetricKey, int]) -> None:

@@ -11,8 +11,13 @@ Tables:
   there: a metric id is only ever found through ``metrics``, whose lookups always include
   the project, so the index on (metric_id, ts) is already per project.
 - ``metric_minutes``, ``metric_hours``: per (metric, minute or hour, unit) roll-ups of the
-  samples, written in the same transaction, from which ``aggregate`` reads periods of
-  whole minutes (``metric_rollups``; a store with ``keeps_rollups`` False has none).
+  samples, written in the transaction that moves staged samples into ``metric_samples``,
+  from which ``aggregate`` reads periods of whole minutes (``metric_rollups``; a store
+  with ``keeps_rollups`` False has none).
+- ``metric_staged``: the sample rows of recent writes, in arrival order, not yet folded
+  into ``metric_samples`` and the roll-ups (``metric_staging``).  Every read of samples or
+  roll-ups folds what is staged first (a write of its own, waited for), so reads see every
+  acknowledged write.
 - ``metric_store_meta``: the secret that signs ListMetrics tokens (shared by processes).
 
 One connection per store, shared by the threads of a process and guarded by a lock.
@@ -27,6 +32,7 @@ before the lock, metric ids from a per-process cache, the SQL of the transaction
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -34,14 +40,16 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any
 
+from cfn_gateway import errors
 from cfn_gateway.backends.metrics import (
     LIST_PAGE_SIZE,
     AggregateRequest,
     InvalidNextToken,
     MetricPage,
 )
-from cfn_gateway.backends.sqlite import metric_rollups, metric_writes
-from cfn_gateway.common.group_commit import GroupCommit
+from cfn_gateway.backends.sqlite import metric_rollups, metric_staging, metric_writes
+from cfn_gateway.common.group_commit import GroupCommit, Together
+from cfn_gateway.common.logs import ThrottledLog
 from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
 from cfn_gateway.domain import pagination
 from cfn_gateway.domain.metrics import (
@@ -53,6 +61,19 @@ from cfn_gateway.domain.metrics import (
     StatisticSet,
 )
 from cfn_gateway.domain.periods import from_millis, to_millis
+
+LOG = logging.getLogger(__name__)
+_FOLD_LOG = ThrottledLog(LOG)
+
+#: MiB of the file's pages a connection keeps (``[DEFAULT] metric_store_cache_mb``).
+DEFAULT_CACHE_MB = 64
+#: Pages in the write-ahead log before a commit copies them into the file (SQLite's
+#: ``wal_autocheckpoint``; its default is 1000).  A fold of staged samples from a thousand
+#: metrics (``metric_staging``; before staging, every 1000-datum put) dirties about three
+#: thousand pages: with the default, nearly every such commit also ran a checkpoint, writing
+#: the same hot pages into the file again and again.  At 4 KiB a page, the log grows to
+#: about 40 MiB between checkpoints.
+WAL_CHECKPOINT_PAGES = 10_000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS metric_store_meta (
@@ -75,21 +96,13 @@ CREATE TABLE IF NOT EXISTS metric_dimensions (
     value TEXT NOT NULL,
     PRIMARY KEY (metric_id, name)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS metric_samples (
-    metric_id INTEGER NOT NULL REFERENCES metrics (id),
-    ts INTEGER NOT NULL,
-    unit TEXT NOT NULL,
-    sample_count REAL NOT NULL,
-    sum REAL NOT NULL,
-    minimum REAL NOT NULL,
-    maximum REAL NOT NULL
-);
+CREATE TABLE IF NOT EXISTS metric_samples (""" + metric_staging.SAMPLE_COLUMNS + """);
 CREATE INDEX IF NOT EXISTS metric_samples_by_time ON metric_samples (metric_id, ts);
-"""
+""" + metric_staging.CREATE_TABLE
 
 _SAMPLES = """
 SELECT (ts - :start) / :period AS bucket, unit, sample_count, sum, minimum, maximum
-FROM metric_samples
+FROM {samples}
 WHERE metric_id = :metric_id AND ts >= :start AND ts < :end {unit_clause}
 ORDER BY bucket, unit
 """
@@ -97,7 +110,7 @@ ORDER BY bucket, unit
 _AGGREGATE = """
 SELECT (ts - :start) / :period AS bucket, unit,
        SUM(sample_count), SUM(sum), MIN(minimum), MAX(maximum)
-FROM metric_samples
+FROM {samples}
 WHERE metric_id = :metric_id AND ts >= :start AND ts < :end {unit_clause}
 GROUP BY bucket, unit
 ORDER BY bucket, unit
@@ -121,17 +134,25 @@ class SQLiteMetricStore:
     #: periods of whole minutes from (``metric_rollups``).
     keeps_rollups = True
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, cache_mb: int = DEFAULT_CACHE_MB) -> None:
         self._conn = connect(path)
+        self._conn.execute(f"PRAGMA cache_size={-int(cache_mb) * 1024}")  # KiB when < 0
+        self._conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
         self._lock = threading.Lock()
         self._secret = create_schema(self._conn, self._lock, _SCHEMA, "metric_store_meta")
-        if self.keeps_rollups:
-            with self._transaction() as conn:
+        with self._transaction() as conn:
+            if self.keeps_rollups:
                 metric_rollups.ensure_tables(conn)
+            #: Whether the file has roll-ups, which every fold then keeps in step.
+            self._rollups = metric_rollups.present(conn)
         self._writes = GroupCommit(self._conn, self._lock)
         self._known: metric_writes.Ids = {}
+        self.fold_staged()  # what a killed process left
 
     def close(self) -> None:
+        """Fold what is staged (a file left so is whole for any version's reads), then
+        close; should the fold fail, the next open folds instead."""
+        self.fold_staged()
         with self._lock:
             self._conn.close()
         self._writes.close()
@@ -148,7 +169,7 @@ class SQLiteMetricStore:
             return
         last_put = to_millis(received_at)
         known = self._known
-        rollups = self.keeps_rollups
+        rollups = self._rollups
         first = metric_writes.prepare(project_id, data, last_put, known)
 
         def work(conn: sqlite3.Connection) -> tuple[metric_writes.Batch, dict[MetricKey, int]]:
@@ -173,7 +194,15 @@ class SQLiteMetricStore:
                 with self._lock:
                     metric_writes.remember(known, project_id, batch, ids)
 
-        self._writes.run(work, remember)
+        self._writes.run(work, remember, Together(self._write_together, (project_id, first)))
+
+    def _write_together(self, conn: sqlite3.Connection,
+                        batches: list[tuple[str, metric_writes.Batch]],
+                        ) -> list[tuple[metric_writes.Batch, dict[MetricKey, int]]]:
+        """Several requests' prepared batches in one go (``GroupCommit``'s ``Together``;
+        should a cached id be stale, this raises and each request's ``work`` runs alone)."""
+        ids = metric_writes.write_all(conn, batches, self._rollups)
+        return [(batch, new_ids) for (_, batch), new_ids in zip(batches, ids, strict=True)]
 
     # --- ListMetrics ----------------------------------------------------------------------
 
@@ -239,13 +268,38 @@ class SQLiteMetricStore:
                 ) -> list[list[BucketSamples]]:
         return [self._samples(project_id, r) for r in requests]
 
+    def fold_staged(self) -> bool:
+        """Fold the staged rows, if any, into the per-metric tables now, and wait for it
+        (``metric_staging``; every read does this first).  False when rows stay staged:
+        the fold could not be written (a full disk), and a read must then take the staged
+        rows with the samples (``_samples_source``)."""
+        with self._lock:
+            staged = metric_staging.has_staged(self._conn)
+        if not staged:
+            return True
+        rollups = self._rollups
+        try:
+            self._writes.run(lambda conn: metric_staging.fold(conn, rollups), wait=True)
+        except (sqlite3.Error, errors.ServiceUnavailable) as exc:
+            _FOLD_LOG.warning("staged samples not folded (reads take them as they are): %s",
+                              exc)
+            return False
+        return True
+
+    @staticmethod
+    def _samples_source(folded: bool) -> str:
+        """What the raw reads read: the samples, or the samples and the staged rows."""
+        return "metric_samples" if folded else metric_staging.WITH_STAGED
+
     def _samples(self, project_id: str, request: AggregateRequest) -> list[BucketSamples]:
         start_ms, period_ms = to_millis(request.start), request.period * 1000
+        folded = self.fold_staged()
         with self._lock:
             metric_id = self._metric_id(project_id, request.key)
             if metric_id is None:
                 return []
             sql = _SAMPLES.format(
+                samples=self._samples_source(folded),
                 unit_clause="AND unit = :unit" if request.unit is not None else "")
             rows = self._conn.execute(sql, {
                 "metric_id": metric_id, "start": start_ms, "end": to_millis(request.end),
@@ -281,15 +335,17 @@ class SQLiteMetricStore:
         unit: str | None = None,
     ) -> list[BucketStats]:
         start_ms, end_ms, period_ms = to_millis(start), to_millis(end), period * 1000
+        folded = self.fold_staged()
         with self._lock:
             metric_id = self._metric_id(project_id, key)
             if metric_id is None:
                 return []
             rows = (metric_rollups.aggregate_rows(self._conn, metric_id, start_ms, end_ms,
                                                   period_ms, unit)
-                    if self.keeps_rollups else None)
+                    if self.keeps_rollups and folded else None)
             if rows is None:
                 sql = _AGGREGATE.format(
+                    samples=self._samples_source(folded),
                     unit_clause="AND unit = :unit" if unit is not None else "")
                 rows = self._conn.execute(sql, {
                     "metric_id": metric_id, "start": start_ms, "end": end_ms,

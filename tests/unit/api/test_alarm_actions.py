@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from cfn_gateway.api import alarm_actions
 from cfn_gateway.api.alarm_actions import PATH, AlarmActions
 from cfn_gateway.domain.alarms import Alarm, AlarmState, MetricAlarmRule, MetricStat
 from cfn_gateway.domain.metrics import MetricKey
@@ -42,10 +44,11 @@ def alarm_in(value: str, previous: str | None, reason_data: str | None = None) -
             metric=MetricStat(MetricKey.of("App", "Load", []), 60, "Average")))
 
 
-def call(alarm: Alarm, **fields: str) -> tuple[int, dict[str, Any], Recorded]:
+def call(alarm: Alarm, store: OneAlarm | None = None,
+         **fields: str) -> tuple[int, dict[str, Any], Recorded]:
     policies = Recorded()
     route = AlarmActions(policies)
-    route._given = SimpleNamespace(alarms=OneAlarm(alarm))
+    route._given = SimpleNamespace(alarms=store or OneAlarm(alarm))
     body = json.dumps({"project_id": "p1", "alarm_name": "busy", "action": POLICY,
                        "state_value": "ALARM", "token": TOKEN,
                        "message": json.dumps({"NewStateValue": "ALARM"}),
@@ -81,10 +84,36 @@ def test_an_alarm_that_just_left_the_state_still_runs_the_policy():
 
 
 @pytest.mark.parametrize(("value", "previous"), [("OK", "INSUFFICIENT_DATA"), ("OK", None)])
-def test_an_alarm_that_was_not_in_the_state_runs_nothing(value, previous):
+def test_an_alarm_that_was_not_in_the_state_runs_nothing(value, previous, monkeypatch):
+    monkeypatch.setattr(alarm_actions, "STATE_WAIT_S", 0.3)
+    started = time.monotonic()
     status, answer, policies = call(alarm_in(value, previous))
     assert status == 409 and "did not come from ALARM" in answer["error"]
     assert policies.runs == []
+    assert time.monotonic() - started >= 0.3  # read again meanwhile
+
+
+class StoredLate(OneAlarm):
+    """The alarm as aodh-api shows it: its SetAlarmState stored only after ``reads``
+    reads (the notification went out first)."""
+
+    def __init__(self, before: Alarm, after: Alarm, reads: int) -> None:
+        super().__init__(before)
+        self.after, self.reads = after, reads
+
+    def get(self, project_id, name):
+        self.reads -= 1
+        if self.reads < 0:
+            self.alarm = self.after
+        return super().get(project_id, name)
+
+
+def test_a_call_before_aodh_shows_the_state_waits_for_it():
+    store = StoredLate(alarm_in("INSUFFICIENT_DATA", None), alarm_in("ALARM", "INSUFFICIENT_DATA"),
+                       reads=3)
+    status, answer, policies = call(store.alarm, store=store)
+    assert (status, answer) == (200, {"result": "executed"})
+    assert [run[3] for run in policies.runs] == ["ALARM"]
 
 
 def test_a_forged_token_runs_nothing():

@@ -101,6 +101,7 @@ class FakeKeystone:
         self.calls: Counter[str] = Counter()
         self.fail: dict[str, int] = {}  # path prefix -> HTTP status to answer
         self.delay = 0.0
+        self.empty_role_lists = 0  # the next N role assignment lists answered empty
         self.auth_ttl = timedelta(minutes=15)
         self.now = lambda: datetime.now(UTC)
         self.system_readers: set[str] = {SERVICE_USER_ID}
@@ -296,6 +297,9 @@ class FakeKeystone:
             user, project = query["user.id"][0], query["scope.project.id"][0]
             assert "effective" in query and "include_names" in query
             roles = self.roles.get((user, project), [])
+            if self.empty_role_lists:  # as Keystone 30 answered now and then under load
+                self.empty_role_lists -= 1
+                roles = []
             return 200, {"role_assignments": [
                 {"role": {"id": f"id-{name}", "name": name}, "user": {"id": user},
                  "scope": {"project": {"id": project}}} for name in roles]}, {}

@@ -100,3 +100,12 @@ def test_verifier_built_once(store, cred):
 def test_verifier_chosen_by_mode():
     assert ec2auth.verifier_factory_for("standalone") is ec2auth.local_verifier
     assert ec2auth.verifier_factory_for("openstack") is keystone_verifier
+
+
+def test_filter_factory_remembers_keys_for_the_configured_ttl(data_dir):
+    CONF.set_override("credential_cache_ttl", 30.0)
+    try:
+        wrapped = ec2auth.filter_factory({})(App())
+        assert wrapped.verifier.ttl == 30.0
+    finally:
+        CONF.clear_override("credential_cache_ttl")

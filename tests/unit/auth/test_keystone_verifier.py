@@ -295,6 +295,24 @@ def test_local_refuses_what_keystone_would_refuse(fake, change):
         verifier.verify(parsed(sigv4_post(wrong)))
 
 
+def test_a_refusal_is_believed_when_a_second_read_says_it_too(fake, caplog):
+    fake.empty_role_lists = 1  # one wrong answer, as Keystone gave under load
+    verifier = make_verifier(fake, "always")
+    assert verifier.verify(parsed(sigv4_post(A))) == IDENTITY_A
+    assert fake.calls["GET /v3/role_assignments"] == 2
+    assert "its second did not" in caplog.text
+
+    fake.roles[("user-a", "project-a")] = []
+    fake.calls.clear()
+    verifier = make_verifier(fake, "always")
+    with pytest.raises(errors.InvalidClientTokenId):
+        verifier.verify(parsed(sigv4_post(A)))
+    assert fake.calls["GET /v3/role_assignments"] == 2
+    with pytest.raises(errors.InvalidClientTokenId):  # the refusal is kept for the ttl
+        verifier.verify(parsed(sigv4_post(A)))
+    assert fake.calls["GET /v3/role_assignments"] == 2
+
+
 def test_delegated_credential_goes_to_ec2tokens_or_is_refused_for_a_gap(fake):
     fake.credentials[A.access_key].extra["app_cred_id"] = "ac-1"
     verifier = make_verifier(fake, "always")
@@ -367,8 +385,8 @@ def test_a_cache_miss_reads_the_domain_once_per_ttl(fake):
 def test_a_reset_connection_is_tried_once_more_a_timeout_is_not(fake, monkeypatch):
     verifier = make_verifier(fake, "never")
     verifier.verify(parsed(sigv4_post(A)))  # the service token is in hand
-    session = verifier.api.session
-    real = session.request
+    api = verifier.api
+    real = api._send  # one exchange with Keystone, whichever transport carries it
     failures = {"left": 1, "calls": 0}
 
     def flaky(*args, **kwargs):
@@ -378,7 +396,7 @@ def test_a_reset_connection_is_tried_once_more_a_timeout_is_not(fake, monkeypatc
             raise failures["error"]
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(session, "request", flaky)
+    monkeypatch.setattr(api, "_send", flaky)
     failures["error"] = ks_exceptions.ConnectFailure("Connection reset by peer")
     assert verifier.verify(parsed(sigv4_post(A))) == IDENTITY_A
     assert failures["calls"] == 2
@@ -386,6 +404,35 @@ def test_a_reset_connection_is_tried_once_more_a_timeout_is_not(fake, monkeypatc
     with pytest.raises(errors.ServiceUnavailable):
         verifier.verify(parsed(sigv4_post(A)))
     assert failures["calls"] == 1
+
+
+@pytest.mark.parametrize("keepalive", [True, False], ids=["keep-alive", "keystoneauth1"])
+def test_either_transport_carries_the_calls(fake, monkeypatch, keepalive):
+    """Keystone's plain-http URL goes over the keep-alive connections, with the session's
+    token (keystoneauth1's own request is then not made); a URL that transport cannot serve
+    (https, a proxy) goes through keystoneauth1, with the same answers."""
+    if not keepalive:
+        monkeypatch.setattr(keystone_api.keepalive, "transport_for",
+                            lambda session, endpoint_filter, timeout, fallback: fallback())
+    fake.add_credential(B.access_key, B.secret_key, user_id="user-b", project_id="project-b")
+    verifier = make_verifier(fake, "always")
+    sessions = [verifier.api.session, verifier.secrets.api.session]
+    requests = []
+    for session in sessions:
+        real = session.request
+
+        def counted(*args, real=real, **kwargs):
+            requests.append(kwargs.get("url"))
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(session, "request", counted)
+    assert verifier.verify(parsed(sigv4_post(A))) == IDENTITY_A
+    assert verifier.verify(parsed(sigv2_get(B))).project_id == "project-b"
+    reads = [url for url in requests if url and "/credentials/" in url]
+    if keepalive:
+        assert reads == []  # (keystoneauth1 may still fetch the service tokens)
+    else:
+        assert len(reads) == 2
 
 
 def _slow_reads(monkeypatch, secrets, seconds):

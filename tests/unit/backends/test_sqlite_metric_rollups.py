@@ -123,6 +123,7 @@ READS = [  # (start offset, end offset, period), offsets from DAY
 def test_rollups_answer_what_the_samples_answer(store, raw, value, exact):
     rng = random.Random(20261129)
     put_in_batches(store, rng, random_data(rng, 3000, value))
+    store.fold_staged()  # reads fold first: the statements below are the read's own
     for key in KEYS:
         for start, end, period in READS:
             for unit in (None, *UNITS, "Bytes"):
@@ -141,6 +142,7 @@ def test_the_rollups_hold_one_row_per_metric_slot_and_unit(store):
     rng = random.Random(7)
     data = random_data(rng, 500, dyadic)
     put_in_batches(store, rng, data)
+    store.fold_staged()
     for table, span in (("metric_minutes", {"second": 0}),
                         ("metric_hours", {"minute": 0, "second": 0})):
         groups = {(d.key, d.timestamp.replace(**span), d.unit) for d in data}
@@ -148,22 +150,34 @@ def test_the_rollups_hold_one_row_per_metric_slot_and_unit(store):
         assert rows == len(groups)
 
 
-def test_one_request_upserts_each_minute_and_hour_once():
-    rows = [(1, 1000 * s, "Count", 1.0, float(s), float(s), float(s)) for s in range(120)]
-    rows.append((2, 5, "Count", 2.0, 3.0, 1.0, 2.0))
-    rows.append((1, 3_600_000, "Count", 1.0, 7.0, 7.0, 7.0))
-    groups = metric_rollups.level_groups(reversed(rows))
-    assert groups[metric_rollups.MINUTES] == [
-        (1, 60, "Count", 1.0, 7.0, 7.0, 7.0),
-        (2, 0, "Count", 2.0, 3.0, 1.0, 2.0),
-        (1, 1, "Count", 60.0, float(sum(range(60, 120))), 60.0, 119.0),
-        (1, 0, "Count", 60.0, float(sum(range(60))), 0.0, 59.0),
-    ]
-    assert groups[metric_rollups.HOURS] == [
-        (1, 1, "Count", 1.0, 7.0, 7.0, 7.0),
-        (2, 0, "Count", 2.0, 3.0, 1.0, 2.0),
-        (1, 0, "Count", 120.0, float(sum(range(120))), 0.0, 119.0),
-    ]
+def test_a_fold_merges_each_minute_and_hour_once(store):
+    key, other = KEYS
+    store.put("p", [Datum(key, DAY + timedelta(seconds=s), "Count", 1,
+                          (stats.single(float(s)),)) for s in reversed(range(120))]
+              + [Datum(other, DAY, "Count", 1, (StatisticSet(2.0, 3.0, 1.0, 2.0),)),
+                 Datum(key, DAY + timedelta(hours=1), "Count", 1, (stats.single(7.0),))],
+              DAY)
+    with statements(store) as seen:
+        store.fold_staged()
+    assert sum("metric_minutes" in s for s in seen) == 1  # one grouped upsert a level
+    assert sum("metric_hours" in s for s in seen) == 1
+    first = int(DAY.timestamp()) // 60
+    ids = {dimensions: metric_id for metric_id, dimensions in store._conn.execute(
+        "SELECT id, dimensions FROM metrics")}
+    a, b = (ids[f'[["Host","{host}"]]'] for host in ("a", "b"))
+    assert sorted(store._conn.execute("SELECT * FROM metric_minutes")) == sorted([
+        (a, first, "Count", 60.0, float(sum(range(60))), 0.0, 59.0),
+        (a, first + 1, "Count", 60.0, float(sum(range(60, 120))), 60.0, 119.0),
+        (a, first + 60, "Count", 1.0, 7.0, 7.0, 7.0),
+        (b, first, "Count", 2.0, 3.0, 1.0, 2.0),
+    ])
+    assert sorted(store._conn.execute("SELECT * FROM metric_hours")) == sorted([
+        (a, first // 60, "Count", 120.0, float(sum(range(120))), 0.0, 119.0),
+        (a, first // 60 + 1, "Count", 1.0, 7.0, 7.0, 7.0),
+        (b, first // 60, "Count", 2.0, 3.0, 1.0, 2.0),
+    ])
+    assert store._conn.execute("SELECT count(*) FROM metric_staged").fetchone() == (0,)
+    assert store._conn.execute("SELECT count(*) FROM metric_samples").fetchone() == (122,)
     assert [metric_rollups.slot_of(ts) for ts in (-60_001, -1, 0, 59_999, 60_000)] == [
         -2, -1, 0, 0, 1]
     assert metric_rollups.slot_of(7_199_999, metric_rollups.HOURS) == 1
@@ -207,6 +221,7 @@ def test_late_data_merges_into_its_minute(store):
 def test_short_periods_and_unaligned_starts_read_the_samples(store, raw):
     rng = random.Random(3)
     put_in_batches(store, rng, random_data(rng, 400, dyadic, span=timedelta(minutes=30)))
+    store.fold_staged()
     for start, period in ((DAY, 10), (DAY, 30), (DAY + timedelta(seconds=5), 60),
                           (DAY + timedelta(seconds=10), 120)):
         args = ("p", KEYS[0], start, start + timedelta(minutes=30), period, None)
@@ -287,6 +302,7 @@ def test_the_migration_rounds_minutes_down_as_put_does(store_path):
     first.put("p", [Datum(KEYS[0], epoch + timedelta(seconds=s), "Count", 1,
                           (stats.single(float(s)),)) for s in (-61, -60, -30, -1, 0, 59, 60)],
               DAY)
+    first.fold_staged()
     tables = ("metric_minutes", "metric_hours")
     expected = [first._conn.execute(f"SELECT * FROM {t} ORDER BY 2").fetchall() for t in tables]
     for table in tables:

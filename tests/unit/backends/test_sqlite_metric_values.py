@@ -64,6 +64,7 @@ def test_expiry_deletes_in_short_batches(values, monkeypatch):
     monkeypatch.setattr(metric_values, "PURGE_BATCH", 4)
     old = NOW - RETENTION - timedelta(hours=1)
     values.put("p", data_at([old] * 10 + [NOW]), NOW)
+    values.fold_staged()
     statements: list[str] = []
     values._conn.set_trace_callback(statements.append)
     try:

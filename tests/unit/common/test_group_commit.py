@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from cfn_gateway.common import deferral
-from cfn_gateway.common.group_commit import GroupCommit
+from cfn_gateway.common.group_commit import GroupCommit, Together
 from cfn_gateway.common.sqlite import connect, write_transaction
 
 SCHEMA = ("CREATE TABLE IF NOT EXISTS parent (id INTEGER PRIMARY KEY)",
@@ -207,3 +207,77 @@ def test_blocking_and_deferred_writers_share_the_lead(tmp_path):
     assert outcomes == [None] * 20
     assert rows(path) == sorted([("blocking", n) for n in range(20)]
                                 + [("deferred", n) for n in range(20)])
+
+
+class Inserts:
+    """Writes that may run together: one ``executemany`` for all of them, counted."""
+
+    def __init__(self, refuse: int | None = None) -> None:
+        self.combined: list[int] = []  # the size of each successful combined call
+        self.refuse = refuse  # a value whose presence makes the combined call fail
+
+    def combine(self, conn: sqlite3.Connection, payloads: list[tuple[str, int]]) -> list[str]:
+        conn.executemany("INSERT INTO item (writer, n) VALUES (?, ?)", payloads)
+        if self.refuse is not None and any(n == self.refuse for _, n in payloads):
+            raise ValueError("refused together")
+        self.combined.append(len(payloads))
+        return [f"together {n}" for _, n in payloads]
+
+    def run(self, commits: GroupCommit, writer: str, n: int):
+        def alone(conn: sqlite3.Connection) -> str:
+            if n == self.refuse:
+                raise ValueError("refused alone")
+            conn.execute("INSERT INTO item (writer, n) VALUES (?, ?)", (writer, n))
+            return f"alone {n}"
+        return commits.run(alone, together=Together(self.combine, (writer, n)))
+
+
+def test_neighbours_that_may_go_together_run_in_one_call(tmp_path):
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path, Recording)
+    inserts = Inserts()
+    with ThreadPoolExecutor(16) as pool:
+        first = pool.submit(commits.run, insert("t", 0, delay=0.2))  # holds the lead
+        time.sleep(0.05)
+        rest = [pool.submit(inserts.run, commits, "t", n) for n in range(1, 30)]
+        first.result()
+        results = [future.result() for future in rest]
+    assert rows(path) == [("t", n) for n in range(30)]
+    assert sum(inserts.combined) >= 20 and max(inserts.combined) >= 10, inserts.combined
+    assert results.count("alone 1") + results.count("together 1") == 1
+    assert all(r.endswith(str(n)) for r, n in zip(results, range(1, 30), strict=True))
+
+
+def test_a_failure_together_runs_each_alone_and_fails_only_its_own(tmp_path):
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path)
+    inserts = Inserts(refuse=7)
+    with ThreadPoolExecutor(16) as pool:
+        first = pool.submit(commits.run, insert("t", 0, delay=0.2))
+        time.sleep(0.05)
+        rest = {n: pool.submit(inserts.run, commits, "t", n) for n in range(1, 15)}
+        first.result()
+        with pytest.raises(ValueError, match="refused alone"):
+            rest.pop(7).result()
+        results = {n: future.result() for n, future in rest.items()}
+    # Nothing of the failed combined call stayed: every row once, none of n = 7.
+    assert rows(path) == [("t", n) for n in range(15) if n != 7]
+    assert "alone 8" in results.values()
+
+
+def test_deferred_writes_go_together(tmp_path):
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path)
+    inserts = Inserts()
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        requests = [deferral.Deferral(loop) for _ in range(40)]
+        for n, request in enumerate(requests):
+            with deferral.deferring(request):
+                assert inserts.run(commits, "d", n) is None
+        return [await request.settled() for request in requests]
+
+    assert asyncio.run(main()) == [None] * 40
+    assert rows(path) == [("d", n) for n in range(40)]
+    assert sum(inserts.combined) >= 30, inserts.combined

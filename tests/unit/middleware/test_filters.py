@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from lxml import etree
 
@@ -20,7 +21,7 @@ from cfn_gateway.context import (
 from cfn_gateway.middleware.access_log import AccessLog
 from cfn_gateway.middleware.faultwrap import FaultWrap
 from cfn_gateway.middleware.healthcheck import HealthCheck
-from cfn_gateway.middleware.request_id import RequestId
+from cfn_gateway.middleware.request_id import RequestId, new_request_id
 from cfn_gateway.middleware.wsgi import reply
 
 
@@ -61,6 +62,15 @@ def test_request_id_header_and_environ():
     recorder, _ = call(RequestId(app))
     assert recorder.headers["x-amzn-RequestId"] == seen["id"]
     assert len(seen["id"]) == 36
+
+
+def test_request_ids_are_random_version_4_uuids():
+    ids = {new_request_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
 
 
 def test_access_log_line(caplog):

@@ -13,7 +13,7 @@ from lxml import etree
 
 from cfn_gateway.context import AUTOSCALING, CBOR, CLOUDWATCH, JSON, QUERY
 from cfn_gateway.protocol import render_result
-from cfn_gateway.protocol.models import operation_model
+from cfn_gateway.protocol.models import operation_model, service_model, xml_namespace
 
 from .wire import parse_with_botocore
 
@@ -166,3 +166,27 @@ def test_epoch_numbers_are_accepted_as_timestamps(protocol):
                                                              "rid"))
     assert parsed["Datapoints"][0]["Timestamp"] == dt.datetime(2024, 1, 2, 3, 4, 5,
                                                                tzinfo=UTC)
+
+
+def lxml_no_output_answer(service: str, op, request_id: str) -> bytes:
+    """What the answer of an operation without output is when lxml builds it."""
+    namespace = xml_namespace(service)
+    root = etree.Element(f"{{{namespace}}}{op.name}Response", nsmap={None: namespace})
+    metadata = etree.SubElement(root, f"{{{namespace}}}ResponseMetadata")
+    etree.SubElement(metadata, f"{{{namespace}}}RequestId").text = request_id
+    return etree.tostring(root, encoding="UTF-8", xml_declaration=True)
+
+
+@pytest.mark.parametrize("service", [CLOUDWATCH, AUTOSCALING])
+@pytest.mark.parametrize("request_id", ["9d3c2a4e-5b6f-4a7b-8c9d-0e1f2a3b4c5d", "rid",
+                                        "a<b&c", "x" * 65])
+def test_answers_without_output_are_lxml_s_own(service, request_id):
+    names = [name for name in service_model(service).operation_names
+             if operation_model(service, name, QUERY).output_shape is None]
+    assert names, service
+    for name in names:
+        op = operation_model(service, name, QUERY)
+        for _ in range(2):  # rendered, then from the remembered template
+            reply = render_result(service, QUERY, op, None, request_id)
+            assert reply.body == lxml_no_output_answer(service, op, request_id), name
+            assert reply.headers == [("Content-Type", "text/xml")]

@@ -82,6 +82,16 @@ def test_put_keeps_the_values_after_gnocchi_accepted_them(gnocchi, store):
     assert percentile_values(store, NOW, NOW + timedelta(minutes=1), project="p2") == {}
 
 
+def test_a_stopping_worker_folds_what_the_value_store_staged(gnocchi, store, values):
+    gnocchi.script = list(ACCEPTED)
+    store.put("p1", data(1.0, 2.0), NOW)
+    staged = "SELECT count(*) FROM metric_staged"
+    assert values._conn.execute(staged).fetchone() == (2,)
+    store.fold_staged()
+    assert values._conn.execute(staged).fetchone() == (0,)
+    assert values._conn.execute("SELECT count(*) FROM metric_samples").fetchone() == (2,)
+
+
 def test_a_refused_batch_keeps_no_values(gnocchi, store):
     gnocchi.script = [(200, [], 0.0), (201, {}, 0.0), (503, {"description": "down"}, 0.0)]
     with pytest.raises(errors.ServiceUnavailable):

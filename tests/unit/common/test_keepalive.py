@@ -17,8 +17,8 @@ from keystoneauth1 import exceptions as ks_exc
 from keystoneauth1 import plugin
 from keystoneauth1 import session as ks_session
 
-from cfn_gateway.backends.openstack import keepalive
-from cfn_gateway.backends.openstack.keepalive import KeepAliveTransport, transport_for
+from cfn_gateway.common import keepalive
+from cfn_gateway.common.keepalive import KeepAliveTransport, transport_for
 from tests.http_servers import running
 
 

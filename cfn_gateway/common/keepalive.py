@@ -3,7 +3,9 @@
 What keystoneauth1, requests and urllib3 do for each call costs about 1.6 ms of CPU (a
 Gnocchi batch write from the gateway: 2.35 ms through them, 0.77 ms over a plain
 ``http.client`` connection, measured in-process on the test bed), more than a third of
-what a one-datum PutMetricData costs the gateway in OpenStack mode.  ``KeepAliveTransport``
+what a one-datum PutMetricData costs the gateway in OpenStack mode.  Gnocchi's calls
+(``backends.openstack.gnocchi_api``) and Keystone's (``auth.keystone_api``: ec2tokens,
+token validation, the credentials reads) go through it.  ``KeepAliveTransport``
 does only what the gateway needs of them, for an endpoint already found in the catalog:
 
 - the token comes from the keystoneauth1 session (which renews it); a 401 invalidates the
@@ -179,9 +181,10 @@ class KeepAliveTransport:
 
     def request(self, path: str, method: str, *, json: Any = None,
                 params: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
-                timeout: float | None = None) -> Response:
+                timeout: float | None = None, reauth: bool = True) -> Response:
         """``timeout`` is the pool's (the transport is made with it); accepted for the
-        adapter's signature."""
+        adapter's signature.  ``reauth=False``: a 401 is the answer, not a reason to send
+        the request again with a new token (keystoneauth1's ``allow_reauth``)."""
         del timeout
         target = self._prefix + path.lstrip("/")
         if params:
@@ -199,7 +202,8 @@ class KeepAliveTransport:
                 raise ks_exc.ConnectTimeout(f"{method} {target}: {exc}") from None
             except (OSError, http.client.HTTPException) as exc:
                 raise ks_exc.ConnectFailure(f"{method} {target}: {exc!r}") from None
-            if response.status == 401 and attempt == 1 and self._session.auth is not None:
+            if (response.status == 401 and attempt == 1 and reauth
+                    and self._session.auth is not None):
                 self._session.invalidate()
                 continue
             break
