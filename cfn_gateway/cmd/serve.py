@@ -47,7 +47,7 @@ from cfn_gateway.cmd import preflight
 from cfn_gateway.cmd.engine import ENGINE_PARENT_ENV
 from cfn_gateway.common.logs import setup_logging
 from cfn_gateway.config import CONF
-from cfn_gateway.server import lifeline
+from cfn_gateway.server import collector, lifeline
 from cfn_gateway.server.front import BufferingFront
 
 LOG = logging.getLogger("cfn_gateway")
@@ -112,14 +112,18 @@ def worker_front() -> BufferingFront:
     """granian's factory (RSGI), run in each worker: the pipeline behind the front that
     reads each body with a deadline."""
     worker_start()
-    return BufferingFront(worker_app(), worker_threads(), CONF.request_body_timeout,
-                          CONF.max_request_body_size)
+    front = BufferingFront(worker_app(), worker_threads(), CONF.request_body_timeout,
+                           CONF.max_request_body_size)
+    collector.tune_for_requests()
+    return front
 
 
 def worker_wsgi() -> Any:
     """granian's factory (WSGI, ``request_body_timeout = 0``): the bare pipeline."""
     worker_start()
-    return worker_app()
+    app = worker_app()
+    collector.tune_for_requests()
+    return app
 
 
 def start_engine() -> subprocess.Popen[bytes] | None:

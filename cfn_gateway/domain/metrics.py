@@ -31,6 +31,20 @@ class MetricKey:
     def of(cls, namespace: str, name: str, dimensions: Sequence[Dimension] = ()) -> MetricKey:
         return cls(namespace, name, tuple(sorted(dimensions)))
 
+    # A key is hashed for every datum of a PutMetricData (the store's cache of metric ids),
+    # and its hash walks every dimension: it is worked out once per key, and not pickled
+    # (string hashes differ from one process to the next).
+
+    def __hash__(self) -> int:
+        fields = self.__dict__
+        found = fields.get("_hash")
+        if found is None:
+            found = fields["_hash"] = hash((self.namespace, self.name, self.dimensions))
+        return found
+
+    def __getstate__(self) -> dict[str, object]:
+        return {name: value for name, value in self.__dict__.items() if name != "_hash"}
+
 
 # StatisticSet and Datum are made once per datum of every PutMetricData (a thousand for
 # one request): their ``__init__`` fills the instance's ``__dict__`` directly, which

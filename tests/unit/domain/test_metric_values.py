@@ -1,9 +1,11 @@
 """The metric value types whose ``__init__`` is written out for speed (``StatisticSet``,
-``Datum``) are still frozen dataclass values: equal, hashed, shown and replaced alike."""
+``Datum``) and the one whose hash is remembered (``MetricKey``) are still frozen dataclass
+values: equal, hashed, shown and replaced alike."""
 
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from datetime import UTC, datetime
 
 import pytest
@@ -35,3 +37,19 @@ def test_statistic_sets_and_datums_behave_as_frozen_dataclass_values():
         datum.unit = "Bytes"  # type: ignore[misc]
     with pytest.raises(TypeError):
         Datum(key, AT, "Count", 60)  # type: ignore[call-arg]
+
+
+def test_a_metric_key_remembers_its_hash_but_does_not_pickle_it():
+    key = MetricKey.of("ns", "m", [("B", "2"), ("A", "1")])
+    assert hash(key) == hash(("ns", "m", (("A", "1"), ("B", "2"))))
+    assert hash(key) == hash(MetricKey("ns", "m", (("A", "1"), ("B", "2"))))
+    assert "_hash" in vars(key)  # worked out once
+    assert key == MetricKey.of("ns", "m", [("A", "1"), ("B", "2")])
+    assert repr(key) == "MetricKey(namespace='ns', name='m', dimensions=(('A', '1'), ('B', '2')))"
+    copied = pickle.loads(pickle.dumps(key))
+    assert "_hash" not in vars(copied) and copied == key and hash(copied) == hash(key)
+    assert dataclasses.astuple(key) == ("ns", "m", (("A", "1"), ("B", "2")))
+    assert dataclasses.replace(key, name="n") == MetricKey.of("ns", "n", [("A", "1"), ("B", "2")])
+    assert hash(dataclasses.replace(key, name="n")) != hash(key)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        key.name = "n"  # type: ignore[misc]
