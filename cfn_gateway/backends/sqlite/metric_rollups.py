@@ -158,9 +158,9 @@ def present(conn: sqlite3.Connection) -> bool:
 
 
 def add_staged(conn: sqlite3.Connection, staged: str) -> None:
-    """Add every row of the table ``staged`` (``metric_samples``' columns) to each level
-    (inside the caller's write transaction): the rows merged per minute once, then one
-    grouped upsert per level from those minutes."""
+    """Add every row of ``staged`` (a table, or a parenthesised ``SELECT``, of
+    ``metric_samples``' columns) to each level (inside the caller's write transaction):
+    the rows merged per minute once, then one grouped upsert per level from them."""
     conn.execute(_CREATE_STAGED_MINUTES)
     conn.execute(f"DELETE FROM {_STAGED_MINUTES}")
     conn.execute(_FILL.format(table=_STAGED_MINUTES, columns=_columns(MINUTES), source="ts",

@@ -14,9 +14,13 @@ once per request.
 
 When a fold runs:
 
-- in the write transaction of a request that leaves ``FOLD_ROWS`` or more rows staged, so
-  the table stays small (its rows are numbered from 1 again once it is empty: its largest
-  rowid is its row count);
+- a slice at a time in the write transactions of requests, once ``FOLD_ROWS`` or more
+  rows are staged (``fold_if_full``), so the table stays small: each such write folds the
+  rows of one ``SLICES``-th of the metrics (those whose id has the remainder, modulo
+  ``SLICES``, of the oldest staged row's), and the next write the slice that then holds
+  the oldest row.  A whole fold held the file's write lock for 100-250 ms, all the
+  workers' writes (and so their requests) waiting behind it; a slice touches a
+  ``SLICES``-th of the pages, for a ``SLICES``-th of that time;
 - before every read of the samples or the roll-ups (``SQLiteMetricStore`` asks
   ``has_staged`` and, if so, folds in a write of its own), so that every read sees every
   write acknowledged before it began, through the per-metric tables as before; when that
@@ -25,8 +29,9 @@ When a fold runs:
 - when a store closes (a file left so holds nothing staged, which matters to an earlier
   version of the gateway opening it), and when it opens (what a killed process left).
 
-A fold is one statement per table inside a write transaction: it happens entirely or not
-at all, and staged rows are as durable as any (they were committed before their request
+A fold (whole or one slice) is one statement per table inside a write transaction: it
+happens entirely or not at all (a staged row is in ``metric_staged`` or in the per-metric
+tables, never both), and staged rows are as durable as any (they were committed before their request
 was answered).  Roll-up sums are added per group by SQLite in an order of its own, which
 may differ from a sum over the raw rows in the last bits only, as ``metric_rollups`` says.
 """
@@ -37,10 +42,12 @@ import sqlite3
 
 from cfn_gateway.backends.sqlite import metric_rollups
 
-#: Staged rows that make the write leaving them fold them (about 50 requests of 1000
-#: metrics; a fold of that many takes on the order of 100 ms, paid by one batch of writes
-#: and spared by the other 49).
+#: Staged rows from which writes fold them, a slice each (about 50 requests of 1000
+#: metrics; a whole fold of that many takes 100-250 ms, paid by ``SLICES`` batches of
+#: writes and spared by the others).
 FOLD_ROWS = 50_000
+#: The slices (by metric id) that writes fold staged rows in.
+SLICES = 4
 
 TABLE = "metric_staged"
 COLUMNS = "metric_id, ts, unit, sample_count, sum, minimum, maximum"
@@ -61,32 +68,48 @@ INSERT = f"INSERT INTO {TABLE} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
 WITH_STAGED = (f"(SELECT {COLUMNS} FROM metric_samples "
                f"UNION ALL SELECT {COLUMNS} FROM {TABLE})")
 _TO_SAMPLES = (f"INSERT INTO metric_samples ({COLUMNS}) "
-               f"SELECT {COLUMNS} FROM {TABLE} ORDER BY metric_id, ts")
+               f"SELECT {COLUMNS} FROM {{source}} ORDER BY metric_id, ts")
 _ANY = f"SELECT EXISTS (SELECT 1 FROM {TABLE})"
-_COUNT = f"SELECT max(rowid) FROM {TABLE}"
-_EMPTY = f"DELETE FROM {TABLE}"
+#: The span of rowids staged (at least the row count: rows leave by slices, and rowids
+#: grow from the largest one left) and the metric of the oldest row: each a lookup at one
+#: end of the table (``min`` and ``max`` in one SELECT would scan it whole).
+_SPAN = (f"SELECT (SELECT rowid FROM {TABLE} ORDER BY rowid DESC LIMIT 1) - rowid + 1, "
+         f"metric_id FROM {TABLE} ORDER BY rowid LIMIT 1")
+_SLICE = f"(SELECT {COLUMNS} FROM {TABLE} WHERE metric_id % {SLICES} = {{remainder}})"
+_DELETE = f"DELETE FROM {TABLE}{{where}}"
 
 
 def has_staged(conn: sqlite3.Connection) -> bool:
     return bool(conn.execute(_ANY).fetchone()[0])
 
 
-def staged_rows(conn: sqlite3.Connection) -> int:
-    """How many rows are staged (the largest rowid: the table is emptied whole)."""
-    return conn.execute(_COUNT).fetchone()[0] or 0
-
-
 def fold(conn: sqlite3.Connection, rollups: bool) -> int:
     """Move every staged row into ``metric_samples`` (and the roll-ups when ``rollups``),
     inside the caller's write transaction; how many moved."""
-    moved = conn.execute(_TO_SAMPLES).rowcount
-    if moved:
-        if rollups:
-            metric_rollups.add_staged(conn, TABLE)
-        conn.execute(_EMPTY)
-    return moved
+    return _move(conn, rollups, TABLE, "")
+
+
+def fold_slice(conn: sqlite3.Connection, rollups: bool, remainder: int) -> int:
+    """``fold`` the staged rows of the metrics whose id is ``remainder`` modulo ``SLICES``
+    only; how many moved."""
+    return _move(conn, rollups, _SLICE.format(remainder=remainder),
+                 f" WHERE metric_id % {SLICES} = {remainder}")
 
 
 def fold_if_full(conn: sqlite3.Connection, rollups: bool) -> int:
-    """``fold`` when ``FOLD_ROWS`` or more rows are staged; how many moved."""
-    return fold(conn, rollups) if staged_rows(conn) >= FOLD_ROWS else 0
+    """When ``FOLD_ROWS`` or more rows may be staged, fold the slice that holds the oldest
+    staged row; how many moved."""
+    found = conn.execute(_SPAN).fetchone()
+    if found is None or found[0] < FOLD_ROWS:
+        return 0
+    oldest_metric = found[1]
+    return fold_slice(conn, rollups, oldest_metric % SLICES)
+
+
+def _move(conn: sqlite3.Connection, rollups: bool, source: str, where: str) -> int:
+    moved = conn.execute(_TO_SAMPLES.format(source=source)).rowcount
+    if moved:
+        if rollups:
+            metric_rollups.add_staged(conn, source)
+        conn.execute(_DELETE.format(where=where))
+    return moved

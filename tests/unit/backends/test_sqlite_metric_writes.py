@@ -70,18 +70,37 @@ def test_folds_after_each_request_write_what_one_fold_writes(store, reference):
     assert any(len({d.key for d in data}) < len(data) for data in requests)
 
 
-def test_a_write_that_leaves_enough_rows_staged_folds_them(store, monkeypatch):
+def test_writes_that_leave_enough_rows_staged_fold_them_a_slice_each(store, monkeypatch):
     monkeypatch.setattr(metric_staging, "FOLD_ROWS", 10)
-    keys = [MetricKey.of("ns", f"m{i}") for i in range(4)]
-    staged = []
+    keys = [MetricKey.of("ns", f"m{i}") for i in range(4)]  # ids 1-4: one per slice
+    staged, folded = [], []
     for n in range(6):
         store.put("p", [Datum(key, DAY, "Count", 60, (stats.single(float(n)),))
                         for key in keys], DAY)
         staged.append(store._conn.execute("SELECT count(*) FROM metric_staged").fetchone()[0])
-    assert staged == [4, 8, 0, 4, 8, 0]
-    assert store._conn.execute("SELECT count(*) FROM metric_samples").fetchone() == (24,)
+        folded.append(sorted({row[0] for row in store._conn.execute(
+            "SELECT metric_id FROM metric_samples")}))
+    # From the third write on, each folds the metrics of the oldest staged row's slice.
+    assert staged == [4, 8, 12 - 3, 13 - 4, 13 - 5, 12 - 6]
+    assert folded == [[], [], [1], [1, 2], [1, 2, 3], [1, 2, 3, 4]]
+    assert store._conn.execute("SELECT count(*) FROM metric_samples").fetchone() == (18,)
     assert store.aggregate("p", keys[0], DAY, DAY + timedelta(minutes=1), 60)[0].stats == (
         StatisticSet(6.0, 15.0, 0.0, 5.0))
+    assert store._conn.execute("SELECT count(*) FROM metric_staged").fetchone() == (0,)
+
+
+def test_folds_by_slices_while_writing_write_what_one_fold_writes(store, reference,
+                                                                    monkeypatch):
+    monkeypatch.setattr(metric_staging, "FOLD_ROWS", 7)
+    requests = random_requests(random.Random(11), 150)
+    for data in requests:
+        store.put("p", data, DAY)
+    assert store._conn.execute("SELECT count(*) FROM metric_samples").fetchone()[0] > 0
+    monkeypatch.setattr(metric_staging, "FOLD_ROWS", 10**9)
+    for data in requests:
+        reference.put("p", data, DAY)
+    assert reference._conn.execute("SELECT count(*) FROM metric_samples").fetchone() == (0,)
+    assert contents(store) == contents(reference)
 
 
 def test_many_new_metrics_in_one_request(store, store_path):
