@@ -16,7 +16,7 @@ renderers), which lives as long as the worker anyway.
   the older generations keep CPython's ratios.
 
 Cycles are still collected: a cycle (an exception and its traceback, say) waits until that
-many more containers are alive, a few MiB at most.  Measured in bench/README.md.
+many more containers are alive (10-20 MiB of them at most).  Measured in bench/README.md.
 """
 
 from __future__ import annotations

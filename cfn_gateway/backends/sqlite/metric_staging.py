@@ -31,9 +31,10 @@ When a fold runs:
 
 A fold (whole or one slice) is one statement per table inside a write transaction: it
 happens entirely or not at all (a staged row is in ``metric_staged`` or in the per-metric
-tables, never both), and staged rows are as durable as any (they were committed before their request
-was answered).  Roll-up sums are added per group by SQLite in an order of its own, which
-may differ from a sum over the raw rows in the last bits only, as ``metric_rollups`` says.
+tables, never both), and staged rows are as durable as any (they were committed before
+their request was answered).  Roll-up sums are added per group by SQLite in an order of
+its own, which may differ from a sum over the raw rows in the last bits only, as
+``metric_rollups`` says.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ _ANY = f"SELECT EXISTS (SELECT 1 FROM {TABLE})"
 #: end of the table (``min`` and ``max`` in one SELECT would scan it whole).
 _SPAN = (f"SELECT (SELECT rowid FROM {TABLE} ORDER BY rowid DESC LIMIT 1) - rowid + 1, "
          f"metric_id FROM {TABLE} ORDER BY rowid LIMIT 1")
-_SLICE = f"(SELECT {COLUMNS} FROM {TABLE} WHERE metric_id % {SLICES} = {{remainder}})"
+_IN_SLICE = f" WHERE metric_id % {SLICES} = {{remainder}}"
+_SLICE = f"(SELECT {COLUMNS} FROM {TABLE}{_IN_SLICE})"
 _DELETE = f"DELETE FROM {TABLE}{{where}}"
 
 
@@ -93,7 +95,7 @@ def fold_slice(conn: sqlite3.Connection, rollups: bool, remainder: int) -> int:
     """``fold`` the staged rows of the metrics whose id is ``remainder`` modulo ``SLICES``
     only; how many moved."""
     return _move(conn, rollups, _SLICE.format(remainder=remainder),
-                 f" WHERE metric_id % {SLICES} = {remainder}")
+                 _IN_SLICE.format(remainder=remainder))
 
 
 def fold_if_full(conn: sqlite3.Connection, rollups: bool) -> int:
@@ -102,7 +104,7 @@ def fold_if_full(conn: sqlite3.Connection, rollups: bool) -> int:
     found = conn.execute(_SPAN).fetchone()
     if found is None or found[0] < FOLD_ROWS:
         return 0
-    oldest_metric = found[1]
+    _, oldest_metric = found
     return fold_slice(conn, rollups, oldest_metric % SLICES)
 
 
