@@ -5,8 +5,9 @@ for each, ``evaluate`` reads the evaluation range from Gnocchi (the metric's own
 what cfn-push-stats ``--watch`` sent; for an extended statistic, the values the gateway
 keeps: ``gateway_samples``), decides with ``domain.alarm_evaluation`` (M of N,
 TreatMissingData, AWS's reasons) and, on a change, stores the new state with its
-StateReasonData and AWS history item and notifies (``Evaluator._refresh``), which runs the
-alarm's AWS actions in aodh-notifier.  Gnocchi is read with Aodh's service credentials;
+StateReasonData and AWS history item and notifies, which runs the alarm's AWS actions in
+aodh-notifier; a change is dropped when the alarm changed while it was evaluated
+(``state_writes``).  Gnocchi is read with Aodh's service credentials;
 only resources that the alarm's own project made are read.
 """
 
@@ -15,14 +16,13 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from aodh import evaluator, keystone_client, storage
+from aodh import evaluator, keystone_client
 
-from cfn_gateway.aodh_plugin import history, options
+from cfn_gateway.aodh_plugin import history, options, state_writes
 from cfn_gateway.aodh_plugin.gateway_samples import GatewaySamples, SamplesUnavailable
 from cfn_gateway.backends.openstack import aodh_mapping as mapping
 from cfn_gateway.backends.openstack import gnocchi_statistics
@@ -36,17 +36,17 @@ from cfn_gateway.engine.actions import repeats
 LOG = logging.getLogger(__name__)
 
 class ChangeRecorder(evaluator.Evaluator):
-    """An evaluator base whose state changes carry AWS's state, reason data and history."""
+    """An evaluator base whose state changes carry AWS's state, reason data and history,
+    and are dropped when the alarm changed while it was evaluated (``state_writes``)."""
 
     def __init__(self, conf: Any) -> None:
         super().__init__(conf)
         self.options = options.register(conf)
-        self._pending = threading.local()
 
     def change_state(self, aodh_alarm: Any, alarm: Alarm, new: AlarmState,
                      rule_updates: dict[str, Any] | None = None) -> None:
-        """Store ``new`` (a different state value) and notify, as Aodh's evaluators do."""
-        aodh_alarm.state_timestamp = mapping.naive_utc(new.updated_at)
+        """Store ``new`` (a different state value), record it and notify, as Aodh's
+        evaluators do (``Evaluator._refresh``), unless the alarm changed meanwhile."""
         rule = dict(aodh_alarm.rule or {})
         rule.pop("history_item", None)
         if new.reason_data is not None:
@@ -60,21 +60,26 @@ class ChangeRecorder(evaluator.Evaluator):
                 rule.pop(key, None)
             else:
                 rule[key] = value
+        previous = aodh_alarm.state
         aodh_alarm.rule = rule
-        self._pending.item = alarm_history.state_change(alarm, alarm.state, new)
-        try:
-            self._refresh(aodh_alarm, mapping.TO_AODH_STATE[new.value], new.reason,
-                          _reason_data(new.reason_data))
-        finally:
-            self._pending.item = None
-
-    def _record_change(self, alarm: Any, reason: str) -> None:
-        item = getattr(self._pending, "item", None)
-        if item is None:
-            super()._record_change(alarm, reason)
+        aodh_alarm.state = mapping.TO_AODH_STATE[new.value]
+        aodh_alarm.state_reason = new.reason
+        aodh_alarm.state_timestamp = mapping.naive_utc(new.updated_at)
+        LOG.info("alarm %s transitioning to %s because %s", aodh_alarm.alarm_id,
+                 aodh_alarm.state, new.reason)
+        if not self._store(aodh_alarm):
             return
         if self.conf.record_history:
-            history.record(self._storage_conn, alarm, item)
+            history.record(self._storage_conn, aodh_alarm,
+                           alarm_history.state_change(alarm, alarm.state, new))
+        self.notifier.notify(aodh_alarm, previous, new.reason, _reason_data(new.reason_data))
+
+    def _store(self, aodh_alarm: Any) -> bool:
+        if state_writes.store_if_unchanged(self._storage_conn, aodh_alarm):
+            return True
+        LOG.info("alarm %s was changed or deleted while it was evaluated; its next "
+                 "evaluation starts from the change", aodh_alarm.alarm_id)
+        return False
 
 
 class MetricAlarmEvaluator(ChangeRecorder):
@@ -136,9 +141,7 @@ class MetricAlarmEvaluator(ChangeRecorder):
             return
         stored["actions_repeated_at"] = str(to_millis(now))
         aodh_alarm.rule = stored
-        try:
-            self._storage_conn.update_alarm(aodh_alarm)
-        except storage.AlarmNotFound:
+        if not self._store(aodh_alarm):
             return
         self.notifier.notify(aodh_alarm, aodh_alarm.state, alarm.state.reason,
                              _reason_data(alarm.state.reason_data))

@@ -10,11 +10,15 @@ through the gateway's API and a real HTTP receiver; ``aodhclient`` shows what Ao
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -409,8 +413,6 @@ def _breaching_alarms(cw, project_id: str, prefix: str, count: int) -> set[str]:
 def test_two_evaluators_share_the_alarms_and_take_over(cw, creds, testbed):
     """Aodh's coordination splits the alarms between the two evaluators; when one stops,
     the other evaluates all of them."""
-    import subprocess
-
     from tests.testbed import ROOT
 
     assert len(testbed["aodh_evaluators"]) == 2
@@ -502,3 +504,70 @@ def test_an_alarm_state_that_lasted_an_instant_still_runs_its_policy(cw):
     cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="test")
     (action,) = wait_for("the Action item", lambda: history(cw, name, "Action"))
     assert f"No scaling policy {POLICY_ARN} exists." in action["HistoryData"]
+
+
+@contextlib.contextmanager
+def stale_evaluation(testbed: dict[str, Any], project_id: str,
+                     name: str) -> Iterator[Callable[[], dict[str, Any]]]:
+    """An evaluator's read of alarm ``name`` now; calling what this yields makes the
+    evaluator write a change to ALARM from that copy, and answers what storage then holds
+    (``stale_evaluation.py``, in the test bed's venv)."""
+    from tests.testbed import ROOT, testbed_dir
+
+    python = testbed_dir() / "venv" / "bin" / "python"
+    script = Path(__file__).with_name("stale_evaluation.py")
+    conf = testbed_dir() / "etc" / "aodh" / "aodh.conf"
+    with subprocess.Popen([str(python), str(script), str(conf), project_id, name],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}) as process:
+        assert process.stdout is not None and process.stdin is not None
+        try:
+            assert process.stdout.readline().strip() == "read"
+
+            def write() -> dict[str, Any]:
+                out, _ = process.communicate("go\n", timeout=60)
+                assert process.returncode == 0, out
+                return json.loads(out.splitlines()[-1])
+
+            yield write
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+
+def test_an_evaluation_never_undoes_a_change_made_while_it_ran(cw, creds, testbed):
+    """An evaluator reads an alarm, evaluates it, writes its new state: an update or a
+    deletion through the gateway in between stays as made (the evaluator's write is
+    dropped), where a whole-alarm write brought a deleted alarm back."""
+    def make(name: str, threshold: float) -> None:
+        cw.put_metric_alarm(
+            AlarmName=name, Namespace="Test/Aodh", MetricName="Quiet", Statistic="Sum",
+            Period=60, EvaluationPeriods=1, Threshold=threshold,
+            ComparisonOperator="GreaterThanThreshold")
+
+    deleted = unique("stale-deleted")
+    make(deleted, 1.0)
+    with stale_evaluation(testbed, creds.project, deleted) as write:
+        cw.delete_alarms(AlarmNames=[deleted])
+        stored = write()
+    assert stored == {"state": "insufficient data", "enabled": False, "tombstone": True}
+    assert cw.describe_alarms(AlarmNames=[deleted])["MetricAlarms"] == []
+
+    updated = unique("stale-updated")
+    make(updated, 1.0)
+    with stale_evaluation(testbed, creds.project, updated) as write:
+        make(updated, 5.0)
+        stored = write()
+    assert stored == {"state": "insufficient data", "enabled": True, "tombstone": False}
+    alarm = state_of(cw, updated)
+    assert (alarm["Threshold"], alarm["StateValue"]) == (5.0, "INSUFFICIENT_DATA")
+
+    # Without a change in between, the evaluator's write is stored and recorded (the test
+    # bed's evaluators move the alarm back at their next evaluation: it has no data).
+    kept = unique("stale-kept")
+    make(kept, 1.0)
+    with stale_evaluation(testbed, creds.project, kept) as write:
+        stored = write()
+    assert stored == {"state": "alarm", "enabled": True, "tombstone": False}
+    assert any("a stale evaluation" in item["HistoryData"]
+               for item in history(cw, kept, "StateUpdate"))
