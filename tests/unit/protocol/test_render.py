@@ -139,6 +139,16 @@ def test_json_answers():
                                    {"Timestamp": 1704164645.5, "Sum": "NaN"}]}
 
 
+
+def test_json_text_is_utf8_and_a_lone_surrogate_is_escaped():
+    op = operation_model(CLOUDWATCH, "GetMetricStatistics")
+    body = render_result(CLOUDWATCH, JSON, op, {"Label": "é\u2028😀"}, "rid").body
+    assert body == '{"Label":"é\u2028😀"}'.encode()
+    # UTF-8 cannot carry a lone surrogate: the answer escapes it, as JSON allows.
+    body = render_result(CLOUDWATCH, JSON, op, {"Label": "a\ud800"}, "rid").body
+    assert body == b'{"Label":"a\\ud800"}'
+    assert json.loads(body) == {"Label": "a\ud800"}
+
 def test_cbor_answers():
     op = operation_model(CLOUDWATCH, "PutMetricData", CBOR)
     reply = render_result(CLOUDWATCH, CBOR, op, None, "rid")
