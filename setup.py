@@ -37,10 +37,12 @@ setup(
         ],
         # The Aodh plugin (cfn_gateway.aodh_plugin), installed beside aodh on every
         # aodh-api, aodh-evaluator and aodh-notifier node; it imports only the pure
-        # domain modules, the Gnocchi read planning and these clients.
+        # domain modules (whose metric values are msgspec structs), the Gnocchi read
+        # planning and these clients.
         "aodh": [
             "gnocchiclient>=7.0",
             "keystoneauth1>=5.0",
+            "msgspec>=0.23,<1",
         ],
         # The Heat resource plugin (cfn_gateway.heat_plugin), installed beside heat-engine
         # on every node that runs it; it imports only botocore, keystoneauth1, oslo.config

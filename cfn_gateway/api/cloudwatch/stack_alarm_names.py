@@ -24,7 +24,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
+
+import msgspec
 
 from cfn_gateway.backends.alarms import AlarmStore
 from cfn_gateway.common.expiring_cache import ExpiringCache
@@ -64,8 +65,8 @@ class LogicalAlarmNames:
             if out is None:
                 out = list(data)
             renamed = [(n, name if n == WATCH_DIMENSION else v) for n, v in dimensions]
-            out[index] = replace(datum, key=MetricKey.of(datum.key.namespace, datum.key.name,
-                                                         renamed))
+            out[index] = msgspec.structs.replace(datum, key=MetricKey.of(
+                datum.key.namespace, datum.key.name, renamed))
         return data if out is None else out
 
     def name_for(self, alarms: AlarmStore, owner: str, stack_user_project: str,
