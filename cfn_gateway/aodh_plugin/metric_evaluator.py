@@ -7,8 +7,8 @@ keeps: ``gateway_samples``), decides with ``domain.alarm_evaluation`` (M of N,
 TreatMissingData, AWS's reasons) and, on a change, stores the new state with its
 StateReasonData and AWS history item and notifies, which runs the alarm's AWS actions in
 aodh-notifier; a change is dropped when the alarm changed while it was evaluated
-(``state_writes``).  Gnocchi is read with Aodh's service credentials;
-only resources that the alarm's own project made are read.
+(``state_writes``).  Gnocchi is read with Aodh's service credentials; only resources that
+the alarm's own project made are read.
 """
 
 from __future__ import annotations
