@@ -930,5 +930,5 @@ def test_limit_must_be_positive(alarms):
 def many_alarms(store: SQLiteAlarmStore, count: int) -> None:
     """``count`` alarms in p1, named alarm-00000..., all due at NOW."""
     for i in range(count):
-        key = replace(HOST, dimensions=(("InstanceId", f"i-{i}"),))
+        key = MetricKey(HOST.namespace, HOST.name, (("InstanceId", f"i-{i}"),))
         put(store, metric_alarm(f"alarm-{i:05d}", key), max_alarms=count)
