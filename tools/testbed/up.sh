@@ -113,11 +113,12 @@ fi
 V=$TB_VENV/bin
 
 # ============================================================== the gateway's Aodh plugin
-# This checkout, editable and without its dependencies (the plugin needs only gnocchiclient
-# and keystoneauth1, which the venv has), so that Aodh's stevedore finds the entry points
-# aodh.alarm.rule, aodh.evaluator and aodh.notifier. After `pip check` above, which would
-# miss the gateway's own dependencies. Skipped while the venv's cfn_gateway is this
-# checkout's and setup.py (the entry points) is the one it was installed with.
+# This checkout, editable and without its dependencies (the plugin needs only
+# gnocchiclient, keystoneauth1 and msgspec, which the venv has), so that Aodh's stevedore
+# finds the entry points aodh.alarm.rule, aodh.evaluator and aodh.notifier. After `pip
+# check` above, which would miss the gateway's own dependencies. Skipped while the venv's
+# cfn_gateway is this checkout's and setup.py (the entry points) is the one it was
+# installed with.
 PLUGIN_MARK=$TB_VENV/.testbed-cfn-gateway
 plugin_mark() { echo "$REPO_ROOT $(sha256sum "$REPO_ROOT/setup.py" | cut -c1-16)"; }
 plugin_installed() {
