@@ -65,10 +65,10 @@ class ChangeRecorder(evaluator.Evaluator):
         aodh_alarm.state = mapping.TO_AODH_STATE[new.value]
         aodh_alarm.state_reason = new.reason
         aodh_alarm.state_timestamp = mapping.naive_utc(new.updated_at)
-        LOG.info("alarm %s transitioning to %s because %s", aodh_alarm.alarm_id,
-                 aodh_alarm.state, new.reason)
         if not self._store(aodh_alarm):
             return
+        LOG.info("alarm %s transitioning to %s because %s", aodh_alarm.alarm_id,
+                 aodh_alarm.state, new.reason)
         if self.conf.record_history:
             history.record(self._storage_conn, aodh_alarm,
                            alarm_history.state_change(alarm, alarm.state, new))
