@@ -25,6 +25,8 @@ setup(
         "msgspec>=0.23,<1",
         "oslo.config>=9.0",
         "granian>=2.5,<3",
+        # The workers' event loops (cfn_gateway.cmd.serve).
+        "uvloop>=0.19",
         "keystoneauth1>=5.0",
     ],
     extras_require={
