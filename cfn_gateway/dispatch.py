@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.model import OperationModel
+
 from cfn_gateway import errors
-from cfn_gateway.api.registry import load_handlers, lookup
+from cfn_gateway.api.registry import Declined, load_handlers, lookup, lookup_decoded
 from cfn_gateway.auth import stack_user_policy
 from cfn_gateway.backends import Backends, OpenedOnFirstUse
 from cfn_gateway.config import CONF
@@ -27,12 +29,15 @@ from cfn_gateway.context import (
     ENV_AWS_REQUEST,
     ENV_IDENTITY,
     ENV_REQUEST_ID,
+    AWSRequest,
     RequestContext,
 )
 from cfn_gateway.domain import units
 from cfn_gateway.middleware.wsgi import Environ, StartResponse, reply
 from cfn_gateway.protocol import (
     Spellings,
+    decode_valid_json,
+    decoded_params,
     parse_params,
     parse_valid_json,
     render_result,
@@ -75,22 +80,44 @@ class Gateway:
             raise errors.NotImplemented(
                 f"The action {name} is not implemented by this gateway yet."
             )
-        # A valid JSON body in one pass; else (and for any invalid body) the parser and
-        # validator, which answer the AWS errors.
-        params = parse_valid_json(aws_request, op)
+        request_id = environ[ENV_REQUEST_ID]
+        # A valid JSON body in one pass (to its handler of decoded bodies, if it has one);
+        # else (and for any invalid body) the parser and validator, which answer the AWS
+        # errors.
+        decoded_handler = lookup_decoded(service, name)
+        if decoded_handler is None:
+            params = parse_valid_json(aws_request, op)
+        else:
+            params = None
+            decoded = decode_valid_json(aws_request, op)
+            if decoded is not None:
+                try:
+                    result = decoded_handler(self._context(environ, request_id), decoded)
+                except Declined:
+                    params = decoded_params(op, decoded)
+                else:
+                    return self._reply(start_response, aws_request, op, result, request_id)
         if params is None:
             params = parse_params(aws_request, op, self._query_spellings.get(service))
             validate_params(op, params)
-        request_id = environ[ENV_REQUEST_ID]
-        ctx = RequestContext(
+        result = handler(self._context(environ, request_id), params)
+        return self._reply(start_response, aws_request, op, result, request_id)
+
+    def _context(self, environ: Environ, request_id: str) -> RequestContext:
+        aws_request = environ[ENV_AWS_REQUEST]
+        return RequestContext(
             request_id=request_id,
-            identity=identity,
-            service=service,
-            operation=name,
+            identity=environ[ENV_IDENTITY],
+            service=aws_request.service,
+            operation=aws_request.operation,
             backends=self.backends,
         )
-        result = handler(ctx, params)
-        http = render_result(service, aws_request.protocol, op, result, request_id)
+
+    @staticmethod
+    def _reply(start_response: StartResponse, aws_request: AWSRequest, op: OperationModel,
+               result: dict[str, Any] | None, request_id: str) -> Any:
+        http = render_result(aws_request.service, aws_request.protocol, op, result,
+                             request_id)
         return reply(start_response, http.status, http.headers, http.body)
 
 

@@ -4,6 +4,12 @@ A handler takes ``(ctx: RequestContext, params: dict)`` where ``params`` holds t
 operation's input members by their AWS names, already parsed and validated against the
 botocore model, and returns a dict shaped like the operation's output shape (or None when
 the operation has no output).
+
+An action may also have a handler of its decoded JSON body (``@decoded_action``): it takes
+``(ctx, decoded)``, the body as ``protocol.decode_valid_json`` answers it (structs, valid
+for the model), and is tried first for JSON requests whose body decodes so.  It either
+answers as the handler would answer the same request, or raises ``Declined`` before doing
+anything, and the handler gets the request's params as usual.  It exists for speed only.
 """
 
 from __future__ import annotations
@@ -17,7 +23,14 @@ from cfn_gateway.context import RequestContext
 
 Handler = Callable[[RequestContext, dict[str, Any]], dict[str, Any] | None]
 
+DecodedHandler = Callable[[RequestContext, Any], dict[str, Any] | None]
+
 _HANDLERS: dict[tuple[str, str], Handler] = {}
+_DECODED_HANDLERS: dict[tuple[str, str], DecodedHandler] = {}
+
+
+class Declined(Exception):
+    """A decoded handler leaves the request to the action's handler (nothing was done)."""
 
 # Modules whose import registers handlers.  Add a module here when it gains actions.
 HANDLER_MODULES = (
@@ -41,12 +54,21 @@ HANDLER_MODULES = (
 
 def action(service: str, name: str) -> Callable[[Handler], Handler]:
     """Register ``func`` as the handler of AWS action ``name`` of ``service``."""
+    return _registrar(_HANDLERS, service, name)
 
-    def register(func: Handler) -> Handler:
+
+def decoded_action(service: str, name: str) -> Callable[[DecodedHandler], DecodedHandler]:
+    """Register ``func`` as the handler of the decoded JSON bodies of action ``name``."""
+    return _registrar(_DECODED_HANDLERS, service, name)
+
+
+def _registrar(table: dict[tuple[str, str], Any], service: str,
+               name: str) -> Callable[[Any], Any]:
+    def register(func: Any) -> Any:
         key = (service, name)
-        if key in _HANDLERS:
+        if key in table:
             raise RuntimeError(f"two handlers for {service}.{name}")
-        _HANDLERS[key] = func
+        table[key] = func
         return func
 
     return register
@@ -62,3 +84,8 @@ def load_handlers() -> None:
 def lookup(service: str, name: str) -> Handler | None:
     load_handlers()  # a cached no-op after the first call
     return _HANDLERS.get((service, name))
+
+
+def lookup_decoded(service: str, name: str) -> DecodedHandler | None:
+    load_handlers()
+    return _DECODED_HANDLERS.get((service, name))

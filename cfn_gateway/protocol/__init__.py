@@ -10,8 +10,9 @@ JSON and CBOR bodies and Query parameters are parsed, and every input validated,
 functions compiled from the model per operation (``compiled_document``, ``compiled_query``,
 ``compiled_validation``); the walks of ``document_parser``, ``query_parser`` and
 ``validation`` are their reference.  In front of them, a valid JSON body is decoded and
-validated in one pass by msgspec (``fast_json``, see ``parse_valid_json``); anything else
-takes the path above, which answers the AWS errors.  Answers are likewise rendered by
+validated in one pass by msgspec (``fast_json``, see ``parse_valid_json``, and
+``decode_valid_json`` for a handler that reads the decoded structs); anything else takes
+the path above, which answers the AWS errors.  Answers are likewise rendered by
 functions compiled per operation (``compiled_render`` for JSON and CBOR,
 ``compiled_query_render`` for Query), with the walks of ``document_render`` and
 ``query_render`` as their reference.
@@ -33,8 +34,8 @@ from cfn_gateway.protocol.query_parser import Spellings, parse_query
 from cfn_gateway.protocol.query_render import render_query_error, render_query_result
 from cfn_gateway.protocol.reply import HTTPReply
 
-__all__ = ["HTTPReply", "Spellings", "parse_params", "parse_valid_json", "render_error",
-           "render_result", "validate_params"]
+__all__ = ["HTTPReply", "Spellings", "decode_valid_json", "decoded_params", "parse_params",
+           "parse_valid_json", "render_error", "render_result", "validate_params"]
 
 
 def parse_valid_json(request: AWSRequest, op: OperationModel) -> dict[str, Any] | None:
@@ -44,6 +45,22 @@ def parse_valid_json(request: AWSRequest, op: OperationModel) -> dict[str, Any] 
     if request.protocol != JSON:
         return None
     return fast_json.parse_json(request.payload, op)
+
+
+def decode_valid_json(request: AWSRequest, op: OperationModel) -> Any | None:
+    """A JSON request's body, valid for ``op``, decoded into its structs (``fast_json``:
+    members as attributes, absent ones ``msgspec.UNSET``, timestamps in epoch seconds);
+    None for any other request or body.  ``decoded_params`` makes params of it."""
+    if request.protocol != JSON:
+        return None
+    found = fast_json.decoder(op)
+    return None if found is None else found.decode(request.payload)
+
+
+def decoded_params(op: OperationModel, decoded: Any) -> dict[str, Any] | None:
+    """What ``parse_valid_json`` answers for the body ``decoded`` came from."""
+    found = fast_json.decoder(op)
+    return None if found is None else found.params(decoded)
 
 
 def parse_params(request: AWSRequest, op: OperationModel,

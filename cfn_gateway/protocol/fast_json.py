@@ -9,7 +9,9 @@ decodes into them is valid; ``msgspec.to_builtins`` turns the Structs into the r
 dicts (members in model order, absent ones left out), and a small Python pass converts
 what msgspec cannot produce as the reference does: epoch seconds into ``datetime``,
 base64 into ``bytes``; it also checks unions (exactly one member) and patterns naming
-Unicode categories (compiled on first use, as the validator does).
+Unicode categories (compiled on first use, as the validator does).  A handler that reads
+the Structs themselves (``decode``; ``api.registry.decoded_action``) is spared
+``to_builtins``, which for a thousand PutMetricData members costs more than decoding them.
 
 The contract: ``parse_json`` answers params only when the reference would accept the body
 and produce exactly equal params (same keys in the same order, same types and values);
@@ -56,6 +58,7 @@ _WIDE_UTF8 = re.compile(rb"[\xf0-\xff]")
 # Escapes of UTF-16 surrogates: a pair is one code point of UTF-16 length 2.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _EPOCH = timestamps.EPOCH
+_EPOCH_LOW, _EPOCH_HIGH = timestamps.INLINE_EPOCH_LOW, timestamps.INLINE_EPOCH_HIGH
 _timedelta = dt.timedelta
 
 
@@ -80,15 +83,25 @@ class FastDecoder:
 
     def parse(self, payload: bytes) -> dict[str, Any] | None:
         """The params of a valid body, or None: the reference decides."""
+        decoded = self.decode(payload)
+        return None if decoded is None else self.params(decoded)
+
+    def decode(self, payload: bytes) -> Any | None:
+        """A valid body as the operation's structs (members by their names, absent ones
+        ``msgspec.UNSET``, timestamps still epoch seconds), or None: the reference decides.
+        ``params`` turns it into the params ``parse`` answers."""
         if not payload.isascii() and _WIDE_UTF8.search(payload) is not None:
             return None
         # (find of one byte is a memchr: much faster than looking for two)
         if payload.find(b"\\") != -1 and _SURROGATE_ESCAPE.search(payload) is not None:
             return None
         try:
-            decoded = self.decoder.decode(payload)
+            return self.decoder.decode(payload)
         except msgspec.MsgspecError:
             return None
+
+    def params(self, decoded: Any) -> dict[str, Any] | None:
+        """The params of what ``decode`` answered, or None: the reference decides."""
         params: dict[str, Any] = msgspec.to_builtins(decoded)
         if self.fix is not None:
             try:
@@ -259,9 +272,19 @@ class _Builder:
         return str
 
 
+def epoch_time(value: int | float) -> dt.datetime | None:
+    """A decoded timestamp (epoch seconds) as the reference reads it; None when out of
+    range (the reference decides).  Well inside years 1-9999 without a range check."""
+    if _EPOCH_LOW < value < _EPOCH_HIGH:
+        if type(value) is float:
+            return _EPOCH + _timedelta(0, 0, round(value * 1000000))
+        return _EPOCH + _timedelta(0, value)
+    return timestamps.from_epoch(value)
+
+
 def _timestamp(value: int | float) -> dt.datetime:
-    """``timestamps.from_epoch``; out of range: the reference decides."""
-    moment = timestamps.from_epoch(value)
+    """``epoch_time``; out of range: the reference decides."""
+    moment = epoch_time(value)
     if moment is None:
         raise _Refused
     return moment
@@ -279,13 +302,10 @@ def _blob(value: str, low: int | None, high: int | None) -> bytes:
 
 _NAMESPACE: dict[str, Any] = {
     "_Refused": _Refused,
-    "_EPOCH": _EPOCH,
-    "_timedelta": _timedelta,
     "_timestamp": _timestamp,
     "_blob": _blob,
     "_matches": patterns.matches,
 }
-_EPOCH_LOW, _EPOCH_HIGH = timestamps.INLINE_EPOCH_LOW, timestamps.INLINE_EPOCH_HIGH
 
 
 class _FixCompiler:
@@ -374,14 +394,11 @@ class _FixCompiler:
 
     def w_timestamp(self, fn: Function, ind: int, shape: Shape, var: str,
                     stack: tuple[str, ...]) -> str:
-        # msgspec gives an int or a finite float; well inside years 1-9999 inline.
+        # msgspec gives an int or a finite float.
         result = self.module.fresh("t")
         fn.add(ind, f"{result} = times.get({var})")
         fn.add(ind, f"if {result} is None:")
-        fn.add(ind + 1, f"{result} = times[{var}] = ("
-                        f"(_EPOCH + _timedelta(0, 0, round({var} * 1000000)) "
-                        f"if type({var}) is float else _EPOCH + _timedelta(0, {var})) "
-                        f"if {_EPOCH_LOW} < {var} < {_EPOCH_HIGH} else _timestamp({var}))")
+        fn.add(ind + 1, f"{result} = times[{var}] = _timestamp({var})")
         return result
 
     def w_blob(self, fn: Function, ind: int, shape: Shape, var: str,

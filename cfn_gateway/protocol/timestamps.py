@@ -17,7 +17,8 @@ import re
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 #: Epoch seconds a day inside datetime's range (years 1 to 9999): between these, a number
-#: converts with ``EPOCH + timedelta`` without any range check (compiled code inlines it).
+#: converts with ``EPOCH + timedelta`` without any range check (``compiled_document`` and
+#: ``fast_json`` do so).
 INLINE_EPOCH_LOW = -62135596800 + 86400
 INLINE_EPOCH_HIGH = 253402300799 - 86400
 

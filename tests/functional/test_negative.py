@@ -183,6 +183,31 @@ def test_huge_values(gateway, creds, namespace, expect_error):
     expect_error(big_body, 413, "RequestEntityTooLarge")
 
 
+def test_a_bad_member_among_good_ones_in_json_stores_nothing(gateway, creds, namespace,
+                                                             expect_error):
+    """A JSON body valid for the model whose third member PutMetricData refuses: the error
+    names that member, as for the same request in any protocol, and no member is kept."""
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(days=15)
+    for bad, message in (
+        ({"Dimensions": [{"Name": "Host", "Value": " "}]},
+         "The value   for parameter MetricData.member.3.Dimensions.member.1.Value is invalid."),
+        ({"Timestamp": old.timestamp()},
+         "The parameter MetricData.member.3.Timestamp must specify a time within the past "
+         "two weeks."),
+        ({"Values": [1.0, 2.0], "Counts": [1.0]},
+         "The parameters MetricData.member.3.Values and MetricData.member.3.Counts must be "
+         "of the same size."),
+    ):
+        members = [{"MetricName": "Good", "Value": float(i),
+                    "Dimensions": [{"Name": "Host", "Value": f"h{i}"}]} for i in range(4)]
+        members[2] = {"MetricName": "Bad"} | ({"Value": 1.0} if "Values" not in bad else {}
+                                              ) | bad
+        request = raw.json_request(gateway.endpoint, "PutMetricData",
+                                   {"Namespace": namespace, "MetricData": members})
+        response = expect_error(raw.sign(request, creds), 400, "InvalidParameterValue")
+        assert response.json()["message"] == message
+
+
 def test_gzip_bomb_is_refused(gateway, creds, expect_error):
     bomb = gzip.compress(b" " * (64 * 1024 * 1024))
     request = raw.json_request(gateway.endpoint, "PutMetricData", bomb)

@@ -27,11 +27,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from msgspec import UNSET
+
 from cfn_gateway.domain import dimensions as dims
 from cfn_gateway.domain import periods
 from cfn_gateway.domain import statistics as stats
 from cfn_gateway.domain.metrics import Datum, Dimension, MetricKey, StatisticSet
 from cfn_gateway.domain.units import NO_UNIT
+from cfn_gateway.protocol.fast_json import epoch_time
 
 #: Metric keys remembered per process (a few hundred bytes each).
 KEYS_MAX = 10_000
@@ -63,42 +66,83 @@ def datum(namespace: str, item: dict[str, Any], now: datetime,
           stamps: _Stamps) -> Datum | None:
     """One member as a ``Datum``; None when in any doubt.  ``stamps``: the request's cache
     of stored time stamps."""
-    value = item.get("Value")
+    given = item.get("StatisticValues")
+    sent = item.get("Dimensions")
+    return _datum(
+        namespace, item["MetricName"],
+        tuple([(d["Name"], d["Value"]) for d in sent]) if sent else (),
+        item.get("Value"), item.get("Values"), item.get("Counts") or None,
+        None if given is None else (given["SampleCount"], given["Sum"], given["Minimum"],
+                                    given["Maximum"]),
+        item.get("Unit"), item.get("StorageResolution"), item.get("Timestamp"), now, stamps)
+
+
+def decoded_data(namespace: str, items: Sequence[Any], now: datetime) -> list[Datum] | None:
+    """``data`` for members decoded by ``protocol.decode_valid_json`` (structs: absent
+    members ``UNSET``, time stamps in epoch seconds, read as the params would give them):
+    every member as a ``Datum``, or None when any is in doubt."""
+    stamps: _Stamps = {}
+    times: dict[int | float, datetime | None] = {}
+    result = []
+    for item in items:
+        sent_time = item.Timestamp
+        if sent_time is UNSET:
+            timestamp = None
+        else:
+            timestamp = times.get(sent_time)
+            if timestamp is None:
+                timestamp = times[sent_time] = epoch_time(sent_time)
+                if timestamp is None:
+                    return None
+        value, given, sent = item.Value, item.StatisticValues, item.Dimensions
+        resolution = item.StorageResolution
+        found = _datum(
+            namespace, item.MetricName,
+            tuple([(d.Name, d.Value) for d in sent]) if sent else (),
+            None if value is UNSET else value, item.Values, item.Counts or None,
+            None if given is UNSET else (given.SampleCount, given.Sum, given.Minimum,
+                                         given.Maximum),
+            item.Unit, None if resolution is UNSET else resolution, timestamp, now, stamps)
+        if found is None:
+            return None
+        result.append(found)
+    return result
+
+
+def _datum(namespace: str, name: str, dimensions: tuple[Dimension, ...], value: Any,
+           values: Any, counts: Any, given: tuple[Any, Any, Any, Any] | None, unit: Any,
+           resolution: Any, timestamp: Any, now: datetime, stamps: _Stamps) -> Datum | None:
+    """A member, read out of its dict or struct (absent members None or false), as a
+    ``Datum``; None when in any doubt."""
     if value is not None:
-        if item.get("Values") or item.get("Counts") or item.get(
-                "StatisticValues") is not None:
+        if values or counts or given is not None:
             return None
         magnitude = abs(value)
         if not (magnitude == 0.0 or _MIN <= magnitude <= _MAX):
             return None
         samples: tuple[StatisticSet, ...] | None = (StatisticSet(1.0, value, value, value),)
     else:
-        samples = _samples(item)
+        samples = _samples(values, counts, given)
         if samples is None:
             return None
-    sent = item.get("Dimensions")
-    name = item["MetricName"]
-    as_sent = (namespace, name,
-               tuple([(d["Name"], d["Value"]) for d in sent]) if sent else ())
+    as_sent = (namespace, name, dimensions)
     key = _KEYS.get(as_sent)
     if key is None:
-        if not dims.valid_metric(name, as_sent[2]):
+        if not dims.valid_metric(name, dimensions):
             return None
-        key = MetricKey.of(namespace, name, as_sent[2])
+        key = MetricKey.of(namespace, name, dimensions)
         if len(_KEYS) >= KEYS_MAX:
             _KEYS.clear()
         _KEYS[as_sent] = key
-    resolution = item.get("StorageResolution")
     if resolution is None:
         resolution = _STANDARD
-    timestamp = item.get("Timestamp")
     stamp = stamps.get((timestamp, resolution))
     if stamp is None:
         stamp = _stamp(timestamp, resolution, now)
         if stamp is None:
             return None
         stamps[(timestamp, resolution)] = stamp
-    return Datum(key, stamp, item.get("Unit") or NO_UNIT, resolution, samples)
+    return Datum(key, stamp, unit or NO_UNIT, resolution, samples)
 
 
 def _acceptable(value: float) -> bool:
@@ -106,10 +150,9 @@ def _acceptable(value: float) -> bool:
     return magnitude == 0.0 or _MIN <= magnitude <= _MAX
 
 
-def _samples(item: dict[str, Any]) -> tuple[StatisticSet, ...] | None:
+def _samples(values: Any, counts: Any,
+             given: tuple[Any, Any, Any, Any] | None) -> tuple[StatisticSet, ...] | None:
     """The samples of a member without ``Value``; None when in doubt."""
-    values = item.get("Values")
-    counts = item.get("Counts") or None
     if values:
         if len(values) > stats.MAX_VALUES or (counts is not None and len(counts) != len(values)):
             return None
@@ -121,11 +164,9 @@ def _samples(item: dict[str, Any]) -> tuple[StatisticSet, ...] | None:
                 if count < 0 or not _acceptable(count):
                     return None
         return tuple(stats.from_values(values, counts))
-    given = item.get("StatisticValues")
     if given is None or counts is not None:
         return None
-    count, total, low, high = (given["SampleCount"], given["Sum"], given["Minimum"],
-                               given["Maximum"])
+    count, total, low, high = given
     if not (_acceptable(count) and _acceptable(total) and _acceptable(low)
             and _acceptable(high) and count > 0 and high >= low):
         return None

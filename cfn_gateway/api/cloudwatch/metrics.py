@@ -38,14 +38,14 @@ from typing import Any
 from cfn_gateway import errors
 from cfn_gateway.api.cloudwatch import views
 from cfn_gateway.api.cloudwatch.stack_alarm_names import LOGICAL_ALARM_NAMES
-from cfn_gateway.api.registry import action
+from cfn_gateway.api.registry import Declined, action, decoded_action
 from cfn_gateway.backends.metrics import AggregateRequest, InvalidNextToken
 from cfn_gateway.context import CLOUDWATCH, RequestContext
 from cfn_gateway.domain import dimensions as dims
 from cfn_gateway.domain import extended_statistics as xs
 from cfn_gateway.domain import percentiles as pct
 from cfn_gateway.domain import periods
-from cfn_gateway.domain.metrics import MetricFilter, MetricKey
+from cfn_gateway.domain.metrics import Datum, MetricFilter, MetricKey
 
 
 def utcnow() -> datetime:
@@ -56,13 +56,25 @@ def utcnow() -> datetime:
 @action(CLOUDWATCH, "PutMetricData")
 def put_metric_data(ctx: RequestContext, params: dict[str, Any]) -> None:
     now = utcnow()
-    data = views.metric_data_from_aws(params, now)
+    _put(ctx, views.metric_data_from_aws(params, now), now)
+
+
+@decoded_action(CLOUDWATCH, "PutMetricData")
+def put_decoded_metric_data(ctx: RequestContext, decoded: Any) -> None:
+    """A JSON body's members straight from its decoded structs, when all are plain."""
+    now = utcnow()
+    data = views.decoded_metric_data(decoded, now)
+    if data is None:
+        raise Declined
+    _put(ctx, data, now)
+
+
+def _put(ctx: RequestContext, data: list[Datum], now: datetime) -> None:
     stack_user_project = ctx.identity.stack_user_project
     if stack_user_project:  # a Heat stack user (cfn-push-stats --watch <logical name>)
         data = LOGICAL_ALARM_NAMES.rewrite(ctx.backends.alarms, ctx.project_id,
                                            stack_user_project, data)
     ctx.backends.metrics.put(ctx.project_id, data, now)
-    return None
 
 
 @action(CLOUDWATCH, "ListMetrics")

@@ -164,6 +164,27 @@ def metric_data_from_aws(params: dict[str, Any], now: datetime,
     return [d for d in data if d is not None]
 
 
+def decoded_metric_data(decoded: Any, now: datetime) -> list[Datum] | None:
+    """``metric_data_from_aws`` for a body decoded into structs
+    (``protocol.decode_valid_json``), when every member is one ``fast_datums`` takes;
+    None in any other case (then the params go through ``metric_data_from_aws``, which
+    alone raises the errors)."""
+    items = decoded.MetricData
+    if (not items or len(items) > MAX_METRIC_DATA
+            or getattr(decoded, "EntityMetricData", None)
+            or not _valid_namespace(decoded.Namespace)):
+        return None
+    return fast_datums.decoded_data(decoded.Namespace, items, now)
+
+
+def _valid_namespace(namespace: str) -> bool:
+    try:
+        check_namespace(namespace)
+    except errors.AWSError:
+        return False
+    return True
+
+
 def _datum(namespace: str, path: str, item: dict[str, Any], now: datetime,
            problems: Problems) -> Datum | None:
     before = len(problems.items)

@@ -4,6 +4,7 @@ reference conversion (``views._datum`` for every member) answers: the same list 
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -17,6 +18,9 @@ from cfn_gateway.api.cloudwatch import fast_datums, views
 from cfn_gateway.domain import dimensions as dims
 from cfn_gateway.domain import periods
 from cfn_gateway.domain.metrics import Datum, MetricKey, StatisticSet
+from cfn_gateway.protocol import fast_json, validate_params
+from cfn_gateway.protocol.compiled_document import parse_json
+from cfn_gateway.protocol.models import operation_model
 
 NOW = datetime(2026, 11, 29, 10, 7, 31, 250_000, tzinfo=UTC)
 
@@ -256,6 +260,84 @@ def test_every_flaw_alone_as_the_reference_says():
             params = {"Namespace": "Test/ns", "MetricData": [
                 {"MetricName": "m", "Value": 2.0}, item, {"MetricName": "n", "Value": 3.0}]}
             assert outcome(params, fast=True) == outcome(params, fast=False), (n, item)
+
+
+# --- members decoded into structs (JSON bodies, ``views.decoded_metric_data``) ---------
+
+PUT = operation_model("cloudwatch", "PutMetricData", "json")
+
+
+def json_body(params: dict[str, Any]) -> bytes:
+    """``params`` as a JSON 1.0 body: time stamps as epoch seconds (naive ones as UTC),
+    members that are None left out."""
+    def wire(value: Any) -> Any:
+        if isinstance(value, datetime):
+            aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+            return aware.timestamp()
+        if isinstance(value, dict):
+            return {k: wire(v) for k, v in value.items() if v is not None}
+        if isinstance(value, list):
+            return [wire(v) for v in value]
+        return value
+
+    return json.dumps(wire(params)).encode()
+
+
+def decoded_outcome(body: bytes) -> tuple[Any, ...] | None:
+    """What the handler of decoded bodies takes (None: the body does not decode)."""
+    decoded = fast_json.decoder(PUT).decode(body)
+    if decoded is None:
+        return None
+    data = views.decoded_metric_data(decoded, NOW)
+    return ("declined",) if data is None else ("data", data, repr(data))
+
+
+def reference_params(body: bytes) -> dict[str, Any]:
+    """The params of ``body`` by the reference parser and validator."""
+    params = parse_json(body, PUT)
+    validate_params(PUT, params)
+    return params
+
+
+good_requests = st.builds(lambda data: {"Namespace": "Test/ns", "MetricData": data},
+                          st.lists(good_members(), min_size=1, max_size=5))
+
+
+@DIFFERENTIAL
+@given(st.one_of(requests(), one_flaw_among_good(), good_requests, good_requests),
+       st.booleans())
+def test_decoded_members_give_what_the_reference_gives(params, cold):
+    """Decoded members are taken exactly when ``fast_datums`` takes every member of the
+    same params, and then as the same data the reference makes."""
+    if cold:
+        fast_datums.clear_caches()
+    body = json_body(params)
+    found = decoded_outcome(body)
+    event(f"decoded: {found[0] if found else 'no'}")
+    if found is None:
+        return
+    params = reference_params(body)
+    expected = outcome(params, fast=False)
+    plain = (not params.get("EntityMetricData") and expected[0] == "data"
+             and all(fast_datums.data(params["Namespace"], params["MetricData"], NOW)))
+    assert found == (expected if plain else ("declined",))
+
+
+def test_a_bench_body_is_taken_decoded_without_the_reference(monkeypatch):
+    body = json_body(bench_like(50))
+    expected = outcome(reference_params(body), fast=False)
+    assert expected[0] == "data"
+    monkeypatch.setattr(views, "_datum", None)
+    fast_datums.clear_caches()
+    for _ in range(2):  # cold, then warm
+        assert decoded_outcome(body) == expected
+
+
+def test_a_time_beyond_the_reach_of_datetime_is_declined():
+    body = json_body({"Namespace": "ns", "MetricData": [
+        {"MetricName": "m", "Value": 1.0, "Timestamp": 1e15}]})
+    assert decoded_outcome(body) == ("declined",)
+    assert fast_json.decoder(PUT).parse(body) is None  # the reference's error, then
 
 
 def bench_like(count: int) -> dict[str, Any]:
