@@ -16,14 +16,14 @@ body with a deadline (``request_body_timeout``) before the WSGI pipeline runs on
 that slow or stalled uploads hold no thread.  Over granian's WSGI interface that costs
 35-60 us of server CPU per health check and 100-200 us per PutMetricData (measured:
 bench/serve_front.py, bench/README.md); ``request_body_timeout = 0`` serves WSGI as
-before, for deployments behind a proxy that buffers whole requests.  The workers' event
-loops are uvloop's, named rather than left to granian's ``auto`` (which would take rloop
-if it were installed): measured against asyncio's own loop, 1-datum PutMetricData took
-11 % less server CPU (bench/README.md).  Either way the
+before, for deployments behind a proxy that buffers whole requests.  Either way the
 serve process binds the port itself, one socket per worker over which the kernel spreads
 new connections, and holds it against other gateways (``cfn_gateway.server.listener``): a
 second gateway on a busy port exits instead of sharing it; and workers exit when the
-serve process is gone, even after ``kill -9`` (``cfn_gateway.server.lifeline``).
+serve process is gone, even after ``kill -9`` (``cfn_gateway.server.lifeline``).  The
+workers' event loops are uvloop's, named rather than left to granian's ``auto`` (which
+would take rloop if it were installed): against asyncio's own loop, 1-datum PutMetricData
+took 11 % less server CPU, and rloop saved nothing (bench/README.md).
 
 serve also starts the engine (``cfn-gateway engine``: alarms in standalone mode, Auto
 Scaling groups in both) as a child process tied to it like the workers, unless
