@@ -251,6 +251,36 @@ def test_concurrent_applies_converge_on_the_last(driver, project, heat, new_grou
         heat.call("GET", "stacks", params={"name": name})["stacks"]) == 1)
 
 
+def test_callers_deleting_one_stack_at_once_while_it_is_created_all_go_on(
+        driver, project, heat, new_group):
+    """What concurrent applies do to a duplicate stack (above), made certain: four callers
+    delete one stack at the same instant while Heat still creates it.  Heat may refuse
+    some of them (a 400 it names ``AttributeError``); no caller fails for it, and the
+    stack goes."""
+    group_id = new_group()
+    driver.apply(project, group_id, members(2, tags=boot_for(5)))
+    stack = driver.stack(project, group_id)
+    assert stack.status == "CREATE_IN_PROGRESS"
+    name = heat_template.stack_name(group_id)
+    barrier = threading.Barrier(4)
+    failures: list[BaseException] = []
+
+    def discard() -> None:
+        try:
+            barrier.wait()
+            driver._discard(heat, name, stack.stack_id)
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=discard) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    wait_for("the stack deleted", lambda: driver.stack(project, group_id) is None)
+
+
 def test_create_failure_is_failed_and_a_later_apply_converges(driver, project, new_group):
     group_id = new_group()
     healthy, failing = members(2), members(1, tags=FAIL_ON_CREATE)

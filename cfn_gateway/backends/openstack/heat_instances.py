@@ -149,7 +149,7 @@ class HeatInstances:
                 # goes, and the next round updates that one.
                 LOG.info("group %s: stack %s made twice at once; %s is the group's, %s "
                          "goes", group_id, name, current.stack_id, created)
-                self._delete(api, name, created)
+                self._discard(api, name, created)
 
     def observe(self, project_id: str, group_id: str) -> dict[str, str]:
         return {instance_id: seen.state for instance_id, seen
@@ -295,6 +295,22 @@ class HeatInstances:
         with contextlib.suppress(HeatNotFound):
             api.call("DELETE", f"{STACKS}/{name}/{stack_id}", handled=(HeatNotFound,))
 
+    @staticmethod
+    def _discard(api: HeatAPI, name: str, stack_id: str) -> None:
+        """Delete a stack that is not the group's (a duplicate, or one whose deletion
+        failed).  Heat may refuse while another caller deletes it at the same instant
+        (seen: a 400 ``AttributeError`` from heat-engine): the stack is left to the next
+        round or apply, which deletes whatever is still there, and the caller's request
+        does not fail for it."""
+        try:
+            api.call("DELETE", f"{STACKS}/{name}/{stack_id}",
+                     handled=(HeatNotFound, HeatRefused))
+        except HeatNotFound:
+            pass
+        except HeatRefused as exc:
+            LOG.warning("stack %s: Heat refused to delete %s (%s); it is deleted later",
+                        name, stack_id, exc)
+
     def _delete_duplicates(self, api: HeatAPI, name: str, stacks: list[StackState],
                            current: StackState | None) -> None:
         """Delete the stacks of the group's name other than ``current`` (made by callers
@@ -306,7 +322,7 @@ class HeatInstances:
                 LOG.warning("stack %s: deleting %s (%s), not the group's stack %s", name,
                             stack.stack_id, stack.status,
                             None if current is None else current.stack_id)
-                self._delete(api, name, stack.stack_id)
+                self._discard(api, name, stack.stack_id)
 
     def _wait_for_deletion(self, api: HeatAPI, name: str, stacks: list[StackState],
                            deadline: float) -> None:
@@ -316,7 +332,7 @@ class HeatInstances:
             if stack.status == "DELETE_FAILED":
                 LOG.info("stack %s (%s): its deletion failed (%s); deleting it again before "
                          "the stack is created anew", name, stack.stack_id, stack.reason)
-                self._delete(api, name, stack.stack_id)
+                self._discard(api, name, stack.stack_id)
         _give_up_after(deadline, name, "being deleted")
         time.sleep(POLL_INTERVAL)
 
