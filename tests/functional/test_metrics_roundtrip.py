@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.functional.clients import boto3_client
 from tests.functional.metric_clients import FLAVOURS, metric_client
 
 pytestmark = pytest.mark.functional
@@ -80,3 +82,28 @@ def test_linked_accounts_are_answered(gateway, creds, namespace):
     other = client.list_metrics(Namespace=namespace, OwningAccount="999999999999",
                                 IncludeLinkedAccounts=True)
     assert (other["Metrics"], other.get("OwningAccounts")) == ([], [])
+
+
+def test_concurrent_puts_all_count(gateway, creds, namespace):
+    """24 clients put at once (in OpenStack mode their Gnocchi writes share calls,
+    ``gnocchi_batches``): every datum counts, once, in its metric and minute."""
+    clients = [boto3_client("cloudwatch", gateway.endpoint, creds) for _ in range(24)]
+    t0 = minute_ago(3)
+
+    def put(n: int) -> None:
+        for i in range(4):
+            clients[n].put_metric_data(Namespace=namespace, MetricData=[{
+                "MetricName": f"Load{n % 3}", "Value": float(n * 4 + i),
+                "Timestamp": t0 + dt.timedelta(seconds=n), "Unit": "Count"}])
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        list(pool.map(put, range(len(clients))))
+
+    for metric in range(3):
+        expected = [float(n * 4 + i) for n in range(metric, 24, 3) for i in range(4)]
+        points = clients[0].get_metric_statistics(
+            Namespace=namespace, MetricName=f"Load{metric}", StartTime=t0,
+            EndTime=t0 + dt.timedelta(minutes=1), Period=60,
+            Statistics=["SampleCount", "Sum", "Minimum", "Maximum"])["Datapoints"]
+        assert [(p["SampleCount"], p["Sum"], p["Minimum"], p["Maximum"]) for p in points] == [
+            (32.0, sum(expected), min(expected), max(expected))]

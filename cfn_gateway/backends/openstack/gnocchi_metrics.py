@@ -7,11 +7,12 @@ explained in ``gnocchi_mapping`` (identity, statistics), ``gnocchi_schema`` (ret
 late data) and ``gnocchi_reads`` (exact statistics from pre-aggregated buckets).
 
 PutMetricData: one batch-measures call (``create_metrics=true``) carries every measure of
-the request; it is the commit point.  Before it, resources that this process has not seen
-are looked up with one search per 1000, missing ones created, and ``last_put`` (the
-ListMetrics activity) is refreshed when older than ``[gnocchi]
-activity_update_interval``.  If anything fails the request fails (503): the batch either
-was accepted whole or not at all, apart from failures inside Gnocchi's storage.
+the request, with those of the project's requests that waited for it (``gnocchi_batches``);
+it is the commit point.  Before it, resources that this process has not seen are looked up
+with one search per 1000, missing ones created, and ``last_put`` (the ListMetrics
+activity) is refreshed when older than ``[gnocchi] activity_update_interval``.  If
+anything fails the request fails (503): the batch either was accepted whole or not at all,
+apart from failures inside Gnocchi's storage.
 
 Values (``[gnocchi] keep_values``): percentiles need the values of each period, which
 Gnocchi does not keep, so the same data also go to a value store of this gateway
@@ -67,6 +68,7 @@ from cfn_gateway.backends.openstack.gnocchi_api import (
     description,
     internal,
 )
+from cfn_gateway.backends.openstack.gnocchi_batches import MeasureBatch, SharedBatches
 from cfn_gateway.backends.openstack.gnocchi_listing import (
     RESOURCES,
     SEARCH,
@@ -108,6 +110,7 @@ class GnocchiMetricStore:
         self._with_catalog_endpoint = sessions.with_catalog_endpoint
         self._clock = clock or (lambda: datetime.now(UTC))
         self._pool = Parallel(self._options.parallel_requests)
+        self._batches = SharedBatches()
         self._reads = Parallel(self._options.parallel_requests)
         self._data_token_secret = functools.cache(lambda: token_secret(
             self._options.list_token_secret, self._setup_session, "GetMetricData"))
@@ -163,7 +166,11 @@ class GnocchiMetricStore:
                 if self._keeping is not None else None)
         try:
             self._touch(api, project_id, body, keys, received_at)
-            self._write(api, project_id, body, keys, received_at)
+            if body:
+                self._batches.write(
+                    project_id, MeasureBatch(body, keys, received_at),
+                    lambda batch: self._write(api, project_id, batch.body, batch.keys,
+                                              batch.received_at))
         except BaseException:
             if kept is not None:
                 self._withdraw_values(kept, project_id, data, received_at)
