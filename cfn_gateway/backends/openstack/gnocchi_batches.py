@@ -14,12 +14,13 @@ wait, and go as one call once it has returned (leader and followers, as a group 
   that call's outcome: nothing is acknowledged before Gnocchi accepted it.
 
 A merged call that fails with anything but ``ServiceUnavailable`` (a refusal that may
-concern one request's data) is not the others' failure: each batch of it is then sent
-on its own and answered with its own outcome.  ``ServiceUnavailable`` (Gnocchi down or
-timing out) is every batch's answer at once, so that no request waits for one timeout per
-neighbour.  Measures of one metric from two requests carry their own timestamps (drawn at
-random within their period by ``gnocchi_mapping.build_measures``) and add up in Gnocchi as
-they would from two calls.
+concern one request's data) is not the others' failure: each batch of it is then sent on
+its own and answered with its own outcome.  ``ServiceUnavailable`` (Gnocchi down, failing
+or timing out) is every batch's answer at once, and that of the requests queued behind the
+call meanwhile: none waits for a second timeout after the first (SDKs retry a 503).
+Measures of one metric from two requests carry their own timestamps (drawn at random
+within their period by ``gnocchi_mapping.build_measures``) and add up in Gnocchi as they
+would from two calls.
 """
 
 from __future__ import annotations
@@ -124,17 +125,23 @@ class SharedBatches:
                     waiter.error = unavailable("the call carrying these measures was cut short")
                 if waiter is not leader:
                     waiter.settled.set()
+            down = isinstance(leader.error, errors.ServiceUnavailable)
             with self._lock:
                 queued = self._queued.get(project_id)
-                if queued:
+                if queued and not down:
                     successor = queued.pop(0)
                     if not queued:
                         del self._queued[project_id]
                 else:
+                    self._queued.pop(project_id, None)
                     self._sending.discard(project_id)
             if successor is not None:
                 successor.leads = True
                 successor.settled.set()
+            elif down:
+                for waiter in queued or ():  # they waited for this call: no second wait
+                    waiter.error = leader.error
+                    waiter.settled.set()
 
     def _take(self, project_id: str, leader: _Waiter) -> list[_Waiter]:
         """``leader`` and the queued waiters that fit beside it (under the lock)."""

@@ -125,12 +125,12 @@ def test_a_refused_merged_call_sends_each_batch_alone():
                                                         [4.0]]
 
 
-def test_gnocchi_unavailable_answers_the_whole_round_at_once():
+def test_an_unavailable_gnocchi_answers_a_merged_round_at_once():
     down = errors.ServiceUnavailable("The metric service is unavailable.")
-    gnocchi, shared = FakeGnocchi(down), SharedBatches()
+    gnocchi, shared = FakeGnocchi(down, refused=2.0), SharedBatches()
     outcomes = run_queued(shared, gnocchi, [batch("r1", 1.0), batch("r2", 2.0),
                                             batch("r3", 3.0)])
-    assert all(outcome is down for outcome in outcomes.values())
+    assert outcomes == {1.0: None, 2.0: down, 3.0: down}
     assert len(gnocchi.calls) == 2  # no call per batch after the merged one failed
 
 
@@ -198,3 +198,12 @@ def test_every_writer_returns_when_nothing_waits(size):
     for i in range(size):
         shared.write("p1", batch("r1", float(i)), gnocchi.send)
     assert len(gnocchi.calls) == size and not shared._sending
+
+
+def test_requests_queued_behind_an_unavailable_gnocchi_are_answered_with_it():
+    down = errors.ServiceUnavailable("The metric service is unavailable.")
+    gnocchi, shared = FakeGnocchi(down), SharedBatches()
+    outcomes = run_queued(shared, gnocchi, [batch("r1", 1.0), batch("r2", 2.0),
+                                            batch("r3", 3.0)])
+    assert all(outcome is down for outcome in outcomes.values())
+    assert len(gnocchi.calls) == 1  # the queued ones did not wait for a call of their own
