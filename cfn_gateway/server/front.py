@@ -171,13 +171,13 @@ class BufferingFront:
             # Inline: writes commit on the committer thread while the loop goes on; the
             # answer leaves once they have (or, should one fail, the error does).
             deferred = deferral.Deferral(self.loop or asyncio.get_running_loop())
-            started: list[Any] = []
+            start_line: list[Any] = []
             with deferral.deferring(deferred):
-                status, headers, body = self.call(environ, started)
+                status, headers, body = self.call(environ, start_line)
             if deferred.waiting and await deferred.settled() is not None:
                 # faultwrap answered the failure through the pipeline's start_response.
                 status, headers, body = (internal_error() if deferred.answer is None
-                                         else response(started, deferred.answer))
+                                         else response(start_line, deferred.answer))
         else:
             loop = self.loop or asyncio.get_running_loop()
             status, headers, body = await loop.run_in_executor(self.pool, self.call, environ)
