@@ -167,10 +167,8 @@ class GnocchiMetricStore:
         try:
             self._touch(api, project_id, body, keys, received_at)
             if body:
-                self._batches.write(
-                    project_id, MeasureBatch(body, keys, received_at),
-                    lambda batch: self._write(api, project_id, batch.body, batch.keys,
-                                              batch.received_at))
+                self._batches.write(project_id, MeasureBatch(body, keys, received_at),
+                                    lambda batch: self._write(api, project_id, batch))
         except BaseException:
             if kept is not None:
                 self._withdraw_values(kept, project_id, data, received_at)
@@ -262,10 +260,8 @@ class GnocchiMetricStore:
                      json={"last_put": mapping.format_time(received_at)},
                      handled=(g_exc.NotFound,))
 
-    def _write(self, api: GnocchiAPI, project_id: str, body: dict[str, Any],
-               keys: dict[str, MetricKey], received_at: datetime) -> None:
-        if not body:
-            return
+    def _write(self, api: GnocchiAPI, project_id: str, batch: MeasureBatch) -> None:
+        body, keys, received_at = batch.body, batch.keys, batch.received_at
         for attempt in (1, 2):
             try:
                 api.call("POST", "v1/batch/resources/metrics/measures", json=body,

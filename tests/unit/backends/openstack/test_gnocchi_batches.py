@@ -54,15 +54,16 @@ class FakeGnocchi:
 
 
 def run_queued(shared: SharedBatches, gnocchi: FakeGnocchi, batches: list[MeasureBatch],
-               project: str = "p1") -> dict[float, BaseException | None]:
-    """The first batch's call is held until every other one has queued; outcome per value."""
+               project: str = "p1", send: Any = None) -> dict[float, BaseException | None]:
+    """The first batch's call (``send``, by default ``gnocchi.send``) is held until every
+    other one has queued; outcome per value."""
     outcomes: dict[float, BaseException | None] = {}
 
     def put(b: MeasureBatch) -> None:
         try:
-            shared.write(project, b, gnocchi.send)
+            shared.write(project, b, send or gnocchi.send)
             outcomes[values(b.body)[0]] = None
-        except Exception as exc:
+        except BaseException as exc:
             outcomes[values(b.body)[0]] = exc
 
     threads = [threading.Thread(target=put, args=(batches[0],))]
@@ -154,26 +155,8 @@ def test_an_interrupted_merged_call_leaves_no_writer_believing_it_written():
         if len(values(b.body)) > 1:
             raise Interrupted()
 
-    outcomes: dict[float, BaseException | None] = {}
-
-    def put(b: MeasureBatch) -> None:
-        try:
-            shared.write("p1", b, send)
-            outcomes[values(b.body)[0]] = None
-        except BaseException as exc:
-            outcomes[values(b.body)[0]] = exc
-
-    first = threading.Thread(target=put, args=(batch("r1", 1.0),))
-    first.start()
-    _until(lambda: len(gnocchi.calls) == 1)
-    followers = [threading.Thread(target=put, args=(batch(f"r{i}", float(i)),))
-                 for i in (2, 3)]
-    for thread in followers:
-        thread.start()
-    _until(lambda: len(shared._queued.get("p1", [])) == 2)
-    gnocchi.release.set()
-    for thread in (first, *followers):
-        thread.join(10)
+    outcomes = run_queued(shared, gnocchi, [batch(f"r{i}", float(i)) for i in (1, 2, 3)],
+                          send=send)
     assert outcomes[1.0] is None
     # The follower that led the merged call sees the interruption, the other a 503.
     assert sorted(type(outcomes[v]).__name__ for v in (2.0, 3.0)) == [
