@@ -87,8 +87,10 @@ def test_statistics_from_buckets_equal_statistics_from_raw_data(
     end = raw_start + timedelta(seconds=span, microseconds=seed % 1000 * 997)
     assume(periods.requested_datapoints(start, end, period) <= periods.MAX_DATAPOINTS)
     # High-resolution data older than 3 h is kept per minute only (see the module docs):
-    # exact as long as the window does not end inside such a minute.
-    if resolution == 1 and NOW - end > periods.HIGH_RESOLUTION_RETENTION:
+    # exact as long as the window does not end inside such a minute, one that began more
+    # than 3 h ago (its end may be younger).
+    last_minute = max(start, periods.floor_to(end, 60))
+    if resolution == 1 and NOW - last_minute > periods.HIGH_RESOLUTION_RETENTION:
         end = periods.floor_to(end, 60)
         assume(end > start)
     rng = random.Random(seed)
