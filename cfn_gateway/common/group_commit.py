@@ -6,8 +6,9 @@ process that commits each request on its own spends most of its write path waiti
 it, and worker processes queue for SQLite's write lock through its busy handler, which
 polls with sleeps of 1, 2, 5, 10 ms and more.  Here:
 
-- Within a process, the first writer to arrive leads: it takes the writes queued at that
-  moment (its own and those that arrived while the previous batch committed, at most
+- Within a process, the first writer to arrive leads: once it holds the file's lock
+  (below), it takes the writes queued at that moment (its own and those that arrived
+  while the previous batch committed or while it waited for the lock, at most
   ``max_batch``), runs each in a SAVEPOINT of its own inside one ``BEGIN IMMEDIATE``
   transaction, commits once, and wakes their threads.  A write that raises is rolled back
   to its savepoint alone, and its thread gets the error.  Writes that queued meanwhile are
@@ -15,6 +16,9 @@ polls with sleeps of 1, 2, 5, 10 ms and more.  Here:
 - Across processes, a leader holds an exclusive ``flock`` on a lock file beside the
   database (``<file>-writers``) for its transaction, so the workers' leaders take turns,
   woken by the kernel the moment the lock is free, instead of polling SQLite's lock.
+  Taking the batch only then lets a turn carry everything that queued during the other
+  processes' turns (measured in bench/README.md: 9 writes a commit instead of 7 under
+  1-datum puts, 13 % more of them a second).
   Other writers of the file that do not take it still work: SQLite's own lock orders
   them.
 - Durability is unchanged: no writer returns before the COMMIT that holds its write has
@@ -191,12 +195,23 @@ class GroupCommit:
                 LOG.exception("the committer's batch failed")
 
     def _lead(self) -> None:
-        """Commit one batch, then hand the lead to the first write that queued since."""
-        with self._queue_lock:
-            batch = self._queue[:self._max_batch]
-            del self._queue[:self._max_batch]
+        """Commit one batch, then hand the lead to the first write that queued since.  The
+        batch is taken once this process holds the file's lock, so the writes that queued
+        while another process committed go in it too."""
+        batch: list[_Write[Any]] = []
         try:
-            self._commit(batch)
+            try:
+                self._writers.__enter__()
+            except Exception as exc:  # no turn at the file: the writes waiting fail
+                batch = self._take_batch()
+                for write in batch:
+                    write.error = exc
+                return
+            try:
+                batch = self._take_batch()
+                self._commit(batch)
+            finally:
+                self._writers.__exit__()
         finally:
             with self._queue_lock:
                 if not self._queue:
@@ -207,6 +222,12 @@ class GroupCommit:
                     self._queue[0].leads = True
                     self._queue[0].wake()
             self._finish(batch)
+
+    def _take_batch(self) -> list[_Write[Any]]:
+        with self._queue_lock:
+            batch = self._queue[:self._max_batch]
+            del self._queue[:self._max_batch]
+        return batch
 
     @staticmethod
     def _finish(batch: list[_Write[Any]]) -> None:
@@ -231,7 +252,7 @@ class GroupCommit:
 
     def _commit(self, batch: list[_Write[Any]]) -> None:
         try:
-            with self._writers, write_transaction(self._conn, self._lock) as conn:
+            with write_transaction(self._conn, self._lock) as conn:
                 for run in _runs(batch):
                     if len(run) > 1 and _run_together(conn, run):
                         continue

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from cfn_gateway.common import deferral
-from cfn_gateway.common.group_commit import GroupCommit, Together
+from cfn_gateway.common.group_commit import LOCK_SUFFIX, GroupCommit, ProcessLock, Together
 from cfn_gateway.common.sqlite import connect, write_transaction
 
 SCHEMA = ("CREATE TABLE IF NOT EXISTS parent (id INTEGER PRIMARY KEY)",
@@ -151,6 +151,52 @@ def test_processes_take_turns(tmp_path):
         worker.join(60)
         assert worker.exitcode == 0
     assert rows(path) == sorted((f"p{i}", n) for i in range(3) for n in range(300))
+
+
+def test_writes_that_queue_while_another_process_commits_join_the_next_turn(tmp_path):
+    """A leader takes its batch once it holds the file's lock: the writes that queued while
+    another process held it commit in the same transaction as the leader's own."""
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path, Recording)
+    other_process = ProcessLock(path + LOCK_SUFFIX)  # its own open file: flock conflicts
+    with ThreadPoolExecutor(10) as pool:
+        with other_process:
+            futures = [pool.submit(commits.run, insert("t", 0))]
+            time.sleep(0.1)  # the leader waits for the file
+            futures += [pool.submit(commits.run, insert("t", n)) for n in range(1, 10)]
+            time.sleep(0.1)
+            assert not any(future.done() for future in futures)
+        for future in futures:
+            future.result(10)
+    assert commits.batches == [10]
+    assert rows(path) == [("t", n) for n in range(10)]
+
+
+class RefusingLock:
+    """A file lock that cannot be taken once."""
+
+    def __init__(self, lock: ProcessLock) -> None:
+        self.lock, self.refused = lock, False
+
+    def __enter__(self):
+        if not self.refused:
+            self.refused = True
+            raise OSError(37, "No locks available")
+        return self.lock.__enter__()
+
+    def __exit__(self, *exc):
+        return self.lock.__exit__(*exc)
+
+
+def test_a_file_lock_that_cannot_be_taken_fails_the_writes_waiting(tmp_path):
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path)
+    commits._writers = RefusingLock(commits._writers)
+    with pytest.raises(OSError, match="No locks available"):
+        commits.run(insert("refused", 0))
+    assert rows(path) == []
+    assert commits.run(insert("after", 1)) > 0  # the next turn takes the lock
+    assert rows(path) == [("after", 1)]
 
 
 def _deferred(commits: GroupCommit, works, after=None):
