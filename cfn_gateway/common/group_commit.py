@@ -17,8 +17,8 @@ polls with sleeps of 1, 2, 5, 10 ms and more.  Here:
   database (``<file>-writers``) for its transaction, so the workers' leaders take turns,
   woken by the kernel the moment the lock is free, instead of polling SQLite's lock.
   Taking the batch only then lets a turn carry everything that queued during the other
-  processes' turns (measured in bench/README.md: 9 writes a commit instead of 7 under
-  1-datum puts, 13 % more of them a second).
+  processes' turns (bench/README.md: 9 writes a commit instead of 7 under 1-datum puts,
+  6-12 % more requests a second).
   Other writers of the file that do not take it still work: SQLite's own lock orders
   them.
 - Durability is unchanged: no writer returns before the COMMIT that holds its write has
