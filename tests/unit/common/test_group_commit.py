@@ -161,11 +161,11 @@ def test_writes_that_queue_while_another_process_commits_join_the_next_turn(tmp_
     other_process = ProcessLock(path + LOCK_SUFFIX)  # its own open file: flock conflicts
     with ThreadPoolExecutor(10) as pool:
         with other_process:
-            futures = [pool.submit(commits.run, insert("t", 0))]
-            time.sleep(0.1)  # the leader waits for the file
-            futures += [pool.submit(commits.run, insert("t", n)) for n in range(1, 10)]
-            time.sleep(0.1)
-            assert not any(future.done() for future in futures)
+            futures = [pool.submit(commits.run, insert("t", n)) for n in range(10)]
+            deadline = time.monotonic() + 10
+            while len(commits._queue) < 10 and time.monotonic() < deadline:
+                time.sleep(0.01)  # the leader waits for the file, the others behind it
+            assert len(commits._queue) == 10 and not any(f.done() for f in futures)
         for future in futures:
             future.result(10)
     assert commits.batches == [10]
