@@ -10,8 +10,9 @@ can measure, side by side, what those hand-overs cost (``--variant loop=tree:ser
 
 It is a measuring device, not a server to deploy: it has no body deadline, no limit on
 header or body sizes of its own (the pipeline's route filter still refuses large declared
-bodies), no graceful reload and no worker respawn; ``serve_front.py``'s probes show the
-missing deadline.  Needs ``pip install httptools`` (not a dependency of the gateway).
+bodies), no graceful reload, no worker respawn and no alarm engine beside the workers;
+``serve_front.py``'s probes show the missing deadline.  Needs ``pip install httptools``
+(not a dependency of the gateway).
 
     python bench/loop_server.py --port 8080 --workers 2   # CFN_BENCH_DATA_DIR=... set
 """
