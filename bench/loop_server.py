@@ -4,7 +4,7 @@
 and its body each reach the worker's event loop from granian's Rust threads, and its answer
 goes back to them, so every request crosses threads three times besides the committer.
 This server parses HTTP/1.1 on the loop itself (httptools, the parser uvicorn uses) and
-runs the very same front logic (``BufferingFront.call`` under a request ``Deferral``, the
+runs the very same front logic (``BufferingFront.call_inline``, ``committed_answer``, the
 committer, the same paste pipeline via ``gateway_wsgi.py``), so that ``serve_front.py``
 can measure, side by side, what those hand-overs cost (``--variant loop=tree:server=loop``).
 
@@ -59,14 +59,12 @@ def worker(port: int) -> None:
     import httptools
     import uvloop
 
-    from cfn_gateway.common import deferral
     from cfn_gateway.server import collector
     from cfn_gateway.server.front import (
         BASE_ENVIRON,
         BufferingFront,
+        committed_answer,
         environ_key,
-        internal_error,
-        response,
     )
 
     front = BufferingFront(gateway_wsgi.application, 1, 0.0, sys.maxsize)
@@ -125,21 +123,16 @@ def worker(port: int) -> None:
             self._new_request()
             slot: list[bytes | None] = [None]
             self.answers.append(slot)
-            deferred = deferral.Deferral(loop)
-            start_line: list[Any] = []
-            with deferral.deferring(deferred):
-                answer = front.call(environ, start_line)
+            answer, deferred, start_line = front.call_inline(environ, loop)
             if deferred.waiting:
-                loop.create_task(self._after_commit(deferred, start_line, answer, slot,
+                loop.create_task(self._after_commit(answer, deferred, start_line, slot,
                                                     keep_alive))
             else:
                 self._answer(slot, answer, keep_alive)
 
-        async def _after_commit(self, deferred: Any, start_line: list[Any], answer: Any,
+        async def _after_commit(self, answer: Any, deferred: Any, start_line: list[Any],
                                 slot: list[bytes | None], keep_alive: bool) -> None:
-            if await deferred.settled() is not None:
-                answer = (internal_error() if deferred.answer is None
-                          else response(start_line, deferred.answer))
+            answer = await committed_answer(answer, deferred, start_line)
             self._answer(slot, answer, keep_alive)
 
         def _answer(self, slot: list[bytes | None], answer: Any, keep_alive: bool) -> None:

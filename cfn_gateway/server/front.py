@@ -170,14 +170,11 @@ class BufferingFront:
         if self.pool is None:
             # Inline: writes commit on the committer thread while the loop goes on; the
             # answer leaves once they have (or, should one fail, the error does).
-            deferred = deferral.Deferral(self.loop or asyncio.get_running_loop())
-            start_line: list[Any] = []
-            with deferral.deferring(deferred):
-                status, headers, body = self.call(environ, start_line)
-            if deferred.waiting and await deferred.settled() is not None:
-                # faultwrap answered the failure through the pipeline's start_response.
-                status, headers, body = (internal_error() if deferred.answer is None
-                                         else response(start_line, deferred.answer))
+            answer, deferred, start_line = self.call_inline(
+                environ, self.loop or asyncio.get_running_loop())
+            if deferred.waiting:
+                answer = await committed_answer(answer, deferred, start_line)
+            status, headers, body = answer
         else:
             loop = self.loop or asyncio.get_running_loop()
             status, headers, body = await loop.run_in_executor(self.pool, self.call, environ)
@@ -229,6 +226,17 @@ class BufferingFront:
                 break
         return b"".join(parts)
 
+    def call_inline(self, environ: dict[str, Any], loop: asyncio.AbstractEventLoop
+                    ) -> tuple[Response, deferral.Deferral, list[Any]]:
+        """Run the pipeline on this (the loop's) thread, its writes deferred: the answer,
+        the request's deferral and the status line and headers last started (for
+        ``committed_answer``)."""
+        deferred = deferral.Deferral(loop)
+        start_line: list[Any] = []
+        with deferral.deferring(deferred):
+            answer = self.call(environ, start_line)
+        return answer, deferred, start_line
+
     def call(self, environ: dict[str, Any], started: list[Any] | None = None) -> Response:
         """Run the WSGI pipeline to completion: status, headers and the whole body.
         ``started`` holds the status line and headers last given to ``start_response``
@@ -252,6 +260,16 @@ class BufferingFront:
         except Exception:
             LOG.exception("the WSGI pipeline failed outside faultwrap")
             return internal_error()
+
+
+async def committed_answer(answer: Response, deferred: deferral.Deferral,
+                           start_line: list[Any]) -> Response:
+    """``answer`` once the request's deferred writes have committed; if one failed, the
+    error faultwrap answered through the pipeline's ``start_response``."""
+    if await deferred.settled() is None:
+        return answer
+    return internal_error() if deferred.answer is None else response(start_line,
+                                                                     deferred.answer)
 
 
 def response(started: list[Any], body: bytes) -> Response:
