@@ -27,6 +27,8 @@ setup(
         "granian>=2.5,<3",
         # The workers' event loops (cfn_gateway.cmd.serve).
         "uvloop>=0.19",
+        # HTTP/1.1 parsing of the native server (cfn_gateway.server.http1).
+        "httptools>=0.6",
         "keystoneauth1>=5.0",
     ],
     extras_require={

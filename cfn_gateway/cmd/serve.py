@@ -1,36 +1,32 @@
-"""``cfn-gateway serve``: the paste pipeline under granian.
+"""``cfn-gateway serve``: the paste pipeline behind the gateway's own HTTP/1.1 server.
 
-granian was chosen by measurement (bench/wsgi_servers.py, results in bench/README.md): a
-third of gunicorn's server CPU per request, keep-alive without pinning a worker, and the
-only candidate that kept serving while clients stalled in their headers.  In standalone
-mode each worker runs requests inline on its event loop, one Python thread, by default:
-a request's writes are handed to the worker's committer thread, where concurrent
-PutMetricData requests share one commit (``common.group_commit``), and it is answered
-once they have committed (``common.deferral``); measured against eight threads per worker
+The serve process binds the port itself, one socket per worker over which the kernel
+spreads new connections, and holds it against other gateways
+(``cfn_gateway.server.listener``): a second gateway on a busy port exits instead of
+sharing it.  It forks the workers (``cfn_gateway.server.workers``: replaced when they
+die, renewed on SIGHUP, stopped on SIGTERM), which exit when the serve process is gone,
+even after ``kill -9`` (``cfn_gateway.server.lifeline``).  Each worker builds its own
+pipeline after the fork, so no SQLite connection or HTTP session crosses processes.
+
+By default (``http_server = native``) each worker parses HTTP/1.1 on its own uvloop
+(``cfn_gateway.server.http1``) with head and body deadlines, and runs the pipeline through
+the front (``cfn_gateway.server.front``): in standalone mode inline on the loop, one Python
+thread, a request's writes handed to the worker's committer thread, where concurrent
+PutMetricData requests share one commit (``common.group_commit``), and answered once they
+have committed (``common.deferral``); measured against eight threads per worker
 (bench/README.md), this serves 1.3-1.5 times the puts for 30 % less CPU each, because no
 request changes threads.  A long read holds its worker's other requests meanwhile.  In
-OpenStack mode requests wait on Keystone and Gnocchi: eight threads per worker.
+OpenStack mode requests wait on Keystone and Gnocchi: eight threads per worker.  Against
+granian, which hands each request's head, body and answer between its Rust threads and
+the worker's loop, this serves 24-28 % more 1-datum puts (bench/README.md).
 
-By default granian serves the RSGI front (``cfn_gateway.server.front``), which reads each
-body with a deadline (``request_body_timeout``) before the WSGI pipeline runs on it, so
-that slow or stalled uploads hold no thread.  Over granian's WSGI interface that costs
-35-60 us of server CPU per health check and 100-200 us per PutMetricData (measured:
-bench/serve_front.py, bench/README.md); ``request_body_timeout = 0`` serves WSGI as
-before, for deployments behind a proxy that buffers whole requests.  Either way the
-serve process binds the port itself, one socket per worker over which the kernel spreads
-new connections, and holds it against other gateways (``cfn_gateway.server.listener``): a
-second gateway on a busy port exits instead of sharing it; and workers exit when the
-serve process is gone, even after ``kill -9`` (``cfn_gateway.server.lifeline``).  The
-workers' event loops are uvloop's, named rather than left to granian's ``auto`` (which
-would take rloop if it were installed): against asyncio's own loop, 1-datum PutMetricData
-took 11 % less server CPU, and rloop saved nothing (bench/README.md).
+``http_server = granian`` serves as earlier versions did: granian (chosen then by
+measurement, bench/wsgi_servers.py) with the RSGI front, or its WSGI interface when
+``request_body_timeout = 0``.  Its workers' loops are uvloop's too.
 
 serve also starts the engine (``cfn-gateway engine``: alarms in standalone mode, Auto
 Scaling groups in both) as a child process tied to it like the workers, unless
 ``[alarms] engine_in_serve`` is off.
-
-Each worker builds its own pipeline after the fork (``factory=True``), so no SQLite
-connection or HTTP session crosses processes.
 """
 
 from __future__ import annotations
@@ -40,8 +36,10 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from paste.deploy import loadapp
@@ -50,8 +48,10 @@ from cfn_gateway.cmd import preflight
 from cfn_gateway.cmd.engine import ENGINE_PARENT_ENV
 from cfn_gateway.common.logs import setup_logging
 from cfn_gateway.config import CONF
-from cfn_gateway.server import collector, lifeline
+from cfn_gateway.server import collector, http1, lifeline
 from cfn_gateway.server.front import BufferingFront
+from cfn_gateway.server.listener import ExclusiveGranian, Listeners, PortInUse, bind_listeners
+from cfn_gateway.server.workers import Supervisor
 
 LOG = logging.getLogger("cfn_gateway")
 # How a worker that did not inherit CONF (a spawned, not forked, process) rebuilds it.
@@ -59,6 +59,9 @@ CONF_ENV = "CFN_GATEWAY_SERVE_CONF"
 THREADS_BY_MODE = {"standalone": 1, "openstack": 8}
 SERVE_OPTIONS = ("host", "port", "workers", "threads", "data_dir")
 BACKLOG = 1024  # granian's default
+#: Seconds a stopping worker of the native server has to answer what it began (the
+#: supervisor kills it 10 s after asking).
+STOP_GRACE_S = 8.0
 _conf_loaded = False  # true in serve()'s process and in the workers it forks
 
 
@@ -112,8 +115,8 @@ def worker_start() -> None:
 
 
 def worker_front() -> BufferingFront:
-    """granian's factory (RSGI), run in each worker: the pipeline behind the front that
-    reads each body with a deadline."""
+    """The pipeline behind the front, built in each worker: the native server's, and
+    granian's factory (RSGI)."""
     worker_start()
     front = BufferingFront(worker_app(), worker_threads(), CONF.request_body_timeout,
                            CONF.max_request_body_size)
@@ -168,10 +171,6 @@ def startup_message() -> str:
 
 
 def serve() -> int:
-    from granian.constants import Interfaces, Loops
-
-    from cfn_gateway.server.listener import ExclusiveGranian, PortInUse, bind_listeners
-
     global _conf_loaded
     _conf_loaded = True
     setup_logging()
@@ -191,30 +190,48 @@ def serve() -> int:
         "serve_pid": os.getpid(),
     })
     LOG.info("%s", startup_message())
+    engine = start_engine()
+    try:
+        if CONF.http_server == "native":
+            return Supervisor(listeners.sockets, native_worker).run()
+        return serve_granian(listeners)
+    finally:
+        stop_engine(engine)
+        listeners.close()
+
+
+def native_worker(sock: socket.socket, ready: Callable[[], None]) -> None:
+    """A worker of the native server: the pipeline behind the front, HTTP/1.1 on the
+    worker's own event loop."""
+    http1.serve_socket(worker_front(), sock, ready, backlog=BACKLOG,
+                       head_timeout=CONF.request_head_timeout,
+                       body_timeout=CONF.request_body_timeout,
+                       max_body_size=CONF.max_request_body_size, grace=STOP_GRACE_S)
+
+
+def serve_granian(listeners: Listeners) -> int:
+    from granian.constants import Interfaces, Loops
+
     if CONF.request_body_timeout > 0:
         # RSGI: one Python thread runs the event loop; the front adds the app's threads.
         target, interface, blocking_threads = "worker_front", Interfaces.RSGI, 1
     else:
         target, interface, blocking_threads = "worker_wsgi", Interfaces.WSGI, worker_threads()
-    engine = start_engine()
-    try:
-        ExclusiveGranian(
-            f"cfn_gateway.cmd.serve:{target}",
-            listeners=listeners,
-            factory=True,
-            interface=interface,
-            address=CONF.host,
-            port=CONF.port,
-            workers=CONF.workers,
-            backlog=BACKLOG,
-            blocking_threads=blocking_threads,
-            respawn_failed_workers=True,
-            workers_kill_timeout=10,
-            websockets=False,
-            log_level="warning",
-            log_access=False,
-            loop=Loops.uvloop,
-        ).serve()
-    finally:
-        stop_engine(engine)
+    ExclusiveGranian(
+        f"cfn_gateway.cmd.serve:{target}",
+        listeners=listeners,
+        factory=True,
+        interface=interface,
+        address=CONF.host,
+        port=CONF.port,
+        workers=CONF.workers,
+        backlog=BACKLOG,
+        blocking_threads=blocking_threads,
+        respawn_failed_workers=True,
+        workers_kill_timeout=10,
+        websockets=False,
+        log_level="warning",
+        log_access=False,
+        loop=Loops.uvloop,
+    ).serve()
     return 0

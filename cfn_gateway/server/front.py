@@ -145,6 +145,10 @@ class BufferingFront:
         self.loop = loop
 
     def __rsgi_del__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """The worker stops: its pool ends, its staged samples go to the file."""
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
         try:

@@ -69,14 +69,15 @@ def kill_all(gateway: GatewayProcess) -> None:
         gateway.process.wait(timeout=10)
 
 
-@pytest.fixture(scope="module", params=[1, 3], ids=["1-thread", "3-threads"])
+@pytest.fixture(scope="module", params=[("native", 1), ("native", 3), ("granian", 1)],
+                ids=["1-thread", "3-threads", "granian"])
 def gateway(request: pytest.FixtureRequest,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
     """Two workers with 1 thread each (the app runs on the event loop's thread) or with 3
-    (the app runs on a pool)."""
-    threads = request.param
+    (the app runs on a pool); the native server, or granian with the RSGI front."""
+    server, threads = request.param
     gateway = start_gateway(tmp_path_factory.mktemp("limits"), "gateway",
-                            config=f"threads = {threads}\n")
+                            config=f"threads = {threads}\nhttp_server = {server}\n")
     try:
         yield gateway
     finally:
@@ -368,10 +369,15 @@ def test_connections_opened_at_once_are_spread_over_the_workers(tmp_path):
 
 # --- 3. kill -9 ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("body_timeout", [BODY_TIMEOUT, 0], ids=["rsgi-front", "wsgi"])
-def test_kill_9_of_serve_takes_its_workers_along_and_frees_the_port(tmp_path, body_timeout):
-    """Both ways of serving (``request_body_timeout = 0`` is granian's WSGI interface)."""
-    gateway = start_gateway(tmp_path, "killed", body_timeout=body_timeout)
+@pytest.mark.parametrize(("server", "body_timeout"), [
+    ("native", BODY_TIMEOUT), ("native", 0), ("granian", BODY_TIMEOUT), ("granian", 0)],
+    ids=["native", "native-no-deadline", "granian-rsgi-front", "granian-wsgi"])
+def test_kill_9_of_serve_takes_its_workers_along_and_frees_the_port(tmp_path, server,
+                                                                     body_timeout):
+    """Every way of serving (with granian, ``request_body_timeout = 0`` is its WSGI
+    interface)."""
+    gateway = start_gateway(tmp_path, "killed", body_timeout=body_timeout,
+                            config=f"http_server = {server}\n")
     restarted = None
     try:
         workers = gateway.worker_pids()
@@ -394,7 +400,8 @@ def test_kill_9_of_serve_takes_its_workers_along_and_frees_the_port(tmp_path, bo
             requests.get(gateway.endpoint + "/healthcheck", timeout=2)
         # The port is free: a new gateway starts on it and is the only one answering.
         restarted = start_gateway(tmp_path, "restarted", port=gateway.port,
-                                  body_timeout=body_timeout)
+                                  body_timeout=body_timeout,
+                                  config=f"http_server = {server}\n")
         creds = restarted.create_credentials("restarted")
         for _ in range(10):
             boto3_client("cloudwatch", restarted.endpoint, creds).list_metrics()

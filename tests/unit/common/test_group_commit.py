@@ -69,8 +69,10 @@ def rows(path: str) -> list[tuple[str, int]]:
 def test_concurrent_writes_share_transactions(tmp_path):
     path = str(tmp_path / "db.sqlite3")
     _, _, commits = open_store(path, Recording)
-    # A slow first write holds the lock while the others queue behind it.
-    with ThreadPoolExecutor(16) as pool:
+    # A slow first write holds the lock while the others queue behind it (a thread each:
+    # with fewer, writes waited for a thread rather than for a batch, and on a loaded
+    # machine came in small batches).
+    with ThreadPoolExecutor(64) as pool:
         first = pool.submit(commits.run, insert("t", 0, delay=0.2))
         time.sleep(0.05)
         others = [pool.submit(commits.run, insert("t", n)) for n in range(1, 64)]
