@@ -33,9 +33,8 @@ Then two probes per variant (``--no-probes`` skips them):
 Every variant gets a config file with ``request_body_timeout = --body-timeout`` (older
 code ignores the unknown option), plus its own ``conf.OPTION=VALUE`` entries, e.g.
 ``wsgi=tree:conf.request_body_timeout=0``.  ``SOURCE`` may also be ``dir:PATH``, a folder
-holding a ``cfn_gateway`` package.  ``server=loop`` runs that source's pipeline behind
-``loop_server.py`` instead of ``cfn-gateway serve`` (``loop=tree:server=loop``; it needs
-``pip install httptools``).  Results and their reading: README.md in this folder.
+holding a ``cfn_gateway`` package, e.g. ``granian=tree:conf.http_server=granian`` beside
+``native=tree``.  Results and their reading: README.md in this folder.
 """
 
 from __future__ import annotations
@@ -89,9 +88,6 @@ class Variant:
     source: str
     env: dict[str, str]
     pythonpath: str = ""
-    server: str = "serve"
-    """``serve`` (``cfn-gateway serve``) or ``loop`` (``loop_server.py``, the pipeline on the
-    workers' own event loops: what granian's hand-overs cost)."""
 
 
 @dataclass
@@ -165,13 +161,9 @@ def serve_command(variant: Variant, config: Path) -> Candidate:
         env = " ".join(f"{k}={shlex.quote(v)}" for k, v in variant.env.items())
         pythonpath = f"PYTHONPATH={shlex.quote(variant.pythonpath)}:$PYTHONPATH " \
             if variant.pythonpath else ""
-        if variant.server == "loop":
-            server = (f"{shlex.quote(str(BENCH_DIR / 'loop_server.py'))} --port {port} "
-                      f"--workers {workers}")
-        else:
-            server = (f"-m cfn_gateway.cmd.main serve --host 127.0.0.1 --port {port} "
-                      f"--workers {workers} --config {shlex.quote(str(config))} "
-                      f'--data-dir "$CFN_BENCH_DATA_DIR"')
+        server = (f"-m cfn_gateway.cmd.main serve --host 127.0.0.1 --port {port} "
+                  f"--workers {workers} --config {shlex.quote(str(config))} "
+                  f'--data-dir "$CFN_BENCH_DATA_DIR"')
         return ["sh", "-c", f"exec env {pythonpath}{env} {shlex.quote(sys.executable)} {server}"]
 
     return Candidate(variant.name, variant.source, "python", command)
@@ -328,7 +320,6 @@ def main(argv: list[str] | None = None) -> int:
                 variant.pythonpath = ":".join(filter(None, [variant.pythonpath, extra]))
             data_dir = tmp / variant.name
             data_dir.mkdir()
-            variant.server = variant.env.pop("server", "serve")
             options = {"request_body_timeout": str(args.body_timeout)} | {
                 k[5:]: variant.env.pop(k) for k in list(variant.env) if k.startswith("conf.")}
             config = tmp / f"{variant.name}.conf"
