@@ -288,7 +288,9 @@ class Connection(asyncio.Protocol):
         url = httptools.parse_url(self.url)
         environ["REQUEST_METHOD"] = parser.get_method().decode("latin-1")
         environ["RAW_URI"] = target
-        environ["PATH_INFO"] = unquote_to_bytes(url.path or b"/").decode("latin-1")
+        path = url.path or b"/"
+        environ["PATH_INFO"] = (unquote_to_bytes(path) if b"%" in path else path
+                                ).decode("latin-1")
         environ["QUERY_STRING"] = (url.query or b"").decode("latin-1")
         environ["SERVER_PROTOCOL"] = "HTTP/" + parser.get_http_version()
         environ["SERVER_NAME"], environ["SERVER_PORT"] = self.local
