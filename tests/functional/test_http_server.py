@@ -290,3 +290,12 @@ def test_a_worker_that_dies_is_replaced(tmp_path: Path):
         assert "exited (signal 9): starting another" in gateway.log_text()
     finally:
         kill_all(gateway)
+
+
+def test_a_path_with_escapes_that_are_not_utf8_is_signed_as_sent(gateway, creds):
+    """SigV4 signs the path as the client sent it; the server hands the route filter the
+    request target unchanged (``RAW_URI``), so ``%FF`` works too."""
+    request = raw.sign(raw.json_request(gateway.endpoint + "/a%FF%20b", "ListMetrics", {}),
+                       creds)
+    response = raw.send(request)
+    assert response.status_code == 200, response.text
