@@ -6,8 +6,9 @@ header (what botocore reads into ``ResponseMetadata.RequestId``).
 Its random bits come from ``os.urandom`` in blocks of ``IDS_PER_BLOCK`` ids: one call per
 request cost a system call, and ``os.urandom`` lets go of the GIL around it, so on a worker
 whose committer thread was busy every request handed the GIL over and waited to get it
-back.  A forked child forgets the block its parent drew (``os.register_at_fork``), so no
-two processes hand out the same ids; threads take their slices under a lock.
+back.  A forked child forgets the block its parent drew (``os.register_at_fork``, and a
+process id check for a fork that runs no Python hooks), so no two processes hand out the
+same ids; threads take their slices under a lock.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class RandomBlocks:
         self._lock = threading.Lock()
         self._block = b""
         self._offset = 0
+        self._pid = os.getpid()
         os.register_at_fork(after_in_child=self.forget)
 
     def forget(self) -> None:
@@ -43,8 +45,9 @@ class RandomBlocks:
     def take(self) -> bytes:
         with self._lock:
             offset = self._offset
-            if offset >= len(self._block):
+            if offset >= len(self._block) or self._pid != os.getpid():
                 self._block, offset = os.urandom(self._block_size), 0
+                self._pid = os.getpid()
             self._offset = offset + _ID_BYTES
             return self._block[offset:offset + _ID_BYTES]
 

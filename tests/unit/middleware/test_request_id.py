@@ -88,3 +88,17 @@ def test_a_forked_child_does_not_repeat_its_parents_ids():
     parent_ids = {new_request_id() for _ in range(4)}
     assert len(child_ids) == 4
     assert not child_ids & parent_ids
+
+
+def test_a_new_process_id_draws_a_new_block(monkeypatch):
+    """A fork that ran no Python hooks still gets a block of its own."""
+    asked = counting_urandom(monkeypatch)
+    blocks = RandomBlocks(ids_per_block=4)
+    before = blocks.take()
+    real_pid = os.getpid()
+    monkeypatch.setattr(request_id.os, "getpid", lambda: real_pid + 1)
+    after = blocks.take()
+    assert len(asked) == 2
+    assert before != after
+    blocks.take()
+    assert len(asked) == 2  # the new block serves the new process from then on
