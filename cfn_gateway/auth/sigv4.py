@@ -15,6 +15,11 @@ The scope is the one the client sent (region and service included), never one we
 
 A signing key depends only on the secret and the scope (one date, region and service), so
 it is derived once a day per credential and kept, as AWS's SDKs keep theirs.
+
+Every HMAC is computed with ``hmac.new(...).digest()``, never ``hmac.digest()``: the
+one-shot function lets go of the GIL around OpenSSL's HMAC whatever the message's size, so
+on a worker whose committer thread is busy each signature check handed the GIL over and
+waited to get it back (the object's ``update`` keeps it below 2 KiB, as ``hashlib`` does).
 """
 
 from __future__ import annotations
@@ -132,7 +137,7 @@ def derive_signing_key(secret_key: str, date: str, region: str, service: str,
                        terminator: str) -> bytes:
     key = ("AWS4" + secret_key).encode("utf-8")
     for part in (date, region, service, terminator):
-        key = hmac.digest(key, part.encode("utf-8"), "sha256")
+        key = _hmac_sha256(key, part.encode("utf-8"))
     return key
 
 
@@ -146,7 +151,12 @@ def signatures(signed: SignedRequest, secret_key: str) -> Iterator[str]:
 
 
 def _signature(key: bytes, signed: SignedRequest, canonical: str) -> str:
-    return hmac.digest(key, string_to_sign(signed, canonical).encode("utf-8"), "sha256").hex()
+    return _hmac_sha256(key, string_to_sign(signed, canonical).encode("utf-8")).hex()
+
+
+def _hmac_sha256(key: bytes, message: bytes) -> bytes:
+    """``hmac.digest(key, message, "sha256")`` without letting go of the GIL (above)."""
+    return hmac.new(key, message, hashlib.sha256).digest()
 
 
 def matches(signed: SignedRequest, secret_key: str) -> bool:

@@ -56,20 +56,30 @@ class LocalVerifier:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.ttl = ttl
-        self._known: ExpiringCache[Credential] = ExpiringCache(CACHED_CREDENTIALS, clock)
+        # A key's credential with the (immutable) identity it signs for, made once.
+        self._known: ExpiringCache[tuple[Credential, Identity]] = ExpiringCache(
+            CACHED_CREDENTIALS, clock)
 
     def credential(self, access_key: str) -> Credential | None:
-        credential = self._known.get(access_key)
-        if credential is None:
+        known = self._credential_and_identity(access_key)
+        return None if known is None else known[0]
+
+    def _credential_and_identity(self, access_key: str) -> tuple[Credential, Identity] | None:
+        known = self._known.get(access_key)
+        if known is None:
             credential = self.store.get(access_key)
-            if credential is not None:
-                self._known.put(access_key, credential, self.ttl)
-        return credential
+            if credential is None:
+                return None
+            known = (credential, Identity(project_id=credential.project,
+                                          access_key=credential.access_key))
+            self._known.put(access_key, known, self.ttl)
+        return known
 
     def verify(self, signed: SignedRequest) -> Identity:
-        credential = self.credential(signed.access_key)
-        if credential is None:
+        known = self._credential_and_identity(signed.access_key)
+        if known is None:
             raise errors.InvalidClientTokenId(messages.INVALID_CLIENT_TOKEN_ID)
+        credential, identity = known
         if not signature_matches(signed, credential.secret_key):
             raise mismatch_error(signed)
-        return Identity(project_id=credential.project, access_key=credential.access_key)
+        return identity

@@ -70,6 +70,8 @@ def read_body(environ: Environ) -> bytes:
 
 def decode_body(body: bytes, content_encoding: str) -> bytes:
     """Undo ``Content-Encoding: gzip`` within the decompressed-size limit."""
+    if not content_encoding:  # (most requests)
+        return body
     encodings = [e.strip().lower() for e in content_encoding.split(",") if e.strip()]
     payload = body
     for encoding in reversed(encodings):
@@ -150,11 +152,15 @@ def request_headers(environ: Environ) -> dict[str, str]:
     """The headers by lower-case name (dashes for underscores), as the environ holds them
     now: a filter before this one may have changed them (a proxy filter setting Host)."""
     headers = {_header_name(key): value for key, value in environ.items()
-               if key.startswith("HTTP_")}
-    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-        if environ.get(key):
-            headers[key.replace("_", "-").lower()] = environ[key]
+               if key[:5] == "HTTP_"}
+    for key, name in _CGI_HEADERS:
+        value = environ.get(key)
+        if value:
+            headers[name] = value
     return headers
+
+
+_CGI_HEADERS = (("CONTENT_TYPE", "content-type"), ("CONTENT_LENGTH", "content-length"))
 
 
 @lru_cache(maxsize=1024)

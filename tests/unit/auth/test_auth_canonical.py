@@ -133,3 +133,22 @@ def test_signing_keys_kept_per_secret_and_scope(monkeypatch):
             signed, scope=CredentialScope("20150831", "us-east-1", "service", "aws4_request"))
         assert list(sigv4.signatures(other_day, VANILLA_SECRET)) != [VANILLA_SIGNATURE]
     assert len(sigv4._SIGNING_KEYS) <= 2
+
+
+def test_signatures_keep_the_gil(monkeypatch):
+    """No ``hmac.digest`` (which lets go of the GIL) in deriving a key or signing: the
+    same known answer from ``hmac.new``, and the one-shot function never called."""
+    import hmac
+
+    scope = ("20150830", "us-east-1", "service", "aws4_request")
+    expected_key = ("AWS4" + VANILLA_SECRET).encode()
+    for part in scope:
+        expected_key = hmac.digest(expected_key, part.encode(), "sha256")
+
+    def one_shot(*args, **kwargs):
+        raise AssertionError("hmac.digest lets go of the GIL")
+
+    monkeypatch.setattr(sigv4, "_SIGNING_KEYS", {})
+    monkeypatch.setattr(hmac, "digest", one_shot)
+    assert list(sigv4.signatures(_vanilla_query(), VANILLA_SECRET)) == [VANILLA_SIGNATURE]
+    assert sigv4.derive_signing_key(VANILLA_SECRET, *scope) == expected_key
