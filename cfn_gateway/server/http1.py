@@ -35,6 +35,8 @@ What the server does about clients, per connection:
 The environ is WSGI's: ``PATH_INFO`` percent-decoded as bytes (latin-1), ``RAW_URI`` the
 request target as sent (which the route filter's signature checks use), repeated headers
 joined with ``,`` (``;`` for cookies).  Answers carry ``Date`` and ``Content-Length``.
+Log lines written on the loop's thread leave together at the end of each pass of the loop
+(``common.logs.LoopBatchedHandler``).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from urllib.parse import unquote_to_bytes
 
 import httptools
 
+from cfn_gateway.common import logs
 from cfn_gateway.server.front import (
     BASE_ENVIRON,
     BufferingFront,
@@ -439,6 +442,7 @@ def serve_socket(front: BufferingFront, sock: Any, ready: Any, *, backlog: int,
 
     loop = uvloop.new_event_loop()
     asyncio.set_event_loop(loop)
+    batched_logs = logs.batch_lines_on(loop)
     server = Http1Server(front, loop, head_timeout, body_timeout, max_body_size)
     stopped = loop.create_future()
 
@@ -461,5 +465,7 @@ def serve_socket(front: BufferingFront, sock: Any, ready: Any, *, backlog: int,
         loop.run_until_complete(run())
     finally:
         front.close()
+        for handler in batched_logs:
+            handler.flush_pending()
         loop.close()
 
