@@ -8,8 +8,8 @@ Run on demand (it is not a test)::
 
 Both servers run on 127.0.0.1, loaded one at a time:
 
-- the gateway as ``cfn-gateway serve`` runs by default (standalone, 2 workers, the RSGI
-  front, the engine beside them), from this checkout (its root goes first on
+- the gateway as ``cfn-gateway serve`` runs by default (standalone, 2 workers, the
+  native HTTP/1.1 server, the engine beside them), from this checkout (its root goes first on
   ``PYTHONPATH``), with its own temporary data folder and a credential from
   ``cfn-gateway credentials create``;
 - ``moto_server -H 127.0.0.1 -p PORT`` (werkzeug's threaded server, one process; any
