@@ -18,7 +18,8 @@ have committed (``common.deferral``); measured against eight threads per worker
 request changes threads.  A long read holds its worker's other requests meanwhile.  In
 OpenStack mode requests wait on Keystone and Gnocchi: eight threads per worker.  Against
 granian, which hands each request's head, body and answer between its Rust threads and
-the worker's loop, this serves 24-28 % more 1-datum puts (bench/README.md).
+the worker's loop, this serves 22 % more 1-datum JSON puts for 15 % less CPU each
+(bench/README.md).
 
 ``http_server = granian`` serves as earlier versions did: granian (chosen then by
 measurement, bench/wsgi_servers.py) with the RSGI front, or its WSGI interface when
