@@ -118,7 +118,8 @@ def answer_bytes(answer: Response, keep_alive: bool, with_body: bool) -> bytes:
     if not keep_alive:
         lines.append("Connection: close")
     lines.append("\r\n")
-    head = "\r\n".join(lines).encode("latin-1")
+    # Header values are latin-1 on the wire; should one hold more, it goes out as "?".
+    head = "\r\n".join(lines).encode("latin-1", "replace")
     return head + body if with_body else head
 
 

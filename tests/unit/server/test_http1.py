@@ -190,3 +190,9 @@ def test_answer_bytes_adds_length_date_and_close():
     assert kept.count(b"Content-Length") == 1 and b"Connection" not in kept
     assert kept.endswith(b"\r\n\r\n")
 
+
+
+def test_a_header_value_beyond_latin_1_does_not_stop_the_answer():
+    head = http1.answer_bytes((200, [("X-Name", "caf\u00e9 \u2603")], b""), keep_alive=True,
+                              with_body=True)
+    assert b"\r\nX-Name: caf\xe9 ?\r\n" in head
