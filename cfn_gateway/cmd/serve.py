@@ -49,7 +49,7 @@ from cfn_gateway.cmd import preflight
 from cfn_gateway.cmd.engine import ENGINE_PARENT_ENV
 from cfn_gateway.common.logs import setup_logging
 from cfn_gateway.config import CONF
-from cfn_gateway.server import collector, http1, lifeline
+from cfn_gateway.server import collector, lifeline, worker_loop
 from cfn_gateway.server.front import BufferingFront
 from cfn_gateway.server.listener import ExclusiveGranian, Listeners, PortInUse, bind_listeners
 from cfn_gateway.server.workers import Supervisor
@@ -204,10 +204,10 @@ def serve() -> int:
 def native_worker(sock: socket.socket, ready: Callable[[], None]) -> None:
     """A worker of the native server: the pipeline behind the front, HTTP/1.1 on the
     worker's own event loop."""
-    http1.serve_socket(worker_front(), sock, ready, backlog=BACKLOG,
-                       head_timeout=CONF.request_head_timeout,
-                       body_timeout=CONF.request_body_timeout,
-                       max_body_size=CONF.max_request_body_size, grace=STOP_GRACE_S)
+    worker_loop.serve_socket(worker_front(), sock, ready, backlog=BACKLOG,
+                             head_timeout=CONF.request_head_timeout,
+                             body_timeout=CONF.request_body_timeout,
+                             max_body_size=CONF.max_request_body_size, grace=STOP_GRACE_S)
 
 
 def serve_granian(listeners: Listeners) -> int:

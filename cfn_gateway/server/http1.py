@@ -35,8 +35,7 @@ What the server does about clients, per connection:
 The environ is WSGI's: ``PATH_INFO`` percent-decoded as bytes (latin-1), ``RAW_URI`` the
 request target as sent (which the route filter's signature checks use), repeated headers
 joined with ``,`` (``;`` for cookies).  Answers carry ``Date`` and ``Content-Length``.
-Log lines written on the loop's thread leave together at the end of each pass of the loop
-(``common.logs.LoopBatchedHandler``).
+A worker runs it with ``server.worker_loop.serve_socket``.
 """
 
 from __future__ import annotations
@@ -44,18 +43,15 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import signal
-import time
 from collections import deque
-from email.utils import formatdate
+from collections.abc import Callable
 from functools import lru_cache
-from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import httptools
 
-from cfn_gateway.common import logs
+from cfn_gateway.server.answers import answer_bytes, bare_answer
 from cfn_gateway.server.front import (
     BASE_ENVIRON,
     BufferingFront,
@@ -77,7 +73,6 @@ MAX_HEAD_BYTES = 64 * 1024
 #: Answers a connection may owe (pipelined requests) before it stops reading.
 MAX_PENDING = 16
 
-REASONS = {status.value: status.phrase for status in HTTPStatus}
 IDLE, HEAD, BODY = "idle", "head", "body"
 
 
@@ -91,48 +86,20 @@ def header_key(name: bytes) -> str:
     return environ_key(name.decode("latin-1").lower())
 
 
-@lru_cache(maxsize=4)
-def http_date(second: int) -> str:
-    return formatdate(second, usegmt=True)
-
-
-def bare_answer(status: int) -> bytes:
-    """A complete answer without a body, for what never reaches the pipeline."""
-    return (f"HTTP/1.1 {status} {REASONS[status]}\r\nContent-Length: 0\r\n"
-            f"Connection: close\r\nDate: {http_date(int(time.time()))}\r\n\r\n"
-            ).encode("latin-1")
-
-
-def answer_bytes(answer: Response, keep_alive: bool, with_body: bool) -> bytes:
-    """The status line, headers and body of ``answer``, as sent."""
-    status, headers, body = answer
-    lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Unknown')}"]
-    has_length = False
-    for name, value in headers:
-        lines.append(f"{name}: {value}")
-        if not has_length and name.lower() == "content-length":
-            has_length = True
-    if not has_length:
-        lines.append(f"Content-Length: {len(body)}")
-    lines.append("Date: " + http_date(int(time.time())))
-    if not keep_alive:
-        lines.append("Connection: close")
-    lines.append("\r\n")
-    # Header values are latin-1 on the wire; should one hold more, it goes out as "?".
-    head = "\r\n".join(lines).encode("latin-1", "replace")
-    return head + body if with_body else head
-
-
 class Http1Server:
     """A worker's connections, the deadlines they keep, and how they run requests."""
 
     def __init__(self, front: BufferingFront, loop: asyncio.AbstractEventLoop,
-                 head_timeout: float, body_timeout: float, max_body_size: int) -> None:
+                 head_timeout: float, body_timeout: float, max_body_size: int,
+                 before_send: Callable[[], None] = lambda: None) -> None:
         self.front = front
         self.loop = loop
         self.head_timeout = head_timeout
         self.body_timeout = body_timeout
         self.max_body_size = max_body_size
+        #: Called before answers are sent (the worker writes the log lines waiting, so a
+        #: request's access line is out before its answer).
+        self.before_send = before_send
         self.connections: set[Connection] = set()
         self.stopping = False
         self._sweeper: asyncio.TimerHandle | None = None
@@ -379,6 +346,8 @@ class Connection(asyncio.Protocol):
         """Send every answer that is ready and not preceded by one that is not."""
         answers = self.answers
         transport = self.transport
+        if answers and answers[0][0] is not None:
+            self.server.before_send()
         while answers and answers[0][0] is not None:
             data = answers.popleft()[0]
             if not transport.is_closing():
@@ -431,42 +400,4 @@ def _result(done: asyncio.Future[Response]) -> Response:
     if done.cancelled() or done.exception() is not None:
         return internal_error()
     return done.result()
-
-
-def serve_socket(front: BufferingFront, sock: Any, ready: Any, *, backlog: int,
-                 head_timeout: float, body_timeout: float, max_body_size: int,
-                 grace: float) -> None:
-    """Serve HTTP/1.1 on the listening socket ``sock`` until SIGTERM or SIGINT (call
-    ``ready`` once listening); then answer what was begun, for at most ``grace`` seconds,
-    and close the front."""
-    import uvloop
-
-    loop = uvloop.new_event_loop()
-    asyncio.set_event_loop(loop)
-    batched_logs = logs.batch_lines_on(loop)
-    server = Http1Server(front, loop, head_timeout, body_timeout, max_body_size)
-    stopped = loop.create_future()
-
-    def stop() -> None:
-        if not stopped.done():
-            stopped.set_result(None)
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop)
-
-    async def run() -> None:
-        listening = await loop.create_server(server.connection, sock=sock, backlog=backlog)
-        ready()
-        await stopped
-        listening.close()
-        server.stop()
-        await server.drained(grace)
-
-    try:
-        loop.run_until_complete(run())
-    finally:
-        front.close()
-        for handler in batched_logs:
-            handler.flush_pending()
-        loop.close()
 

@@ -76,8 +76,16 @@ def gateway(request: pytest.FixtureRequest,
     """Two workers with 1 thread each (the app runs on the event loop's thread) or with 3
     (the app runs on a pool); the native server, or granian with the RSGI front."""
     server, threads = request.param
-    gateway = start_gateway(tmp_path_factory.mktemp("limits"), "gateway",
-                            config=f"threads = {threads}\nhttp_server = {server}\n")
+    with checked_gateway(tmp_path_factory.mktemp("limits"),
+                         f"threads = {threads}\nhttp_server = {server}\n") as gateway:
+        yield gateway
+
+
+@contextlib.contextmanager
+def checked_gateway(root: Path, config: str) -> Iterator[GatewayProcess]:
+    """A gateway for a module's tests; once they are done, its log holds no traceback and
+    no answer 500."""
+    gateway = start_gateway(root, "gateway", config=config)
     try:
         yield gateway
     finally:
@@ -151,6 +159,14 @@ def put_payload(namespace: str) -> dict:
     return {"Namespace": namespace, "MetricData": [{
         "MetricName": "Late", "Value": 1.0,
         "Dimensions": [{"Name": "Host", "Value": "host-" + "0" * 200}]}]}
+
+
+def signed_put(gateway: GatewayProcess, creds: Credentials, namespace: str,
+               headers: dict[str, str] | None = None) -> tuple[bytes, bytes]:
+    """The head and body of a signed 1-datum JSON PutMetricData (``put_payload``)."""
+    request = raw.sign(raw.json_request(gateway.endpoint, "PutMetricData",
+                                        put_payload(namespace)), creds)
+    return request_bytes(request, headers=headers)
 
 
 def late_requests(gateway: GatewayProcess, creds: Credentials,
@@ -278,9 +294,7 @@ def test_stalled_bodies_do_not_hold_up_other_clients(gateway, creds):
 
 def test_a_body_sent_slowly_but_in_time_is_served(gateway, creds):
     namespace = f"Test/{uuid.uuid4().hex[:12]}"
-    request = raw.sign(raw.json_request(gateway.endpoint, "PutMetricData",
-                                        put_payload(namespace)), creds)
-    head, body = request_bytes(request)
+    head, body = signed_put(gateway, creds, namespace)
     with connect(gateway) as sock:
         sock.sendall(head)
         for start in range(0, len(body), 20):  # the body over about a second

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from cfn_gateway.server import http1
+from cfn_gateway.server import answers, http1
 from cfn_gateway.server.front import BufferingFront
 
 Seen = list[dict[str, Any]]
@@ -25,12 +25,13 @@ def echo_app(seen: Seen) -> Callable[..., Any]:
     return app
 
 
-async def serving(app: Callable[..., Any], body_timeout: float = 5.0
+async def serving(app: Callable[..., Any], body_timeout: float = 5.0,
+                  before_send: Callable[[], None] = lambda: None
                   ) -> tuple[asyncio.AbstractServer, http1.Http1Server, int]:
     loop = asyncio.get_running_loop()
     front = BufferingFront(app, 1, body_timeout, 1 << 20)
     server = http1.Http1Server(front, loop, head_timeout=5.0, body_timeout=body_timeout,
-                               max_body_size=1 << 20)
+                               max_body_size=1 << 20, before_send=before_send)
     listening = await loop.create_server(server.connection, "127.0.0.1", 0)
     port = listening.sockets[0].getsockname()[1]
     return listening, server, port
@@ -178,14 +179,14 @@ def test_a_connection_owing_many_answers_stops_reading(monkeypatch: pytest.Monke
 
 
 def test_answer_bytes_adds_length_date_and_close():
-    head = http1.answer_bytes((404, [("X-A", "1")], b"nope"), keep_alive=False,
+    head = answers.answer_bytes((404, [("X-A", "1")], b"nope"), keep_alive=False,
                               with_body=True)
     lines = head.split(b"\r\n")
     assert lines[0] == b"HTTP/1.1 404 Not Found"
     assert b"Content-Length: 4" in lines and b"Connection: close" in lines
     assert any(line.startswith(b"Date: ") for line in lines)
     assert head.endswith(b"\r\n\r\nnope")
-    kept = http1.answer_bytes((200, [("Content-Length", "4")], b"okay"), keep_alive=True,
+    kept = answers.answer_bytes((200, [("Content-Length", "4")], b"okay"), keep_alive=True,
                               with_body=False)
     assert kept.count(b"Content-Length") == 1 and b"Connection" not in kept
     assert kept.endswith(b"\r\n\r\n")
@@ -193,6 +194,26 @@ def test_answer_bytes_adds_length_date_and_close():
 
 
 def test_a_header_value_beyond_latin_1_does_not_stop_the_answer():
-    head = http1.answer_bytes((200, [("X-Name", "caf\u00e9 \u2603")], b""), keep_alive=True,
+    head = answers.answer_bytes((200, [("X-Name", "caf\u00e9 \u2603")], b""), keep_alive=True,
                               with_body=True)
     assert b"\r\nX-Name: caf\xe9 ?\r\n" in head
+
+
+def test_before_send_runs_before_each_answer_leaves():
+    """The worker writes its waiting log lines there: a request's access line is out
+    before its answer."""
+    events: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        events.append("app")
+        start_response("200 OK", [])
+        return [b""]
+
+    async def run() -> bytes:
+        listening, _, port = await serving(app, before_send=lambda: events.append("send"))
+        async with listening:
+            return await exchange(port, [b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"] * 2)
+
+    out = asyncio.run(run())
+    assert out.count(b"HTTP/1.1 200 OK") == 2
+    assert events == ["app", "send", "app", "send"]
