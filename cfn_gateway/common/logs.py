@@ -13,13 +13,11 @@ source file, line or thread, and ``setup_logging`` tells ``logging`` not to look
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import sys
 import threading
 import time
-from typing import Any
 
 LOG_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s %(message)s"
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -89,63 +87,3 @@ class ThrottledLog:
         if skipped:
             message += f" ({skipped} more since the last report)"
         self._logger.warning(message, *args)
-
-
-class LoopBatchedHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """A stream handler whose lines logged on an event loop's thread are written together,
-    once the loop's current pass over its ready callbacks ends (``call_soon``), with one
-    write and one flush, rather than one each per line.
-
-    A write to the stream lets go of the GIL: on a worker whose committer thread was
-    waiting for it, each request's access line handed the GIL over and waited to get it
-    back.  Lines logged on other threads are written at once, as ``StreamHandler`` does;
-    ``flush_pending`` (also called by ``flush``) writes what is waiting."""
-
-    def __init__(self, stream: Any, loop: asyncio.AbstractEventLoop) -> None:
-        super().__init__(stream)
-        self.loop = loop
-        self.loop_thread = threading.get_ident()
-        self._pending: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if threading.get_ident() != self.loop_thread or self.loop.is_closed():
-            super().emit(record)
-            return
-        try:
-            line = self.format(record) + self.terminator
-        except Exception:
-            self.handleError(record)
-            return
-        self._pending.append(line)
-        if len(self._pending) == 1:
-            self.loop.call_soon(self.flush_pending)
-
-    def flush_pending(self) -> None:
-        lines, self._pending = self._pending, []
-        if lines:
-            with self.lock:  # type: ignore[union-attr]
-                self.stream.write("".join(lines))
-                self.stream.flush()
-
-    def flush(self) -> None:
-        if threading.get_ident() == self.loop_thread:
-            self.flush_pending()
-        super().flush()
-
-
-def batch_lines_on(loop: asyncio.AbstractEventLoop) -> list[LoopBatchedHandler]:
-    """Replace the root logger's plain stream handlers by ``LoopBatchedHandler``s on
-    ``loop`` (called on the loop's thread); the new handlers."""
-    root = logging.getLogger()
-    batched = []
-    for handler in list(root.handlers):
-        if type(handler) is logging.StreamHandler:
-            replacement = LoopBatchedHandler(handler.stream, loop)
-            replacement.setLevel(handler.level)
-            replacement.setFormatter(handler.formatter)
-            for log_filter in handler.filters:
-                replacement.addFilter(log_filter)
-            root.removeHandler(handler)
-            root.addHandler(replacement)
-            batched.append(replacement)
-    return batched

@@ -44,7 +44,6 @@ import asyncio
 import io
 import logging
 from collections import deque
-from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -90,16 +89,12 @@ class Http1Server:
     """A worker's connections, the deadlines they keep, and how they run requests."""
 
     def __init__(self, front: BufferingFront, loop: asyncio.AbstractEventLoop,
-                 head_timeout: float, body_timeout: float, max_body_size: int,
-                 before_send: Callable[[], None] = lambda: None) -> None:
+                 head_timeout: float, body_timeout: float, max_body_size: int) -> None:
         self.front = front
         self.loop = loop
         self.head_timeout = head_timeout
         self.body_timeout = body_timeout
         self.max_body_size = max_body_size
-        #: Called before answers are sent (the worker writes the log lines waiting, so a
-        #: request's access line is out before its answer).
-        self.before_send = before_send
         self.connections: set[Connection] = set()
         self.stopping = False
         self._sweeper: asyncio.TimerHandle | None = None
@@ -346,8 +341,6 @@ class Connection(asyncio.Protocol):
         """Send every answer that is ready and not preceded by one that is not."""
         answers = self.answers
         transport = self.transport
-        if answers and answers[0][0] is not None:
-            self.server.before_send()
         while answers and answers[0][0] is not None:
             data = answers.popleft()[0]
             if not transport.is_closing():

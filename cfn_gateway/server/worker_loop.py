@@ -3,11 +3,7 @@
 ``serve_socket`` runs a uvloop on the worker's main thread with ``http1.Http1Server`` on
 the socket the serve process bound for it, until SIGTERM or SIGINT; then it stops taking
 requests, answers what was begun (for a grace period) and closes the front, which folds
-the worker's staged samples into the file.  Log lines written on the loop's thread leave
-together (``common.logs.LoopBatchedHandler``), at the end of the loop's pass or before
-answers are sent, whichever comes first: so a request's access line is out before its
-answer, and the lines of the requests one commit acknowledges leave in one write (each
-line's own write let go of the GIL to a waiting committer thread).
+the worker's staged samples into the file.
 """
 
 from __future__ import annotations
@@ -17,7 +13,6 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from cfn_gateway.common import logs
 from cfn_gateway.server.front import BufferingFront
 from cfn_gateway.server.http1 import Http1Server
 
@@ -32,14 +27,7 @@ def serve_socket(front: BufferingFront, sock: Any, ready: Callable[[], None], *,
 
     loop = uvloop.new_event_loop()
     asyncio.set_event_loop(loop)
-    batched_logs = logs.batch_lines_on(loop)
-
-    def write_log_lines() -> None:
-        for handler in batched_logs:
-            handler.flush_pending()
-
-    server = Http1Server(front, loop, head_timeout, body_timeout, max_body_size,
-                         before_send=write_log_lines)
+    server = Http1Server(front, loop, head_timeout, body_timeout, max_body_size)
     stopped = loop.create_future()
 
     def stop() -> None:
@@ -61,6 +49,5 @@ def serve_socket(front: BufferingFront, sock: Any, ready: Callable[[], None], *,
         loop.run_until_complete(run())
     finally:
         front.close()
-        write_log_lines()
         loop.close()
 

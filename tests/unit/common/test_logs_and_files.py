@@ -1,10 +1,7 @@
-"""The one-line log formatter, the throttled log, lines batched per loop pass, private files
-and the disk-full mapping."""
+"""The one-line log formatter, the throttled log, private files and the disk-full mapping."""
 
 from __future__ import annotations
 
-import asyncio
-import io
 import logging
 import os
 import sqlite3
@@ -17,13 +14,7 @@ import pytest
 from cfn_gateway import errors
 from cfn_gateway.common import logs
 from cfn_gateway.common import sqlite as common_sqlite
-from cfn_gateway.common.logs import (
-    LoopBatchedHandler,
-    OneLineFormatter,
-    ThrottledLog,
-    batch_lines_on,
-    escape_controls,
-)
+from cfn_gateway.common.logs import OneLineFormatter, ThrottledLog, escape_controls
 from cfn_gateway.common.private_files import private_file, private_folder
 
 
@@ -121,68 +112,3 @@ def test_other_database_errors_pass_through(tmp_path):
             conn, threading.Lock()):
         conn.execute("SELECT * FROM missing")
     assert not conn.in_transaction
-
-
-class CountingStream(io.StringIO):
-    def __init__(self) -> None:
-        super().__init__()
-        self.writes = 0
-
-    def write(self, text: str) -> int:
-        self.writes += 1
-        return super().write(text)
-
-
-def test_lines_logged_on_the_loop_leave_in_one_write_at_the_end_of_its_pass():
-    stream = CountingStream()
-    logger = logging.getLogger("test.batched")
-    logger.propagate = False
-    loop = asyncio.new_event_loop()
-    try:
-        handler = LoopBatchedHandler(stream, loop)
-        handler.setFormatter(OneLineFormatter("%(message)s"))
-        logger.addHandler(handler)
-        seen_within_the_pass: list[str] = []
-
-        def one_pass() -> None:
-            for n in range(5):
-                logger.warning("line %d", n)
-            seen_within_the_pass.append(stream.getvalue())
-            # Another thread's line is written at once.
-            thread = threading.Thread(target=logger.warning, args=("from a thread",))
-            thread.start()
-            thread.join()
-
-        loop.call_soon(one_pass)
-        loop.call_soon(loop.call_soon, loop.stop)  # after the next pass
-        loop.run_forever()
-        assert seen_within_the_pass == [""]
-        lines = stream.getvalue().splitlines()
-        assert lines == ["from a thread", "line 0", "line 1", "line 2", "line 3", "line 4"]
-        assert stream.writes == 2
-        logger.warning("left for the end")
-        handler.flush()
-        assert stream.getvalue().splitlines()[-1] == "left for the end"
-    finally:
-        logger.handlers.clear()
-        loop.close()
-
-
-def test_batch_lines_on_replaces_plain_stream_handlers_only():
-    root = logging.getLogger()
-    saved = list(root.handlers)
-    plain = logging.StreamHandler(io.StringIO())
-    plain.setFormatter(OneLineFormatter("%(message)s"))
-    plain.setLevel(logging.WARNING)
-    other = logging.FileHandler(os.devnull)
-    root.handlers[:] = [plain, other]
-    loop = asyncio.new_event_loop()
-    try:
-        (batched,) = batch_lines_on(loop)
-        assert root.handlers == [other, batched]
-        assert batched.stream is plain.stream and batched.formatter is plain.formatter
-        assert batched.level == logging.WARNING
-    finally:
-        root.handlers[:] = saved
-        other.close()
-        loop.close()

@@ -25,13 +25,12 @@ def echo_app(seen: Seen) -> Callable[..., Any]:
     return app
 
 
-async def serving(app: Callable[..., Any], body_timeout: float = 5.0,
-                  before_send: Callable[[], None] = lambda: None
+async def serving(app: Callable[..., Any], body_timeout: float = 5.0
                   ) -> tuple[asyncio.AbstractServer, http1.Http1Server, int]:
     loop = asyncio.get_running_loop()
     front = BufferingFront(app, 1, body_timeout, 1 << 20)
     server = http1.Http1Server(front, loop, head_timeout=5.0, body_timeout=body_timeout,
-                               max_body_size=1 << 20, before_send=before_send)
+                               max_body_size=1 << 20)
     listening = await loop.create_server(server.connection, "127.0.0.1", 0)
     port = listening.sockets[0].getsockname()[1]
     return listening, server, port
@@ -198,22 +197,3 @@ def test_a_header_value_beyond_latin_1_does_not_stop_the_answer():
                               with_body=True)
     assert b"\r\nX-Name: caf\xe9 ?\r\n" in head
 
-
-def test_before_send_runs_before_each_answer_leaves():
-    """The worker writes its waiting log lines there: a request's access line is out
-    before its answer."""
-    events: list[str] = []
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        events.append("app")
-        start_response("200 OK", [])
-        return [b""]
-
-    async def run() -> bytes:
-        listening, _, port = await serving(app, before_send=lambda: events.append("send"))
-        async with listening:
-            return await exchange(port, [b"GET / HTTP/1.1\r\nHost: h\r\n\r\n"] * 2)
-
-    out = asyncio.run(run())
-    assert out.count(b"HTTP/1.1 200 OK") == 2
-    assert events == ["app", "send", "app", "send"]
