@@ -37,7 +37,7 @@ import io
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
@@ -170,18 +170,9 @@ class BufferingFront:
                      scope.path, scope.client)
             proto.response_empty(400, [("Connection", "close")])
             return
-        environ = wsgi_environ(scope, stream)
-        if self.pool is None:
-            # Inline: writes commit on the committer thread while the loop goes on; the
-            # answer leaves once they have (or, should one fail, the error does).
-            answer, deferred, start_line = self.call_inline(
-                environ, self.loop or asyncio.get_running_loop())
-            if deferred.waiting:
-                answer = await committed_answer(answer, deferred, start_line)
-            status, headers, body = answer
-        else:
-            loop = self.loop or asyncio.get_running_loop()
-            status, headers, body = await loop.run_in_executor(self.pool, self.call, environ)
+        answer = self.respond(wsgi_environ(scope, stream),
+                              self.loop or asyncio.get_running_loop())
+        status, headers, body = answer if isinstance(answer, tuple) else await answer
         if not keep_alive:
             headers.append(("Connection", "close"))
         proto.response_bytes(status, headers, body)
@@ -230,16 +221,23 @@ class BufferingFront:
                 break
         return b"".join(parts)
 
-    def call_inline(self, environ: dict[str, Any], loop: asyncio.AbstractEventLoop
-                    ) -> tuple[Response, deferral.Deferral, list[Any]]:
-        """Run the pipeline on this (the loop's) thread, its writes deferred: the answer,
-        the request's deferral and the status line and headers last started (for
-        ``committed_answer``)."""
+    def respond(self, environ: dict[str, Any], loop: asyncio.AbstractEventLoop
+                ) -> Response | Awaitable[Response]:
+        """The answer to ``environ``, or (when it is not ready yet) what to await for it.
+
+        Inline (no pool): the pipeline runs on this, the loop's, thread, its writes
+        deferred to the committer thread while the loop goes on; the answer is ready at
+        once when the request wrote nothing, else it leaves once the writes have
+        committed (or, should one fail, the error does).  With a pool: on its threads."""
+        if self.pool is not None:
+            return loop.run_in_executor(self.pool, self.call, environ)
         deferred = deferral.Deferral(loop)
         start_line: list[Any] = []
         with deferral.deferring(deferred):
             answer = self.call(environ, start_line)
-        return answer, deferred, start_line
+        if not deferred.waiting:
+            return answer
+        return _committed_answer(answer, deferred, start_line)
 
     def call(self, environ: dict[str, Any], started: list[Any] | None = None) -> Response:
         """Run the WSGI pipeline to completion: status, headers and the whole body.
@@ -266,8 +264,8 @@ class BufferingFront:
             return internal_error()
 
 
-async def committed_answer(answer: Response, deferred: deferral.Deferral,
-                           start_line: list[Any]) -> Response:
+async def _committed_answer(answer: Response, deferred: deferral.Deferral,
+                            start_line: list[Any]) -> Response:
     """``answer`` once the request's deferred writes have committed; if one failed, the
     error faultwrap answered through the pipeline's ``start_response``."""
     if await deferred.settled() is None:

@@ -4,7 +4,7 @@ Under granian, a request's head and its body each reached the worker's event loo
 granian's Rust threads and its answer went back to them: three thread hand-overs per
 request besides the committer's.  Here the worker's uvloop reads the socket itself and
 httptools (llhttp, in C) parses each request as its bytes arrive; the pipeline runs as it
-did behind granian (``BufferingFront.call_inline`` on the loop's thread, its writes
+did behind granian (``BufferingFront.respond``: on the loop's thread, its writes
 deferred to the committer; or on the front's thread pool).  Measured side by side in
 bench/README.md.
 
@@ -56,7 +56,6 @@ from cfn_gateway.server.front import (
     BufferingFront,
     LateBody,
     Response,
-    committed_answer,
     environ_key,
     internal_error,
 )
@@ -187,15 +186,12 @@ class Connection(asyncio.Protocol):
     def eof_received(self) -> bool:
         """The client closed its side: a request it had begun is not processed (a bare
         400, should it still read); answers owed are sent, then the connection closes."""
-        if self.state == BODY and not self.closing:
-            self._not_processed()
-            self.refuse(400)
-        elif self.state == HEAD and not self.closing:
-            self.refuse(400)
-        else:
+        if self.state == IDLE or self.closing:
             self.closing = True
-            if not self.answers:
-                return False
+            return bool(self.answers)
+        if self.state == BODY:
+            self._not_processed()
+        self.refuse(400)
         return True
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -317,20 +313,12 @@ class Connection(asyncio.Protocol):
                            environ["REQUEST_METHOD"] != "HEAD"]
         self.answers.append(slot)
         self._flow()
-        front = self.server.front
-        if front.pool is None:
-            answer, deferred, start_line = front.call_inline(environ, self.loop)
-            if deferred.waiting:
-                self.loop.create_task(self._after_commit(slot, answer, deferred, start_line))
-            else:
-                self.answer(slot, answer)
+        answer = self.server.front.respond(environ, self.loop)
+        if isinstance(answer, tuple):
+            self.answer(slot, answer)
         else:
-            future = self.loop.run_in_executor(front.pool, front.call, environ)
-            future.add_done_callback(lambda done: self.answer(slot, _result(done)))
-
-    async def _after_commit(self, slot: list[Any], answer: Response, deferred: Any,
-                            start_line: list[Any]) -> None:
-        self.answer(slot, await committed_answer(answer, deferred, start_line))
+            pending = asyncio.ensure_future(answer, loop=self.loop)
+            pending.add_done_callback(lambda done: self.answer(slot, _result(done)))
 
     def answer(self, slot: list[Any], answer: Response) -> None:
         """The pipeline's ``answer`` for the request of ``slot``."""
