@@ -14,8 +14,9 @@ writes the request's line from its own callback, after), and leaves its body in
 returned.
 
 ``add`` and ``when_settled`` run on the loop's thread (in the pipeline); ``settle`` is
-called from the committer's thread and hands over to the loop (``call_soon_threadsafe``,
-once per batch), where the callbacks run in the order they were registered.
+called by whoever led the commit, the loop itself or the committer's thread, and hands
+over to the loop (``call_soon``, or ``call_soon_threadsafe`` from another thread, once per
+batch), where the callbacks run in the order they were registered.
 """
 
 from __future__ import annotations
@@ -84,9 +85,13 @@ def settle(outcomes: Sequence[tuple[Deferral, BaseException | None]]) -> None:
     by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Deferral, BaseException | None]]] = {}
     for deferral, error in outcomes:
         by_loop.setdefault(deferral.loop, []).append((deferral, error))
+    running = asyncio._get_running_loop()
     for loop, items in by_loop.items():
         with suppress(RuntimeError):  # a closed loop: its requests are gone with it
-            loop.call_soon_threadsafe(_report, items)
+            if loop is running:  # the loop led the commit itself: no wake-up needed
+                loop.call_soon(_report, items)
+            else:
+                loop.call_soon_threadsafe(_report, items)
 
 
 def _report(items: list[tuple[Deferral, BaseException | None]]) -> None:

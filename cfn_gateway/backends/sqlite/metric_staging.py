@@ -20,7 +20,9 @@ When a fold runs:
   ``SLICES``, of the oldest staged row's), and the next write the slice that then holds
   the oldest row.  A whole fold held the file's write lock for 100-250 ms, all the
   workers' writes (and so their requests) waiting behind it; a slice touches a
-  ``SLICES``-th of the pages, for a ``SLICES``-th of that time;
+  ``SLICES``-th of the pages, for a ``SLICES``-th of that time (still 70-80 ms under
+  1-datum puts: a transaction led on a worker's event loop leaves it to a transaction of
+  its own on the committer thread, ``SQLiteMetricStore``);
 - before every read of the samples or the roll-ups (``SQLiteMetricStore`` asks
   ``has_staged`` and, if so, folds in a write of its own), so that every read sees every
   write acknowledged before it began, through the per-metric tables as before; when that
@@ -98,14 +100,26 @@ def fold_slice(conn: sqlite3.Connection, rollups: bool, remainder: int) -> int:
                  _IN_SLICE.format(remainder=remainder))
 
 
+def is_full(conn: sqlite3.Connection) -> bool:
+    """Whether ``FOLD_ROWS`` or more rows may be staged (``fold_if_full`` would fold)."""
+    return _oldest_if_full(conn) is not None
+
+
 def fold_if_full(conn: sqlite3.Connection, rollups: bool) -> int:
     """When ``FOLD_ROWS`` or more rows may be staged, fold the slice that holds the oldest
     staged row; how many moved."""
+    oldest_metric = _oldest_if_full(conn)
+    if oldest_metric is None:
+        return 0
+    return fold_slice(conn, rollups, oldest_metric % SLICES)
+
+
+def _oldest_if_full(conn: sqlite3.Connection) -> int | None:
+    """The metric of the oldest staged row, when ``FOLD_ROWS`` or more may be staged."""
     found = conn.execute(_SPAN).fetchone()
     if found is None or found[0] < FOLD_ROWS:
-        return 0
-    _, oldest_metric = found
-    return fold_slice(conn, rollups, oldest_metric % SLICES)
+        return None
+    return found[1]
 
 
 def _move(conn: sqlite3.Connection, rollups: bool, source: str, where: str) -> int:

@@ -11,7 +11,7 @@ Split in two so that the write lock is held only for SQL:
   ``last_put`` moved forward), inserts their ``metric_dimensions`` rows with one
   ``executemany``, moves the stale ``last_put`` forward and stages the samples with one
   ``executemany`` (``metric_staging``: they reach ``metric_samples`` and the roll-ups at
-  the next fold, which this write runs when it leaves enough rows staged);
+  the next fold, which the store runs when a write leaves enough rows staged);
   ``write_all`` does the same for the batches of several requests at once, with one
   statement per table for them all.
 
@@ -104,14 +104,13 @@ def prepare(project_id: str, data: Sequence[Datum], last_put: int, known: Ids) -
     return batch
 
 
-def write(conn: sqlite3.Connection, project_id: str, batch: Batch,
-          rollups: bool) -> dict[MetricKey, int]:
+def write(conn: sqlite3.Connection, project_id: str, batch: Batch) -> dict[MetricKey, int]:
     """Write ``batch`` (inside the write transaction); the ids of its ``waiting`` metrics."""
-    return write_all(conn, [(project_id, batch)], rollups)[0]
+    return write_all(conn, [(project_id, batch)])[0]
 
 
 def write_all(conn: sqlite3.Connection, batches: Sequence[tuple[str, Batch]],
-              rollups: bool) -> list[dict[MetricKey, int]]:
+              ) -> list[dict[MetricKey, int]]:
     """Write the ``(project_id, batch)`` of several requests (inside the write transaction)
     with one statement per table for them all; each batch's new ids, in order."""
     new_ids = []
@@ -130,7 +129,6 @@ def write_all(conn: sqlite3.Connection, batches: Sequence[tuple[str, Batch]],
     if touched:
         conn.executemany(_TOUCH, touched)
     conn.executemany(metric_staging.INSERT, rows)
-    metric_staging.fold_if_full(conn, rollups)
     return new_ids
 
 

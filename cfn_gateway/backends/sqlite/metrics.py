@@ -146,6 +146,8 @@ class SQLiteMetricStore:
             #: Whether the file has roll-ups, which every fold then keeps in step.
             self._rollups = metric_rollups.present(conn)
         self._writes = GroupCommit(self._conn, self._lock)
+        #: A fold is queued for the committer (``_fold_when_full``).
+        self._fold_asked = False
         self._known: metric_writes.Ids = {}
         self.fold_staged()  # what a killed process left
 
@@ -169,13 +171,12 @@ class SQLiteMetricStore:
             return
         last_put = to_millis(received_at)
         known = self._known
-        rollups = self._rollups
         first = metric_writes.prepare(project_id, data, last_put, known)
 
         def work(conn: sqlite3.Connection) -> tuple[metric_writes.Batch, dict[MetricKey, int]]:
             conn.execute("SAVEPOINT cached_ids")
             try:
-                written = first, metric_writes.write(conn, project_id, first, rollups)
+                written = first, metric_writes.write(conn, project_id, first)
             except sqlite3.IntegrityError:
                 # A cached metric id no longer exists (only possible if rows were removed
                 # behind this process's back): forget the cache, write again resolving
@@ -183,8 +184,9 @@ class SQLiteMetricStore:
                 conn.execute("ROLLBACK TO cached_ids")
                 known.clear()
                 again = metric_writes.prepare(project_id, data, last_put, known)
-                written = again, metric_writes.write(conn, project_id, again, rollups)
+                written = again, metric_writes.write(conn, project_id, again)
             conn.execute("RELEASE cached_ids")
+            self._fold_when_full(conn)
             return written
 
         def remember(written: tuple[metric_writes.Batch, dict[MetricKey, int]]) -> None:
@@ -201,8 +203,24 @@ class SQLiteMetricStore:
                         ) -> list[tuple[metric_writes.Batch, dict[MetricKey, int]]]:
         """Several requests' prepared batches in one go (``GroupCommit``'s ``Together``;
         should a cached id be stale, this raises and each request's ``work`` runs alone)."""
-        ids = metric_writes.write_all(conn, batches, self._rollups)
+        ids = metric_writes.write_all(conn, batches)
+        self._fold_when_full(conn)
         return [(batch, new_ids) for (_, batch), new_ids in zip(batches, ids, strict=True)]
+
+    def _fold_when_full(self, conn: sqlite3.Connection) -> None:
+        """After a write, in its transaction: fold a slice when enough rows are staged
+        (``metric_staging``).  In a transaction led on a worker's event loop, the fold (70-80
+        ms) would hold up every request of that worker: the committer thread folds in a
+        transaction of its own instead, soon after."""
+        if not self._writes.on_event_loop:
+            metric_staging.fold_if_full(conn, self._rollups)
+        elif not self._fold_asked and metric_staging.is_full(conn):
+            self._fold_asked = True
+            self._writes.run_later(self._fold_asked_for)
+
+    def _fold_asked_for(self, conn: sqlite3.Connection) -> None:
+        self._fold_asked = False
+        metric_staging.fold_if_full(conn, self._rollups)
 
     # --- ListMetrics ----------------------------------------------------------------------
 

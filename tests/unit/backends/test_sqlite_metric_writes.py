@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -146,7 +148,7 @@ def test_a_datum_without_samples_still_makes_its_metric(store):
 
 def put_deferred(store: SQLiteMetricStore, requests: list[list[Datum]]) -> list:
     """Every request's put under a deferral of its own, as the inline front makes them: they
-    queue while the loop runs, so the committer writes them together."""
+    queue while the loop runs, and the loop then writes them together."""
     async def main():
         loop = asyncio.get_running_loop()
         deferrals = [deferral.Deferral(loop) for _ in requests]
@@ -165,15 +167,45 @@ def test_requests_written_together_write_what_they_write_one_by_one(store, refer
     together: list[int] = []
     write_all = metric_writes.write_all
 
-    def counting(conn, batches, rollups):
+    def counting(conn, batches):
         together.append(len(batches))
-        return write_all(conn, batches, rollups)
+        return write_all(conn, batches)
 
     monkeypatch.setattr(metric_writes, "write_all", counting)
     assert put_deferred(store, requests) == [None] * len(requests)
     assert max(together) > 10, together
     assert contents(store) == contents(reference)
     assert store._known == reference._known
+
+
+def test_a_fold_due_in_a_transaction_the_loop_leads_is_left_to_the_committer(
+        store, reference, monkeypatch):
+    """The loop's transactions stage rows only; once enough are staged, the committer
+    thread folds a slice in a transaction of its own, and what the store holds is what
+    writing one by one holds."""
+    monkeypatch.setattr(metric_staging, "FOLD_ROWS", 7)
+    folds: list[tuple[str, bool]] = []
+    fold_if_full = metric_staging.fold_if_full
+
+    def recording(conn, rollups):
+        moved = fold_if_full(conn, rollups)
+        if moved:
+            folds.append((threading.current_thread().name, store._writes.on_event_loop))
+        return moved
+
+    monkeypatch.setattr(metric_staging, "fold_if_full", recording)
+    requests = random_requests(random.Random(3), 60)
+    for chunk in range(0, 60, 20):  # three loop turns, each leaving rows to fold
+        assert put_deferred(store, requests[chunk:chunk + 20]) == [None] * 20
+        deadline = time.monotonic() + 10
+        while not folds and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert folds and set(folds) == {("cfn-gateway-committer", False)}
+    assert store._conn.execute("SELECT count(*) FROM metric_samples").fetchone()[0] > 0
+    monkeypatch.setattr(metric_staging, "FOLD_ROWS", 10**9)
+    for data in requests:
+        reference.put("p", data, DAY)
+    assert contents(store) == contents(reference)
 
 
 def test_a_stale_cached_id_among_requests_together_is_written_again_alone(store):

@@ -329,3 +329,121 @@ def test_deferred_writes_go_together(tmp_path):
     assert asyncio.run(main()) == [None] * 40
     assert rows(path) == [("d", n) for n in range(40)]
     assert sum(inserts.combined) >= 30, inserts.combined
+
+
+class Threads(Recording):
+    """Also records the thread that led each transaction."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.leaders: list[str] = []
+        self.on_loop: list[bool] = []
+
+    def _commit(self, batch) -> None:
+        self.leaders.append(threading.current_thread().name)
+        self.on_loop.append(self.on_event_loop)
+        super()._commit(batch)
+
+
+def test_a_loop_leads_its_deferred_writes_when_the_file_is_free(tmp_path):
+    """No other process holds the file's lock: the loop commits the writes of the requests
+    it handled together itself, in one transaction, and no committer thread is started."""
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path, Threads)
+    _, early, outcomes = _deferred(commits, [insert("d", n) for n in range(12)])
+    assert early == [False] * 12 and outcomes == [None] * 12
+    assert commits.batches == [12]
+    assert commits.leaders == [threading.current_thread().name] and commits.on_loop == [True]
+    assert commits._committer is None
+    assert rows(path) == [("d", n) for n in range(12)]
+
+
+def test_a_loop_does_not_wait_for_a_file_another_process_holds(tmp_path):
+    """While another process holds the file's lock, the loop goes on serving (its timers
+    fire); the committer thread waits for the lock, leads the batch, and the requests
+    settle once the lock is free.  The next batch is the loop's again."""
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path, Threads)
+    other_process = ProcessLock(path + LOCK_SUFFIX)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        requests = [deferral.Deferral(loop) for _ in range(5)]
+        with other_process:
+            for n, request in enumerate(requests):
+                with deferral.deferring(request):
+                    commits.run(insert("held", n))
+            ticks = 0
+            for _ in range(20):  # the loop is free: 20 turns of 10 ms
+                await asyncio.sleep(0.01)
+                ticks += 1
+            pending = [request.pending for request in requests]
+        outcomes = [await asyncio.wait_for(request.settled(), 10) for request in requests]
+        later = deferral.Deferral(loop)
+        with deferral.deferring(later):
+            commits.run(insert("free", 0))
+        return ticks, pending, outcomes, await asyncio.wait_for(later.settled(), 10)
+
+    ticks, pending, outcomes, later = asyncio.run(main())
+    assert ticks == 20 and pending == [1] * 5
+    assert outcomes == [None] * 5 and later is None
+    assert commits.leaders[0] == "cfn-gateway-committer" and commits.on_loop[0] is False
+    assert commits.leaders[-1] == threading.current_thread().name
+    assert rows(path) == [("free", 0)] + [("held", n) for n in range(5)]
+
+
+def test_a_blocking_write_on_the_loop_takes_the_lead_the_loop_was_to_take(tmp_path):
+    """A read's fold waits for its write on the loop's own thread: it must not wait for a
+    callback of that same loop (it would wait for ever); it commits the deferred writes
+    queued before it too."""
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path, Threads)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        requests = [deferral.Deferral(loop) for _ in range(3)]
+        for n, request in enumerate(requests):
+            with deferral.deferring(request):
+                commits.run(insert("deferred", n))
+        blocking = commits.run(insert("blocking", 0))  # on the loop's thread
+        return blocking, [await asyncio.wait_for(r.settled(), 10) for r in requests]
+
+    blocking, outcomes = asyncio.run(main())
+    assert blocking > 0 and outcomes == [None] * 3
+    assert commits.batches == [4]
+    assert rows(path) == [("blocking", 0)] + [("deferred", n) for n in range(3)]
+
+
+def test_a_turn_left_to_a_loop_that_stopped_is_taken_by_the_next_blocking_write(tmp_path):
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path)
+
+    async def queue_and_leave():
+        with deferral.deferring(deferral.Deferral(asyncio.get_running_loop())):
+            commits.run(insert("deferred", 0))  # its loop's callback never runs
+
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(queue_and_leave())
+    loop.close()
+    assert commits.run(insert("blocking", 0)) > 0  # does not wait for the closed loop
+    assert rows(path) == [("blocking", 0), ("deferred", 0)]
+
+
+def test_run_later_is_led_by_the_committer_and_its_failure_is_logged(tmp_path, caplog):
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path, Threads)
+    done = threading.Event()
+
+    def later(conn: sqlite3.Connection) -> None:
+        insert("later", 0)(conn)
+        done.set()
+
+    commits.run_later(later)
+    commits.run_later(bad)
+    assert done.wait(10)
+    deadline = time.monotonic() + 10
+    while "no one waited for failed" not in caplog.text and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "no one waited for failed" in caplog.text and "refused" in caplog.text
+    assert set(commits.leaders) == {"cfn-gateway-committer"}
+    assert rows(path) == [("later", 0)]
