@@ -10,16 +10,16 @@ pipeline after the fork, so no SQLite connection or HTTP session crosses process
 
 By default (``http_server = native``) each worker parses HTTP/1.1 on its own uvloop
 (``cfn_gateway.server.http1``) with head and body deadlines, and runs the pipeline through
-the front (``cfn_gateway.server.front``): in standalone mode inline on the loop, one Python
-thread, a request's writes handed to the worker's committer thread, where concurrent
-PutMetricData requests share one commit (``common.group_commit``), and answered once they
-have committed (``common.deferral``); measured against eight threads per worker
-(bench/README.md), this serves 1.3-1.5 times the puts for 30 % less CPU each, because no
-request changes threads.  A long read holds its worker's other requests meanwhile.  In
-OpenStack mode requests wait on Keystone and Gnocchi: eight threads per worker.  Against
-granian, which hands each request's head, body and answer between its Rust threads and
-the worker's loop, this serves 22 % more 1-datum JSON puts for 15 % less CPU each
-(bench/README.md).
+the front (``cfn_gateway.server.front``): in standalone mode inline on the loop, one
+Python thread, a request's writes queued for a commit that concurrent PutMetricData
+requests share (``common.group_commit``: led by the loop itself when no other process
+holds the file), and answered once they have committed (``common.deferral``); measured
+against eight threads per worker (bench/README.md), this serves 1.3-1.5 times the puts for
+30 % less CPU each, because no request changes threads.  A long read holds its worker's
+other requests meanwhile.  In OpenStack mode requests wait on Keystone and Gnocchi: eight
+threads per worker.  Against granian, which hands each request's head, body and answer
+between its Rust threads and the worker's loop, this serves 22 % more 1-datum JSON puts
+for 15 % less CPU each (bench/README.md).
 
 ``http_server = granian`` serves as earlier versions did: granian (chosen then by
 measurement, bench/wsgi_servers.py) with the RSGI front, or its WSGI interface when

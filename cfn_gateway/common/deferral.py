@@ -3,15 +3,16 @@
 When the front runs the pipeline inline on a worker's event loop (one thread per worker),
 a write that blocked until its commit (and its fsync) would stop every other request of
 the worker meanwhile.  Instead the front opens a ``Deferral`` for the request; a write
-made under it (``common.group_commit``) is queued for the worker's committer thread and
-the pipeline goes on to render its answer.  The front then awaits ``Deferral.settled``
-and sends that answer only once every write the request made has committed; when one
-failed, it sends the error instead: ``middleware.faultwrap`` renders it in the request's
-protocol from a ``when_settled`` callback, through the pipeline's ``start_response`` (so
-the filters outside it add their headers and see the status; ``middleware.access_log``
-writes the request's line from its own callback, after), and leaves its body in
-``Deferral.answer``.  Durability is unchanged: nothing is acknowledged before its COMMIT
-returned.
+made under it (``common.group_commit``) is queued for a commit the loop leads once it has
+handled the requests that arrived together (the committer thread when another process
+holds the file), and the pipeline goes on to render its answer.  The front then awaits
+``Deferral.settled`` and sends that answer only once every write the request made has
+committed; when one failed, it sends the error instead: ``middleware.faultwrap`` renders
+it in the request's protocol from a ``when_settled`` callback, through the pipeline's
+``start_response`` (so the filters outside it add their headers and see the status;
+``middleware.access_log`` writes the request's line from its own callback, after), and
+leaves its body in ``Deferral.answer``.  Durability is unchanged: nothing is acknowledged
+before its COMMIT returned.
 
 ``add`` and ``when_settled`` run on the loop's thread (in the pipeline); ``settle`` is
 called by whoever led the commit, the loop itself or the committer's thread, and hands

@@ -34,8 +34,8 @@ polls with sleeps of 1, 2, 5, 10 ms and more.  Here:
   ``LOCK_NB``); when another process holds it, the process's committer thread (started
   when first needed) waits for it and leads instead, and hands the lead back to the loop
   after its batch.  A loop that leads crosses no thread and shares no GIL for its commit:
-  measured side by side (bench/README.md), 8,650 -> 10,792 1-datum puts a second and 172
-  -> 148 us of CPU each, against a committer thread leading every batch.  Work that may
+  measured side by side (bench/README.md), 8,586 -> 11,218 1-datum JSON puts a second at
+  173 -> 147 us of CPU each, against a committer thread leading every batch.  Work that may
   hold the lock long does not belong on the loop: the transaction says so
   (``on_event_loop``), and such work goes to ``run_later``, led by the committer.
   Blocking writers, the loop and the committer take turns at the lead.

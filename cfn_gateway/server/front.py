@@ -226,7 +226,8 @@ class BufferingFront:
         """The answer to ``environ``, or (when it is not ready yet) what to await for it.
 
         Inline (no pool): the pipeline runs on this, the loop's, thread, its writes
-        deferred to the committer thread while the loop goes on; the answer is ready at
+        deferred (committed by the loop once it has handled what was ready, or by the
+        committer thread while another process holds the file); the answer is ready at
         once when the request wrote nothing, else it leaves once the writes have
         committed (or, should one fail, the error does).  With a pool: on its threads."""
         if self.pool is not None:

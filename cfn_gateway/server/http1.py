@@ -5,7 +5,7 @@ granian's Rust threads and its answer went back to them: three thread hand-overs
 request besides the committer's.  Here the worker's uvloop reads the socket itself and
 httptools (llhttp, in C) parses each request as its bytes arrive; the pipeline runs as it
 did behind granian (``BufferingFront.respond``: on the loop's thread, its writes
-deferred to the committer; or on the front's thread pool).  Measured side by side in
+deferred to a commit the loop leads; or on the front's thread pool).  Measured side by side in
 bench/README.md.
 
 What the server does about clients, per connection:
