@@ -75,6 +75,9 @@ LOG = logging.getLogger(__name__)
 #: Writes one transaction takes at most (its statements run while the others wait).
 MAX_BATCH = 256
 LOCK_SUFFIX = "-writers"
+#: How often a blocking writer looks again whether a loop's turn is stuck (a loop that
+#: stopped before its callback ran); each hand-over to a loop also wakes them.
+LOOP_TURN_RECHECK_S = 1.0
 
 
 class ProcessLock:
@@ -151,6 +154,8 @@ class GroupCommit:
         self._committer: threading.Thread | None = None
         #: The loop whose callback is to lead the next batch (None: no such turn is due).
         self._loop_turn: asyncio.AbstractEventLoop | None = None
+        #: Blocking writers in ``run`` (the loop's own thread may be one of them).
+        self._blocking = 0
         #: Whether the transaction under way is led on an event loop (see ``run_later``).
         self.on_event_loop = False
 
@@ -179,16 +184,27 @@ class GroupCommit:
             return None
         with self._queue_lock:
             self._queue.append(write)
+            self._blocking += 1
             if not self._leading or self._may_take_loop_turn():
                 self._loop_turn = None
                 self._leading = write.leads = True
         woken = write.woken
         assert woken is not None
-        while not write.leads and not write.done:
-            woken.wait()
-            woken.clear()
-        if not write.done:
-            self._lead()
+        try:
+            while not write.leads and not write.done:
+                # Woken to lead, or done, or to see whether it must take a turn given to
+                # the loop of its own thread (or to a loop that has stopped since).
+                woken.wait(LOOP_TURN_RECHECK_S)
+                woken.clear()
+                with self._queue_lock:
+                    if not write.leads and not write.done and self._may_take_loop_turn():
+                        self._loop_turn = None
+                        write.leads = True
+            if not write.done:
+                self._lead()
+        finally:
+            with self._queue_lock:
+                self._blocking -= 1
         if write.error is not None:
             raise write.error
         return write.result
@@ -216,6 +232,10 @@ class GroupCommit:
         """(Under the queue lock) ``loop`` leads the next batch, from a callback of its
         own; the committer does when that loop cannot be reached."""
         self._loop_turn = loop
+        if self._blocking:  # one of them may hold that loop's thread: see run()
+            for waiting in self._queue:
+                if waiting.woken is not None:
+                    waiting.woken.set()
         context = contextvars.Context()  # the callback belongs to no request
         try:
             if asyncio._get_running_loop() is loop:

@@ -447,3 +447,35 @@ def test_run_later_is_led_by_the_committer_and_its_failure_is_logged(tmp_path, c
     assert "no one waited for failed" in caplog.text and "refused" in caplog.text
     assert set(commits.leaders) == {"cfn-gateway-committer"}
     assert rows(path) == [("later", 0)]
+
+
+def test_a_blocking_write_on_the_loop_queued_behind_the_committer_is_not_stranded(tmp_path):
+    """The committer leads (another process held the file) while the loop's thread queues a
+    deferred write and then waits for a blocking one: when the committer hands the lead
+    to that loop, the blocking write, which holds the loop's thread, takes it."""
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path, Threads)
+    other_process = ProcessLock(path + LOCK_SUFFIX)
+    outcome: list = []
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        first, second = deferral.Deferral(loop), deferral.Deferral(loop)
+        other_process.__enter__()
+        with deferral.deferring(first):
+            commits.run(insert("first", 0, delay=0.3))
+        await asyncio.sleep(0.05)  # the loop found the file held: the committer waits
+        other_process.__exit__()
+        await asyncio.sleep(0.1)  # the committer holds the file, writing ``first``
+        with deferral.deferring(second):
+            commits.run(insert("second", 0))
+        blocking = commits.run(insert("blocking", 0))
+        outcome.append((blocking, await first.settled(), await second.settled()))
+
+    runner = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+    runner.start()
+    runner.join(10)
+    assert not runner.is_alive(), "the loop's thread waits for its own callback"
+    assert outcome[0][0] > 0 and outcome[0][1:] == (None, None)
+    assert commits.leaders == ["cfn-gateway-committer", runner.name]
+    assert rows(path) == [("blocking", 0), ("first", 0), ("second", 0)]
