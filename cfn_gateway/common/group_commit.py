@@ -156,6 +156,8 @@ class GroupCommit:
         self._loop_turn: asyncio.AbstractEventLoop | None = None
         #: Blocking writers in ``run`` (the loop's own thread may be one of them).
         self._blocking = 0
+        #: ``run_later`` writes queued (a loop's batch stops before the first of them).
+        self._later_queued = 0
         #: Whether the transaction under way is led on an event loop (see ``run_later``).
         self.on_event_loop = False
 
@@ -216,6 +218,7 @@ class GroupCommit:
         later: _Write[Any] = _Write(work)
         with self._queue_lock:
             self._queue.append(later)
+            self._later_queued += 1
             if not self._leading:
                 self._leading = True
                 self._hand_to_committer()
@@ -327,9 +330,21 @@ class GroupCommit:
             self._hand_to_committer()
 
     def _take_batch(self) -> list[_Write[Any]]:
+        """The writes queued first, at most ``max_batch``; led on a loop, none from the
+        first ``run_later`` write on (that one is the committer's to lead)."""
         with self._queue_lock:
-            batch = self._queue[:self._max_batch]
-            del self._queue[:self._max_batch]
+            size = self._max_batch
+            if self._later_queued:
+                later = 0
+                for i, write in enumerate(self._queue[:size]):
+                    if write.deferral is None and write.woken is None:
+                        if self.on_event_loop:
+                            size = i
+                            break
+                        later += 1
+                self._later_queued -= later
+            batch = self._queue[:size]
+            del self._queue[:size]
         return batch
 
     @staticmethod

@@ -479,3 +479,32 @@ def test_a_blocking_write_on_the_loop_queued_behind_the_committer_is_not_strande
     assert outcome[0][0] > 0 and outcome[0][1:] == (None, None)
     assert commits.leaders == ["cfn-gateway-committer", runner.name]
     assert rows(path) == [("blocking", 0), ("first", 0), ("second", 0)]
+
+
+def test_a_loops_batch_stops_before_work_left_to_the_committer(tmp_path):
+    """``run_later`` work queued between a loop's deferred writes is not in the loop's
+    batch: the loop commits the writes before it, the committer the rest."""
+    path = str(tmp_path / "db.sqlite3")
+    _, _, commits = open_store(path, Threads)
+    later_ran_on: list[str] = []
+
+    def later(conn: sqlite3.Connection) -> None:
+        later_ran_on.append(threading.current_thread().name)
+        insert("later", 0)(conn)
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        requests = [deferral.Deferral(loop) for _ in range(3)]
+        with deferral.deferring(requests[0]):
+            commits.run(insert("deferred", 0))
+        commits.run_later(later)
+        for n, request in enumerate(requests[1:], 1):
+            with deferral.deferring(request):
+                commits.run(insert("deferred", n))
+        return [await asyncio.wait_for(r.settled(), 10) for r in requests]
+
+    assert asyncio.run(main()) == [None] * 3
+    assert later_ran_on == ["cfn-gateway-committer"]
+    assert commits.batches == [1, 3]
+    assert commits.leaders == [threading.current_thread().name, "cfn-gateway-committer"]
+    assert rows(path) == [("deferred", 0), ("deferred", 1), ("deferred", 2), ("later", 0)]
