@@ -16,8 +16,9 @@ within the allowed clock skew.
 
 Each request gets a fresh environ (``wsgi.input`` a ``BytesIO``, the headers as granian's
 WSGI interface names them) and runs the way the RSGI front runs it inline on a worker's
-event loop: under a ``common.deferral.Deferral``, so its write goes to the group-commit
-committer thread, and the answer counts once the write has committed.  ``--batch N`` runs N
+event loop: under a ``common.deferral.Deferral``, so its write goes to a group commit
+(which the loop itself leads, in a callback after the batch: no other process holds the
+file here), and the answer counts once the write has committed.  ``--batch N`` runs N
 requests inline, then waits for all their commits (N concurrent requests on one worker).
 
 Reported per request, the median over the rounds (their range in brackets), of each
@@ -26,9 +27,10 @@ round's median (``inline``, ``inline CPU``) or mean (the others):
 - ``inline``: wall time of the pipeline call on the loop's thread (what a worker's event
   loop is busy with before it can take the next request);
 - ``inline CPU``: the loop thread's CPU time (``time.thread_time``) in that call, less
-  any wait for the GIL while the committer thread held it;
+  any wait for the GIL while another thread held it;
 - ``process CPU``: ``time.process_time`` of the whole process per request, which adds the
-  committer thread's share and the callbacks run once a commit is reported;
+  commits (on the loop, since 3c6c94e; before it, the committer thread's share) and the
+  callbacks run once a commit is reported;
 - ``wall``: elapsed time per request, commits included.
 """
 
