@@ -41,12 +41,10 @@ polls with sleeps of 1, 2, 5, 10 ms and more.  Here:
   Blocking writers, the loop and the committer take turns at the lead.
 - ``after(result)`` runs once the write's transaction has committed (on the thread that
   led it), for what may only be done then, such as caching the ids it made.
-- Writes of one kind may say how to run ``Together``: next to each other in a batch, they
-  are done by one call of their ``combine`` (one savepoint, one statement per table for
-  them all, where each write alone would run its own); if that call raises, its savepoint
-  is rolled back and each write runs alone as above, so a failure still fails only its own
-  write.  Under many small concurrent writes (1-datum PutMetricData) this is most of the
-  committer's statements.
+- Writes of one kind may say how to run ``Together`` (``common.batch_writes``, which runs
+  a batch inside its transaction): neighbours in a batch done by one call, one statement
+  per table for them all.  Under many small concurrent writes (1-datum PutMetricData) this
+  is most of a commit's statements.
 """
 
 from __future__ import annotations
@@ -58,17 +56,15 @@ import logging
 import os
 import sqlite3
 import threading
-import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from cfn_gateway.common import deferral as deferrals
+from cfn_gateway.common.batch_writes import QueuedWrite, Together, forget_locals, run_batch
 from cfn_gateway.common.private_files import private_file
-from cfn_gateway.common.sqlite import database_file, disk_full, write_transaction
+from cfn_gateway.common.sqlite import database_file, write_transaction
 
 T = TypeVar("T")
-P = TypeVar("P")
 
 LOG = logging.getLogger(__name__)
 
@@ -109,32 +105,6 @@ class ProcessLock:
         os.close(self._fd)
 
 
-@dataclass(frozen=True)
-class Together(Generic[P, T]):
-    """How a write runs together with the writes next to it that share its ``combine``:
-    ``combine(conn, payloads)`` does what their ``work`` calls would do one after the
-    other, and returns their results in the same order."""
-
-    combine: Callable[[sqlite3.Connection, list[P]], list[T]]
-    payload: P
-
-
-@dataclass(eq=False)
-class _Write(Generic[T]):
-    work: Callable[[sqlite3.Connection], T]
-    after: Callable[[T], None] | None = None
-    together: Together[Any, T] | None = None
-    #: The request that awaits this write without blocking (None: its thread waits, or
-    #: no one does: ``run_later``).
-    deferral: deferrals.Deferral | None = None
-    #: What wakes a blocking writer's thread (a deferred or later write has none).
-    woken: threading.Event | None = None
-    leads: bool = False
-    done: bool = False
-    result: Any = None
-    error: BaseException | None = None
-
-
 class GroupCommit:
     """Runs writes on ``conn`` (an autocommit connection guarded by ``lock``) in shared
     transactions."""
@@ -146,7 +116,7 @@ class GroupCommit:
         self._max_batch = max_batch
         self._writers = ProcessLock(database_file(conn) + LOCK_SUFFIX)
         self._queue_lock = threading.Lock()
-        self._queue: list[_Write[Any]] = []
+        self._queue: list[QueuedWrite[Any]] = []
         self._leading = False
         # The committer: its turn to lead, and its thread once first needed.
         self._turn = threading.Condition(self._queue_lock)
@@ -174,7 +144,7 @@ class GroupCommit:
         read that needs the write done before it goes on).  ``together``: how this write
         may run combined with its neighbours in the batch."""
         deferral = None if wait else deferrals.current()
-        write: _Write[T] = _Write(work, after, together, deferral,
+        write: QueuedWrite[T] = QueuedWrite(work, after, together, deferral,
                                   None if deferral is not None else threading.Event())
         if deferral is not None:
             deferral.add()
@@ -215,7 +185,7 @@ class GroupCommit:
         """``work(conn)`` in a write transaction led by the committer thread, soon; no one
         waits for it (its failure is logged).  For work that may hold the file's lock long,
         wanted by a transaction led on an event loop (``on_event_loop``)."""
-        later: _Write[Any] = _Write(work)
+        later: QueuedWrite[Any] = QueuedWrite(work)
         with self._queue_lock:
             self._queue.append(later)
             self._later_queued += 1
@@ -294,7 +264,7 @@ class GroupCommit:
         """Commit one batch, then hand the lead to the first write that queued since.  The
         batch is taken once this process holds the file's lock (``locked``: it does
         already), so the writes that queued while another process committed go in it too."""
-        batch: list[_Write[Any]] = []
+        batch: list[QueuedWrite[Any]] = []
         try:
             try:
                 if not locked:
@@ -329,7 +299,7 @@ class GroupCommit:
         else:
             self._hand_to_committer()
 
-    def _take_batch(self) -> list[_Write[Any]]:
+    def _take_batch(self) -> list[QueuedWrite[Any]]:
         """The writes queued first, at most ``max_batch``; led on a loop, none from the
         first ``run_later`` write on (that one is the committer's to lead)."""
         with self._queue_lock:
@@ -348,7 +318,7 @@ class GroupCommit:
         return batch
 
     @staticmethod
-    def _finish(batch: list[_Write[Any]]) -> None:
+    def _finish(batch: list[QueuedWrite[Any]]) -> None:
         """After the commit: each write's ``after``, then its writer told."""
         outcomes: list[tuple[deferrals.Deferral, BaseException | None]] = []
         for write in batch:
@@ -360,7 +330,7 @@ class GroupCommit:
             if write.deferral is not None:
                 outcomes.append((write.deferral, write.error))
                 if write.error is not None:  # frames still refer to the batch: let the
-                    _forget_locals(write.error)  # write let go of what refers to them
+                    forget_locals(write.error)  # write let go of what refers to them
                     write.deferral = write.error = None
             else:
                 write.done = True
@@ -371,14 +341,10 @@ class GroupCommit:
         if outcomes:
             deferrals.settle(outcomes)
 
-    def _commit(self, batch: list[_Write[Any]]) -> None:
+    def _commit(self, batch: list[QueuedWrite[Any]]) -> None:
         try:
             with write_transaction(self._conn, self._lock) as conn:
-                for run in _runs(batch):
-                    if len(run) > 1 and _run_together(conn, run):
-                        continue
-                    for write in run:
-                        _run_alone(conn, write)
+                run_batch(conn, batch)
         except BaseException as exc:
             for write in batch:
                 if write.error is None:
@@ -386,63 +352,3 @@ class GroupCommit:
                     write.result = None
             if not isinstance(exc, Exception):
                 raise
-
-
-def _forget_locals(error: BaseException) -> None:
-    """Clear the local variables of the frames in ``error``'s tracebacks (their lines
-    stay, for the log): they held the write that holds ``error``, a cycle only the
-    collector would free."""
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        traceback.clear_frames(error.__traceback__)
-        error = error.__cause__ or error.__context__  # type: ignore[assignment]
-
-
-def _runs(batch: list[_Write[Any]]) -> list[list[_Write[Any]]]:
-    """``batch`` cut into runs of neighbours that may go together (each other write alone)."""
-    runs: list[list[_Write[Any]]] = []
-    for write in batch:
-        together = write.together
-        last = runs[-1][-1].together if runs else None
-        if together is not None and last is not None and last.combine == together.combine:
-            runs[-1].append(write)
-        else:
-            runs.append([write])
-    return runs
-
-
-def _run_together(conn: sqlite3.Connection, run: list[_Write[Any]]) -> bool:
-    """The writes of ``run`` by one ``combine`` call; False (and nothing of them kept)
-    when it raised: then they run alone."""
-    combine = run[0].together.combine if run[0].together is not None else None
-    payloads = [write.together.payload for write in run if write.together is not None]
-    assert combine is not None and len(payloads) == len(run)
-    conn.execute("SAVEPOINT together")
-    try:
-        results = combine(conn, payloads)
-        if len(results) != len(run):
-            raise RuntimeError(f"{len(run)} writes together gave {len(results)} results")
-    except Exception as exc:
-        if not conn.in_transaction or (isinstance(exc, sqlite3.Error) and disk_full(exc)):
-            raise  # the transaction itself is lost: the batch fails
-        conn.execute("ROLLBACK TO together")
-        conn.execute("RELEASE together")
-        LOG.debug("%d writes run alone: together they failed (%s)", len(run), exc)
-        return False
-    conn.execute("RELEASE together")
-    for write, result in zip(run, results, strict=True):
-        write.result = result
-    return True
-
-
-def _run_alone(conn: sqlite3.Connection, write: _Write[Any]) -> None:
-    conn.execute("SAVEPOINT write")
-    try:
-        write.result = write.work(conn)
-    except Exception as exc:
-        if not conn.in_transaction or (isinstance(exc, sqlite3.Error) and disk_full(exc)):
-            raise  # the transaction itself is lost: the batch fails
-        conn.execute("ROLLBACK TO write")
-        write.error = exc
-    conn.execute("RELEASE write")

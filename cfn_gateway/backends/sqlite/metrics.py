@@ -48,7 +48,8 @@ from cfn_gateway.backends.metrics import (
     MetricPage,
 )
 from cfn_gateway.backends.sqlite import metric_rollups, metric_staging, metric_writes
-from cfn_gateway.common.group_commit import GroupCommit, Together
+from cfn_gateway.common.batch_writes import Together
+from cfn_gateway.common.group_commit import GroupCommit
 from cfn_gateway.common.logs import ThrottledLog
 from cfn_gateway.common.sqlite import connect, create_schema, write_transaction
 from cfn_gateway.domain import pagination

@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from cfn_gateway.common import deferral
-from cfn_gateway.common.group_commit import LOCK_SUFFIX, GroupCommit, ProcessLock, Together
+from cfn_gateway.common.batch_writes import Together
+from cfn_gateway.common.group_commit import LOCK_SUFFIX, GroupCommit, ProcessLock
 from cfn_gateway.common.sqlite import connect, write_transaction
 
 SCHEMA = ("CREATE TABLE IF NOT EXISTS parent (id INTEGER PRIMARY KEY)",
