@@ -144,8 +144,8 @@ class GroupCommit:
         read that needs the write done before it goes on).  ``together``: how this write
         may run combined with its neighbours in the batch."""
         deferral = None if wait else deferrals.current()
-        write: QueuedWrite[T] = QueuedWrite(work, after, together, deferral,
-                                  None if deferral is not None else threading.Event())
+        woken = None if deferral is not None else threading.Event()
+        write: QueuedWrite[T] = QueuedWrite(work, after, together, deferral, woken)
         if deferral is not None:
             deferral.add()
             with self._queue_lock:
@@ -160,7 +160,6 @@ class GroupCommit:
             if not self._leading or self._may_take_loop_turn():
                 self._loop_turn = None
                 self._leading = write.leads = True
-        woken = write.woken
         assert woken is not None
         try:
             while not write.leads and not write.done:
