@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -54,17 +53,6 @@ class QueuedWrite(Generic[T]):
     done: bool = False
     result: Any = None
     error: BaseException | None = None
-
-
-def forget_locals(error: BaseException) -> None:
-    """Clear the local variables of the frames in ``error``'s tracebacks (their lines
-    stay, for the log): they held the write that holds ``error``, a cycle only the
-    collector would free."""
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        traceback.clear_frames(error.__traceback__)
-        error = error.__cause__ or error.__context__  # type: ignore[assignment]
 
 
 def run_batch(conn: sqlite3.Connection, batch: list[QueuedWrite[Any]]) -> None:

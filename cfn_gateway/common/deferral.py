@@ -23,14 +23,15 @@ batch), where the callbacks run in the order they were registered.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from contextvars import ContextVar
 
 LOG = logging.getLogger(__name__)
 
-_CURRENT: ContextVar[Deferral | None] = ContextVar("cfn_gateway_deferral", default=None)
+_CURRENT: contextvars.ContextVar[Deferral | None] = contextvars.ContextVar(
+    "cfn_gateway_deferral", default=None)
 
 
 class Deferral:
@@ -86,13 +87,19 @@ def settle(outcomes: Sequence[tuple[Deferral, BaseException | None]]) -> None:
     by_loop: dict[asyncio.AbstractEventLoop, list[tuple[Deferral, BaseException | None]]] = {}
     for deferral, error in outcomes:
         by_loop.setdefault(deferral.loop, []).append((deferral, error))
-    running = asyncio._get_running_loop()
     for loop, items in by_loop.items():
         with suppress(RuntimeError):  # a closed loop: its requests are gone with it
-            if loop is running:  # the loop led the commit itself: no wake-up needed
-                loop.call_soon(_report, items)
-            else:
-                loop.call_soon_threadsafe(_report, items)
+            call_soon_on(loop, _report, items)
+
+
+def call_soon_on(loop: asyncio.AbstractEventLoop, callback: Callable[..., object],
+                 *args: object, context: contextvars.Context | None = None) -> None:
+    """``callback(*args)`` on ``loop`` soon, from any thread: from the loop's own thread
+    without the wake-up that ``call_soon_threadsafe`` writes.  RuntimeError: a closed loop."""
+    if asyncio._get_running_loop() is loop:
+        loop.call_soon(callback, *args, context=context)
+    else:
+        loop.call_soon_threadsafe(callback, *args, context=context)
 
 
 def _report(items: list[tuple[Deferral, BaseException | None]]) -> None:

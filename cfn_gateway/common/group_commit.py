@@ -56,11 +56,12 @@ import logging
 import os
 import sqlite3
 import threading
+import traceback
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from cfn_gateway.common import deferral as deferrals
-from cfn_gateway.common.batch_writes import QueuedWrite, Together, forget_locals, run_batch
+from cfn_gateway.common.batch_writes import QueuedWrite, Together, run_batch
 from cfn_gateway.common.private_files import private_file
 from cfn_gateway.common.sqlite import database_file, write_transaction
 
@@ -208,12 +209,9 @@ class GroupCommit:
             for waiting in self._queue:
                 if waiting.woken is not None:
                     waiting.woken.set()
-        context = contextvars.Context()  # the callback belongs to no request
-        try:
-            if asyncio._get_running_loop() is loop:
-                loop.call_soon(self._lead_on_loop, loop, context=context)
-            else:
-                loop.call_soon_threadsafe(self._lead_on_loop, loop, context=context)
+        try:  # in a context of its own: the callback belongs to no request
+            deferrals.call_soon_on(loop, self._lead_on_loop, loop,
+                                   context=contextvars.Context())
         except RuntimeError:  # a closed loop
             self._loop_turn = None
             self._hand_to_committer()
@@ -351,3 +349,14 @@ class GroupCommit:
                     write.result = None
             if not isinstance(exc, Exception):
                 raise
+
+
+def forget_locals(error: BaseException) -> None:
+    """Clear the local variables of the frames in ``error``'s tracebacks (their lines
+    stay, for the log): they held the write that holds ``error``, a cycle only the
+    collector would free."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        traceback.clear_frames(error.__traceback__)
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
